@@ -1,0 +1,26 @@
+import { testDocumentClient, testTable } from '../../../test/dynamo.js';
+import { catalogue } from '../../domain/catalogue.js';
+import { eventStoreContract } from '../../event-store/event-store.contract.js';
+import { DynamoEventStore } from './dynamodb.event-store.js';
+
+const client = testDocumentClient();
+const table = testTable('EventStoreTable');
+
+eventStoreContract('DynamoDB Local', () => ({
+  store: (options = {}) =>
+    new DynamoEventStore(
+      client,
+      table,
+      options.catalogue ?? catalogue,
+      options.now ? { now: options.now } : {},
+    ),
+}));
+
+// The same contract with a tiny tip, so that nearly every append rolls over into history items.
+eventStoreContract('DynamoDB Local, 1 KB tip', () => ({
+  store: (options = {}) =>
+    new DynamoEventStore(client, table, options.catalogue ?? catalogue, {
+      maxTipBytes: 1024,
+      ...(options.now ? { now: options.now } : {}),
+    }),
+}));

@@ -1,0 +1,122 @@
+import type { EventCatalogue } from './catalogue.js';
+import { EventTooLargeError, InvalidEventError } from './errors.js';
+import type { EventEnvelope, EventMetadata, ExpectedVersion, NewEvent } from './event-store.port.js';
+
+/** DynamoDB's item limit, less room for the key and bookkeeping attributes. */
+export const ITEM_LIMIT_BYTES = 400 * 1024;
+export const ITEM_OVERHEAD_BYTES = 1024;
+/** One append carries at most this many events; a stored item never spans more. */
+export const MAX_EVENTS_PER_ITEM = 100;
+
+/** An event as it is kept inside a DynamoDB item: short names, because every byte is paid for. */
+export interface StoredEvent {
+  id: string;
+  v: number;
+  t: string;
+  sv: number;
+  at: string;
+  /** data as JSON: exact, whatever numbers or empty strings it holds */
+  d: string;
+  m: EventMetadata;
+}
+
+const STREAM_ID = /^[a-z][a-z0-9]*(-[A-Za-z0-9_.:]+)+$/;
+
+export function assertStreamId(streamId: string): void {
+  if (!STREAM_ID.test(streamId) || streamId.length > 200) {
+    throw new RangeError(`invalid streamId "${streamId}": expected <category>-<id>, e.g. tenant-01J...`);
+  }
+}
+
+export function assertExpected(expected: ExpectedVersion): void {
+  if (typeof expected === 'number' && (!Number.isSafeInteger(expected) || expected < 0)) {
+    throw new RangeError(`invalid expected version ${expected}`);
+  }
+}
+
+/** Whether a stream at `actual` satisfies `expected`. */
+export function satisfies(expected: ExpectedVersion, actual: number): boolean {
+  switch (expected) {
+    case 'any':
+      return true;
+    case 'exists':
+      return actual > 0;
+    case 'no_stream':
+      return actual === 0;
+    default:
+      return actual === expected;
+  }
+}
+
+/** Validates a batch against the catalogue and gives it versions after `currentVersion`. */
+export function prepareBatch(
+  catalogue: EventCatalogue,
+  streamId: string,
+  currentVersion: number,
+  events: readonly NewEvent[],
+): StoredEvent[] {
+  if (events.length === 0) throw new RangeError('append needs at least one event');
+  if (events.length > MAX_EVENTS_PER_ITEM) {
+    throw new RangeError(`one append takes at most ${MAX_EVENTS_PER_ITEM} events, got ${events.length}`);
+  }
+  const stored = events.map((event, index) => {
+    const { schemaVersion, data } = catalogue.parseCurrent(event.type, event.data);
+    return {
+      id: event.eventId,
+      v: currentVersion + index + 1,
+      t: event.type,
+      sv: schemaVersion,
+      at: event.occurredAt,
+      d: JSON.stringify(data),
+      m: compactMetadata(event.metadata),
+    };
+  });
+  const bytes = itemSize({ pk: streamId, ev: stored }) + ITEM_OVERHEAD_BYTES;
+  if (bytes > ITEM_LIMIT_BYTES) throw new EventTooLargeError(streamId, bytes, ITEM_LIMIT_BYTES);
+  return stored;
+}
+
+/** Decodes and upcasts a stored event into the current envelope. */
+export function decodeEvent(catalogue: EventCatalogue, streamId: string, stored: StoredEvent): EventEnvelope {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(stored.d);
+  } catch (error) {
+    throw new InvalidEventError(stored.t, stored.sv, `stored data is not JSON (${streamId}@${stored.v})`, {
+      cause: error,
+    });
+  }
+  const { schemaVersion, data } = catalogue.upcast(stored.t, stored.sv, raw);
+  return {
+    eventId: stored.id,
+    streamId,
+    version: stored.v,
+    type: stored.t,
+    schemaVersion,
+    occurredAt: stored.at,
+    data,
+    metadata: stored.m,
+  };
+}
+
+function compactMetadata(metadata: EventMetadata): EventMetadata {
+  const out: EventMetadata = { correlationId: metadata.correlationId, actor: metadata.actor };
+  if (metadata.causationId !== undefined) out.causationId = metadata.causationId;
+  if (metadata.tenantId !== undefined) out.tenantId = metadata.tenantId;
+  return out;
+}
+
+/** DynamoDB's own size rules: names and UTF-8 strings by length, numbers by digits, 3 bytes per map or list. */
+export function itemSize(value: unknown): number {
+  if (value === null || value === undefined || typeof value === 'boolean') return 1;
+  if (typeof value === 'string') return Buffer.byteLength(value, 'utf8');
+  if (typeof value === 'number') return Math.ceil(String(value).replace(/[-.]/g, '').length / 2) + 1;
+  if (Array.isArray(value)) return value.reduce<number>((sum, item) => sum + itemSize(item) + 1, 3);
+  if (typeof value === 'object') {
+    return Object.entries(value).reduce<number>(
+      (sum, [key, item]) => sum + Buffer.byteLength(key, 'utf8') + itemSize(item) + 1,
+      3,
+    );
+  }
+  return 0;
+}

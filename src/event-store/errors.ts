@@ -1,0 +1,67 @@
+import type { ExpectedVersion } from './event-store.port.js';
+
+/** The stream was not at the version the append was conditioned on. */
+export class ConcurrencyError extends Error {
+  override readonly name = 'ConcurrencyError';
+  constructor(
+    readonly streamId: string,
+    readonly expected: ExpectedVersion,
+    readonly actual: number,
+    options?: ErrorOptions,
+  ) {
+    super(`stream ${streamId} is at version ${actual}, expected ${String(expected)}`, options);
+  }
+}
+
+/** A uniqueness reservation (organisation name, subdomain, ...) is held by another stream. */
+export class UniquenessError extends Error {
+  override readonly name = 'UniquenessError';
+  constructor(
+    readonly key: string,
+    readonly heldBy: string | undefined,
+    options?: ErrorOptions,
+  ) {
+    super(`${key} is already taken`, options);
+  }
+}
+
+/** The same idempotency key was used before with a different request. */
+export class IdempotencyKeyReuseError extends Error {
+  override readonly name = 'IdempotencyKeyReuseError';
+  constructor(
+    readonly key: string,
+    options?: ErrorOptions,
+  ) {
+    super(`Idempotency-Key ${key} was already used with a different request`, options);
+  }
+}
+
+/** An append that cannot fit in one DynamoDB item; rejected before anything is written. */
+export class EventTooLargeError extends Error {
+  override readonly name = 'EventTooLargeError';
+  constructor(
+    readonly streamId: string,
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`append to ${streamId} needs ${bytes} bytes, over the ${limit}-byte item limit`);
+  }
+}
+
+/** An event that its catalogue schema refuses, on write or on read. */
+export class InvalidEventError extends Error {
+  override readonly name = 'InvalidEventError';
+  constructor(
+    readonly type: string,
+    readonly schemaVersion: number,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${type} v${schemaVersion}: ${message}`, options);
+  }
+}
+
+/** Throttling or a transaction conflict: nothing was written and the same write may simply be retried. */
+export class TransientStoreError extends Error {
+  override readonly name = 'TransientStoreError';
+}

@@ -1,0 +1,106 @@
+/** The envelope every stored event travels in. `data` is always the current schema version's shape. */
+export interface EventEnvelope<Type extends string = string, Data = unknown> {
+  eventId: string;
+  streamId: string;
+  version: number;
+  type: Type;
+  schemaVersion: number;
+  occurredAt: string;
+  data: Data;
+  metadata: EventMetadata;
+}
+
+export interface EventMetadata {
+  correlationId: string;
+  causationId?: string | undefined;
+  actor: string;
+  tenantId?: string | undefined;
+}
+
+/** What a writer hands to `append`: the store assigns streamId, version and schemaVersion. */
+export interface NewEvent {
+  eventId: string;
+  type: string;
+  occurredAt: string;
+  data: unknown;
+  metadata: EventMetadata;
+}
+
+/** emmett's vocabulary: a version (0 = no stream yet), or a condition on existence. */
+export type ExpectedVersion = number | 'no_stream' | 'exists' | 'any';
+
+export interface Snapshot {
+  /** The decider's own version: a snapshot written by another decider version is ignored. */
+  deciderVersion: string;
+  version: number;
+  state: unknown;
+}
+
+export interface IdempotencyRecord {
+  /** Whose key this is (the caller's subject): two callers never share results. */
+  scope: string;
+  key: string;
+  /** A hash of the request; the same key with another request is refused. */
+  requestHash: string;
+  /** Returned to every retry of the same request. */
+  result: unknown;
+  ttlSeconds?: number;
+}
+
+export interface AppendOptions {
+  /** Uniqueness keys to take for this stream (e.g. `org:acme`) and to give back, in the same atomic write. */
+  reservations?: { claim?: readonly string[]; release?: readonly string[] };
+  idempotency?: IdempotencyRecord;
+  /** State after this append, written with it (deciders snapshot every N events). */
+  snapshot?: Snapshot;
+  /** The token `load` returned: lets the store plan the write from its own consistent read. */
+  token?: LoadToken;
+}
+
+export interface AppendResult {
+  streamId: string;
+  /** The stream's version after the append. */
+  version: number;
+  /** The events written; empty when the append was an idempotent replay. */
+  events: EventEnvelope[];
+  /** Set when the idempotency key was seen before with the same request: nothing was appended. */
+  replayed?: { result: unknown };
+}
+
+export interface LoadResult {
+  version: number;
+  /** Present when a usable snapshot (matching deciderVersion) exists. */
+  snapshot?: { version: number; state: unknown };
+  /** Every event after the snapshot (or all events when there is none). */
+  events: EventEnvelope[];
+  token: LoadToken;
+}
+
+/** Opaque: only the store that issued it can read it. */
+export interface LoadToken {
+  readonly streamId: string;
+  readonly version: number;
+}
+
+export interface ReadAllOptions {
+  /** Parallel scan segments (DynamoDB) — ignored by in-memory stores. */
+  segments?: number;
+}
+
+export interface EventStore {
+  append(
+    streamId: string,
+    expected: ExpectedVersion,
+    events: readonly NewEvent[],
+    options?: AppendOptions,
+  ): Promise<AppendResult>;
+  readStream(streamId: string, fromVersion?: number): Promise<EventEnvelope[]>;
+  /** Loads for a decider: its latest snapshot plus the events after it. */
+  load(streamId: string, options?: { deciderVersion?: string }): Promise<LoadResult>;
+  /** Every stream, each in version order; batches from different streams interleave. */
+  readAll(options?: ReadAllOptions): AsyncIterable<EventEnvelope[]>;
+  /** The stored result for a retried request, undefined if the key is unused or expired. */
+  findIdempotent(scope: string, key: string, requestHash: string): Promise<{ result: unknown } | undefined>;
+  /** Who holds a uniqueness key, if anyone. */
+  reservationHolder(key: string): Promise<string | undefined>;
+}

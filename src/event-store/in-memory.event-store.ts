@@ -1,0 +1,157 @@
+import type { EventCatalogue } from './catalogue.js';
+import {
+  assertExpected,
+  assertStreamId,
+  decodeEvent,
+  prepareBatch,
+  type StoredEvent,
+  satisfies,
+} from './core.js';
+import { ConcurrencyError, IdempotencyKeyReuseError, UniquenessError } from './errors.js';
+import type {
+  AppendOptions,
+  AppendResult,
+  EventEnvelope,
+  EventStore,
+  ExpectedVersion,
+  LoadResult,
+  NewEvent,
+} from './event-store.port.js';
+
+interface Stream {
+  events: StoredEvent[];
+  snapshot?: { deciderVersion: string; version: number; state: string };
+}
+
+/** What the store keeps; two stores over one storage see the same data (e.g. old and new catalogues). */
+export class InMemoryStorage {
+  readonly streams = new Map<string, Stream>();
+  readonly reservations = new Map<string, string>();
+  readonly idempotency = new Map<string, { hash: string; result: string; expiresAt: number }>();
+}
+
+const DAY_SECONDS = 24 * 60 * 60;
+
+/** A real event store in one process: same contract as the DynamoDB one, for fast tests and local tools. */
+export class InMemoryEventStore implements EventStore {
+  private readonly streams: Map<string, Stream>;
+  private readonly reservations: Map<string, string>;
+  private readonly idempotency: Map<string, { hash: string; result: string; expiresAt: number }>;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly catalogue: EventCatalogue,
+    options: { now?: () => Date; storage?: InMemoryStorage } = {},
+  ) {
+    const storage = options.storage ?? new InMemoryStorage();
+    this.streams = storage.streams;
+    this.reservations = storage.reservations;
+    this.idempotency = storage.idempotency;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  async append(
+    streamId: string,
+    expected: ExpectedVersion,
+    events: readonly NewEvent[],
+    options: AppendOptions = {},
+  ): Promise<AppendResult> {
+    assertStreamId(streamId);
+    assertExpected(expected);
+    const stream = this.streams.get(streamId);
+    const actual = stream?.events.length ?? 0;
+    const stored = prepareBatch(this.catalogue, streamId, actual, events);
+    const { idempotency, reservations } = options;
+    if (idempotency) {
+      const replay = await this.findIdempotent(idempotency.scope, idempotency.key, idempotency.requestHash);
+      if (replay) return { streamId, version: actual, events: [], replayed: replay };
+    }
+    if (!satisfies(expected, actual)) throw new ConcurrencyError(streamId, expected, actual);
+    for (const key of reservations?.claim ?? []) {
+      const holder = this.reservations.get(key);
+      if (holder !== undefined && holder !== streamId) throw new UniquenessError(key, holder);
+    }
+    // Every check passed: commit all parts at once, as the DynamoDB transaction does.
+    const next: Stream = stream ?? { events: [] };
+    next.events.push(...stored);
+    if (options.snapshot) {
+      const { deciderVersion, version, state } = options.snapshot;
+      next.snapshot = { deciderVersion, version, state: JSON.stringify(state) };
+    }
+    this.streams.set(streamId, next);
+    this.commitExtras(streamId, options);
+    return { streamId, version: next.events.length, events: this.decode(streamId, stored) };
+  }
+
+  private commitExtras(streamId: string, { reservations, idempotency }: AppendOptions): void {
+    for (const key of reservations?.release ?? []) {
+      if (this.reservations.get(key) === streamId) this.reservations.delete(key);
+    }
+    for (const key of reservations?.claim ?? []) this.reservations.set(key, streamId);
+    if (idempotency) {
+      this.idempotency.set(idempotencyId(idempotency.scope, idempotency.key), {
+        hash: idempotency.requestHash,
+        result: JSON.stringify(idempotency.result),
+        expiresAt: this.nowSeconds() + (idempotency.ttlSeconds ?? DAY_SECONDS),
+      });
+    }
+  }
+
+  async readStream(streamId: string, fromVersion = 1): Promise<EventEnvelope[]> {
+    assertStreamId(streamId);
+    const events = this.streams.get(streamId)?.events ?? [];
+    return this.decode(
+      streamId,
+      events.filter((event) => event.v >= fromVersion),
+    );
+  }
+
+  async load(streamId: string, options: { deciderVersion?: string } = {}): Promise<LoadResult> {
+    assertStreamId(streamId);
+    const stream = this.streams.get(streamId);
+    const version = stream?.events.length ?? 0;
+    const snapshot =
+      stream?.snapshot && stream.snapshot.deciderVersion === options.deciderVersion
+        ? stream.snapshot
+        : undefined;
+    const from = snapshot ? snapshot.version + 1 : 1;
+    const events = this.decode(streamId, (stream?.events ?? []).slice(from - 1));
+    const token = { streamId, version };
+    return snapshot
+      ? { version, snapshot: { version: snapshot.version, state: JSON.parse(snapshot.state) }, events, token }
+      : { version, events, token };
+  }
+
+  async *readAll(): AsyncIterable<EventEnvelope[]> {
+    for (const [streamId, stream] of [...this.streams]) {
+      for (let start = 0; start < stream.events.length; start += 100) {
+        yield this.decode(streamId, stream.events.slice(start, start + 100));
+      }
+    }
+  }
+
+  async findIdempotent(
+    scope: string,
+    key: string,
+    requestHash: string,
+  ): Promise<{ result: unknown } | undefined> {
+    const record = this.idempotency.get(idempotencyId(scope, key));
+    if (!record || record.expiresAt <= this.nowSeconds()) return undefined;
+    if (record.hash !== requestHash) throw new IdempotencyKeyReuseError(key);
+    return { result: JSON.parse(record.result) };
+  }
+
+  async reservationHolder(key: string): Promise<string | undefined> {
+    return this.reservations.get(key);
+  }
+
+  private decode(streamId: string, stored: readonly StoredEvent[]): EventEnvelope[] {
+    return stored.map((event) => decodeEvent(this.catalogue, streamId, event));
+  }
+
+  private nowSeconds(): number {
+    return Math.floor(this.now().getTime() / 1000);
+  }
+}
+
+export const idempotencyId = (scope: string, key: string): string => `${scope.length}:${scope}#${key}`;

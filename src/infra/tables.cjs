@@ -1,0 +1,72 @@
+// The one definition of every DynamoDB table. serverless.yml renders it through `${file(...)}`,
+// the local runtime creates tables from the same rendering, and test/infra proves the packaged
+// CloudFormation template agrees. CommonJS because Serverless Framework v3 loads it with require().
+'use strict';
+
+/** @type {Record<string, import('./tables.d.cts').TableDefinition>} */
+const tables = {
+  EventStoreTable: {
+    baseName: 'bbws-event-store',
+    attributes: { pk: 'S', sk: 'N' },
+    key: { hash: 'pk', range: 'sk' },
+    stream: 'NEW_IMAGE',
+    ttlAttribute: 'expiresAt',
+    globalIndexes: [],
+  },
+};
+
+const tableName = (logicalId, stage) => `${tables[logicalId].baseName}-${stage}`;
+
+function cloudFormationTable(logicalId, stage) {
+  const def = tables[logicalId];
+  const protectedStage = stage !== 'dev' && stage !== 'test' && stage !== 'local';
+  const properties = {
+    TableName: tableName(logicalId, stage),
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: Object.entries(def.attributes).map(([AttributeName, AttributeType]) => ({
+      AttributeName,
+      AttributeType,
+    })),
+    KeySchema: keySchema(def.key),
+    PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    DeletionProtectionEnabled: protectedStage,
+  };
+  if (def.globalIndexes.length > 0) {
+    properties.GlobalSecondaryIndexes = def.globalIndexes.map((index) => ({
+      IndexName: index.name,
+      KeySchema: keySchema(index.key),
+      Projection: { ProjectionType: 'ALL' },
+    }));
+  }
+  if (def.stream) properties.StreamSpecification = { StreamViewType: def.stream };
+  if (def.ttlAttribute)
+    properties.TimeToLiveSpecification = { AttributeName: def.ttlAttribute, Enabled: true };
+  return {
+    Type: 'AWS::DynamoDB::Table',
+    DeletionPolicy: protectedStage ? 'Retain' : 'Delete',
+    UpdateReplacePolicy: protectedStage ? 'Retain' : 'Delete',
+    Properties: properties,
+  };
+}
+
+function keySchema(key) {
+  const schema = [{ AttributeName: key.hash, KeyType: 'HASH' }];
+  if (key.range) schema.push({ AttributeName: key.range, KeyType: 'RANGE' });
+  return schema;
+}
+
+function cloudFormationResources(stage) {
+  return Object.fromEntries(Object.keys(tables).map((id) => [id, cloudFormationTable(id, stage)]));
+}
+
+// Serverless calls an exported function with its variable resolver: `${file(./src/infra/tables.cjs):Resources}`.
+async function serverlessResources({ resolveVariable }) {
+  const stage = await resolveVariable('sls:stage');
+  return { Resources: cloudFormationResources(stage) };
+}
+
+module.exports = serverlessResources;
+module.exports.tables = tables;
+module.exports.tableName = tableName;
+module.exports.cloudFormationTable = cloudFormationTable;
+module.exports.cloudFormationResources = cloudFormationResources;

@@ -1,0 +1,27 @@
+import type { TestProject } from 'vitest/node';
+import { dynamoClient } from '../src/adapters/dynamodb/client.js';
+import { createTables } from '../src/infra/create-tables.js';
+import { type RunningDynamoDb, startDynamoDbLocal } from '../src/local/dynamodb-local.js';
+
+export const TEST_STAGE = 'test';
+
+let dynamo: RunningDynamoDb | undefined;
+
+/** One DynamoDB Local for the whole run, tables created first (late stream tables are slow, see toolchain.md). */
+export async function setup(project: TestProject): Promise<void> {
+  dynamo = await startDynamoDbLocal();
+  const client = dynamoClient({ region: 'af-south-1', endpoint: dynamo.endpoint });
+  await createTables(client, TEST_STAGE);
+  client.destroy();
+  project.provide('dynamoEndpoint', dynamo.endpoint);
+}
+
+export async function teardown(): Promise<void> {
+  await dynamo?.stop();
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    dynamoEndpoint: string;
+  }
+}
