@@ -8,9 +8,17 @@ import { dirname, join, relative, resolve } from 'node:path';
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
 const PURE_ROOTS = ['src/domain', 'projections'];
-const FORBIDDEN = [/^@aws-sdk\//, /^@smithy\//, /^@aws-lambda-powertools\//, /^@octokit\//, /^isomorphic-git/, /^node:/];
+const FORBIDDEN = [
+  /^@aws-sdk\//,
+  /^@smithy\//,
+  /^@aws-lambda-powertools\//,
+  /^@octokit\//,
+  /^isomorphic-git/,
+  /^node:/,
+];
 const builtins = new Set(builtinModules);
-const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+const IMPORT =
+  /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 function sourceFiles(dir) {
   if (!existsSync(dir)) return [];
@@ -59,4 +67,6 @@ if (violations.length > 0) {
   console.error(`architecture check failed: the pure core reaches I/O\n  ${violations.join('\n  ')}`);
   process.exit(1);
 }
-console.log(`architecture check: ${seen.size} files reachable from ${PURE_ROOTS.join(', ')} are free of I/O imports`);
+console.log(
+  `architecture check: ${seen.size} files reachable from ${PURE_ROOTS.join(', ')} are free of I/O imports`,
+);

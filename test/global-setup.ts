@@ -1,3 +1,5 @@
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
 import type { TestProject } from 'vitest/node';
 import { dynamoClient } from '../src/adapters/dynamodb/client.js';
 import { createTables } from '../src/infra/create-tables.js';

@@ -2,7 +2,7 @@ import type { ExpectedVersion } from './event-store.port.js';
 
 /** The stream was not at the version the append was conditioned on. */
 export class ConcurrencyError extends Error {
-  override readonly name = 'ConcurrencyError';
+  override readonly name: string = 'ConcurrencyError';
   constructor(
     readonly streamId: string,
     readonly expected: ExpectedVersion,

@@ -1,0 +1,30 @@
+/** A domain event as the decider sees it: the envelope's type and data, nothing about storage. */
+export interface DomainEvent {
+  type: string;
+  data: unknown;
+}
+
+/**
+ * One aggregate's behaviour, pure: `decide` turns a command and the current state into events (or throws a
+ * DomainError); `evolve` folds one event into state. No I/O, no clock, no ids inside: they arrive as data.
+ */
+export interface Decider<Command, Event extends DomainEvent, State> {
+  readonly name: string;
+  /** Bump when `evolve` or the state shape changes: snapshots of another version are ignored. */
+  readonly version: string;
+  /** Snapshot cadence in events; loading then costs a snapshot plus at most N-1 events. */
+  readonly snapshotEvery?: number;
+  initialState(): State;
+  decide(command: Command, state: State): Event[];
+  evolve(state: State, event: Event): State;
+  /** Uniqueness keys these events take or give back (written atomically with them). */
+  reservations?(state: State, events: readonly Event[]): { claim: string[]; release: string[] };
+}
+
+export function fold<Event extends DomainEvent, State>(
+  decider: Pick<Decider<unknown, Event, State>, 'evolve'>,
+  state: State,
+  events: readonly Event[],
+): State {
+  return events.reduce((current, event) => decider.evolve(current, event), state);
+}
