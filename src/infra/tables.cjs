@@ -60,13 +60,19 @@ function cloudFormationResources(stage) {
 }
 
 // Serverless calls an exported function with its variable resolver: `${file(./src/infra/tables.cjs):Resources}`.
+const DEPLOYABLE_STAGES = ['dev', 'sit', 'prod'];
+
 async function serverlessResources({ resolveVariable }) {
   const stage = await resolveVariable('sls:stage');
+  if (!DEPLOYABLE_STAGES.includes(stage)) {
+    throw new Error(`stage must be one of ${DEPLOYABLE_STAGES.join(', ')}, got ${stage}`);
+  }
   return { Resources: cloudFormationResources(stage) };
 }
 
 module.exports = serverlessResources;
 module.exports.tables = tables;
+module.exports.DEPLOYABLE_STAGES = DEPLOYABLE_STAGES;
 module.exports.tableName = tableName;
 module.exports.cloudFormationTable = cloudFormationTable;
 module.exports.cloudFormationResources = cloudFormationResources;
