@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 
-const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
+const root = resolve(process.env.ARCH_ROOT ?? resolve(dirname(new URL(import.meta.url).pathname), '..'));
 const PURE_ROOTS = ['src/domain', 'projections'];
 const FORBIDDEN = [
   /^@aws-sdk\//,

@@ -74,7 +74,10 @@ export class CommandRunner {
   ): Promise<CommandOutcome<S, R>> {
     const { decider, streamId, expectedVersion } = request;
     const loaded = await this.transient(() =>
-      this.deps.store.load(streamId, { deciderVersion: decider.version }),
+      this.deps.store.load(streamId, {
+        deciderVersion: decider.version,
+        ...(decider.snapshotEvery ? { snapshotEvery: decider.snapshotEvery } : {}),
+      }),
     );
     if (expectedVersion !== undefined && expectedVersion !== loaded.version) {
       throw new PreconditionFailedError(streamId, expectedVersion, loaded.version);

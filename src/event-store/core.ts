@@ -71,7 +71,8 @@ export function prepareBatch(
       m: compactMetadata(event.metadata),
     };
   });
-  const bytes = itemSize({ pk: streamId, ev: stored }) + ITEM_OVERHEAD_BYTES;
+  const bytes =
+    Buffer.byteLength(JSON.stringify(stored), 'utf8') + Buffer.byteLength(streamId) + ITEM_OVERHEAD_BYTES;
   if (bytes > ITEM_LIMIT_BYTES) throw new EventTooLargeError(streamId, bytes, ITEM_LIMIT_BYTES);
   return stored;
 }
@@ -104,19 +105,4 @@ function compactMetadata(metadata: EventMetadata): EventMetadata {
   if (metadata.causationId !== undefined) out.causationId = metadata.causationId;
   if (metadata.tenantId !== undefined) out.tenantId = metadata.tenantId;
   return out;
-}
-
-/** DynamoDB's own size rules: names and UTF-8 strings by length, numbers by digits, 3 bytes per map or list. */
-export function itemSize(value: unknown): number {
-  if (value === null || value === undefined || typeof value === 'boolean') return 1;
-  if (typeof value === 'string') return Buffer.byteLength(value, 'utf8');
-  if (typeof value === 'number') return Math.ceil(String(value).replace(/[-.]/g, '').length / 2) + 1;
-  if (Array.isArray(value)) return value.reduce<number>((sum, item) => sum + itemSize(item) + 1, 3);
-  if (typeof value === 'object') {
-    return Object.entries(value).reduce<number>(
-      (sum, [key, item]) => sum + Buffer.byteLength(key, 'utf8') + itemSize(item) + 1,
-      3,
-    );
-  }
-  return 0;
 }

@@ -65,6 +65,8 @@ export interface AppendResult {
   events: EventEnvelope[];
   /** Set when the idempotency key was seen before with the same request: nothing was appended. */
   replayed?: { result: unknown };
+  /** The head as this append left it: pass it to the next append to skip a read. */
+  token: LoadToken;
 }
 
 export interface LoadResult {
@@ -82,6 +84,13 @@ export interface LoadToken {
   readonly version: number;
 }
 
+export interface LoadOptions {
+  /** Only a snapshot written by this decider version is used. */
+  deciderVersion?: string;
+  /** The decider's snapshot cadence: how far back the newest snapshot can be. */
+  snapshotEvery?: number;
+}
+
 export interface ReadAllOptions {
   /** Parallel scan segments (DynamoDB) — ignored by in-memory stores. */
   segments?: number;
@@ -96,7 +105,7 @@ export interface EventStore {
   ): Promise<AppendResult>;
   readStream(streamId: string, fromVersion?: number): Promise<EventEnvelope[]>;
   /** Loads for a decider: its latest snapshot plus the events after it. */
-  load(streamId: string, options?: { deciderVersion?: string }): Promise<LoadResult>;
+  load(streamId: string, options?: LoadOptions): Promise<LoadResult>;
   /** Every stream, each in version order; batches from different streams interleave. */
   readAll(options?: ReadAllOptions): AsyncIterable<EventEnvelope[]>;
   /** The stored result for a retried request, undefined if the key is unused or expired. */

@@ -14,6 +14,7 @@ import type {
   EventEnvelope,
   EventStore,
   ExpectedVersion,
+  LoadOptions,
   LoadResult,
   NewEvent,
 } from './event-store.port.js';
@@ -64,7 +65,14 @@ export class InMemoryEventStore implements EventStore {
     const { idempotency, reservations } = options;
     if (idempotency) {
       const replay = await this.findIdempotent(idempotency.scope, idempotency.key, idempotency.requestHash);
-      if (replay) return { streamId, version: actual, events: [], replayed: replay };
+      if (replay)
+        return {
+          streamId,
+          version: actual,
+          events: [],
+          replayed: replay,
+          token: { streamId, version: actual },
+        };
     }
     if (!satisfies(expected, actual)) throw new ConcurrencyError(streamId, expected, actual);
     for (const key of reservations?.claim ?? []) {
@@ -80,7 +88,8 @@ export class InMemoryEventStore implements EventStore {
     }
     this.streams.set(streamId, next);
     this.commitExtras(streamId, options);
-    return { streamId, version: next.events.length, events: this.decode(streamId, stored) };
+    const version = next.events.length;
+    return { streamId, version, events: this.decode(streamId, stored), token: { streamId, version } };
   }
 
   private commitExtras(streamId: string, { reservations, idempotency }: AppendOptions): void {
@@ -106,7 +115,7 @@ export class InMemoryEventStore implements EventStore {
     );
   }
 
-  async load(streamId: string, options: { deciderVersion?: string } = {}): Promise<LoadResult> {
+  async load(streamId: string, options: LoadOptions = {}): Promise<LoadResult> {
     assertStreamId(streamId);
     const stream = this.streams.get(streamId);
     const version = stream?.events.length ?? 0;

@@ -10,7 +10,15 @@ async function main(): Promise<void> {
     stage: 'local',
     ...((await isPortFree(wanted)) ? { dynamoPort: wanted } : {}),
   });
-  console.log(['', 'BBWS control plane is running locally:', ...runtime.describe(), '', 'Ctrl-C stops everything.'].join('\n'));
+  console.log(
+    [
+      '',
+      'BBWS control plane is running locally:',
+      ...runtime.describe(),
+      '',
+      'Ctrl-C stops everything.',
+    ].join('\n'),
+  );
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

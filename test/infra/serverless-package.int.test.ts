@@ -11,9 +11,13 @@ const dirs: string[] = [];
 function packageTemplate(stage: string): { Resources: Record<string, { Type: string; Properties: object }> } {
   const dir = mkdtempSync(join(tmpdir(), `sls-${stage}-`));
   dirs.push(dir);
-  const run = spawnSync(process.execPath, ['scripts/sls.mjs', 'package', '--stage', stage, '--package', dir], {
-    encoding: 'utf8',
-  });
+  const run = spawnSync(
+    process.execPath,
+    ['scripts/sls.mjs', 'package', '--stage', stage, '--package', dir],
+    {
+      encoding: 'utf8',
+    },
+  );
   if (run.status !== 0) throw new Error(`serverless package failed:\n${run.stdout}\n${run.stderr}`);
   return JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'));
 }

@@ -15,12 +15,3 @@ eventStoreContract('DynamoDB Local', () => ({
       options.now ? { now: options.now } : {},
     ),
 }));
-
-// The same contract with a tiny tip, so that nearly every append rolls over into history items.
-eventStoreContract('DynamoDB Local, 1 KB tip', () => ({
-  store: (options = {}) =>
-    new DynamoEventStore(client, table, options.catalogue ?? catalogue, {
-      maxTipBytes: 1024,
-      ...(options.now ? { now: options.now } : {}),
-    }),
-}));

@@ -11,14 +11,16 @@ import { DynamoEventStore } from './dynamodb.event-store.js';
 
 const client = testDocumentClient();
 const table = testTable('EventStoreTable');
+// Two store instances over one table: tokens of one are worthless to the other, as across Lambda instances.
 const stores = [
   new DynamoEventStore(client, table, catalogue),
-  new DynamoEventStore(client, table, catalogue, { maxTipBytes: 600 }),
+  new DynamoEventStore(client, table, catalogue),
 ];
 
-const expectedArb: fc.Arbitrary<ExpectedVersion> = fc.oneof(
+// 'loaded': the caller loads first and appends with the store's token, as the command runner does.
+const expectedArb: fc.Arbitrary<ExpectedVersion | 'loaded'> = fc.oneof(
   fc.nat({ max: 14 }),
-  fc.constantFrom<ExpectedVersion>('any', 'exists', 'no_stream'),
+  fc.constantFrom<ExpectedVersion | 'loaded'>('any', 'exists', 'no_stream', 'loaded', 'loaded'),
 );
 const callerArb = fc.record({ expected: expectedArb, size: fc.integer({ min: 1, max: 4 }) });
 
@@ -43,7 +45,11 @@ describe('DynamoDB event store under real concurrency', () => {
             events: Array.from({ length: caller.size }, () => tenantUpdated()),
           }));
           const settled = await Promise.allSettled(
-            batches.map((b) => store.append(stream, b.expected, b.events)),
+            batches.map(async (b) => {
+              if (b.expected !== 'loaded') return store.append(stream, b.expected, b.events);
+              const loaded = await store.load(stream);
+              return store.append(stream, loaded.version, b.events, { token: loaded.token });
+            }),
           );
           const stored = await store.readStream(stream);
           // gap-free and never overwritten: versions are exactly 1..n, each eventId once

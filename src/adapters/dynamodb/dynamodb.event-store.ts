@@ -1,14 +1,12 @@
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
+  type QueryCommandInput,
   ScanCommand,
   TransactWriteCommand,
-  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { EventCatalogue } from '../../event-store/catalogue.js';
 import {
   assertExpected,
@@ -16,7 +14,6 @@ import {
   decodeEvent,
   ITEM_LIMIT_BYTES,
   ITEM_OVERHEAD_BYTES,
-  itemSize,
   MAX_EVENTS_PER_ITEM,
   prepareBatch,
   type StoredEvent,
@@ -29,6 +26,7 @@ import type {
   EventEnvelope,
   EventStore,
   ExpectedVersion,
+  LoadOptions,
   LoadResult,
   LoadToken,
   NewEvent,
@@ -37,51 +35,45 @@ import type {
 import { idempotencyId } from '../../event-store/in-memory.event-store.js';
 import { classifyTransactionFailure, isConditionFailure, rethrowTransient } from './dynamodb.errors.js';
 import {
-  type HistoryItem,
+  type CommitItem,
+  commitEvents,
   IDEMPOTENCY_PREFIX,
+  lastVersion,
   RESERVATION_PREFIX,
-  TIP_SK,
-  type TipItem,
-  type TipSnapshot,
+  type SnapshotRecord,
 } from './event-items.js';
 
 export interface DynamoEventStoreOptions {
-  /** Roll the tip over into a history item once its events would pass this size (WCU grow with item size). */
-  maxTipBytes?: number;
   now?: () => Date;
 }
 
 type WriteOutcome =
-  | { kind: 'done'; result: AppendResult }
+  | { kind: 'done' }
   | { kind: 'replayed'; replayed: { result: unknown } }
-  | { kind: 'conflict'; tip: TipItem | undefined };
-
-type Op = Record<string, unknown> & { kind: 'Put' | 'Update' | 'Delete' };
+  | { kind: 'conflict' };
+type Op = Record<string, unknown> & { kind: 'Put' | 'Delete'; role: string };
 
 const DAY_SECONDS = 24 * 60 * 60;
 const MAX_REPLANS = 10;
+const DEFAULT_SNAPSHOT_WINDOW = 25;
 
-/** Same version: the tip was full and comes back to roll over. `any`/`exists`: append at the new head. */
-function shouldReplan(pinned: ExpectedVersion, base: number, actual: number): boolean {
-  return actual === base || pinned === 'any' || (pinned === 'exists' && actual > 0);
-}
-
+/** A head the store itself observed (consistent read or its own successful write); callers cannot forge one. */
 class Token implements LoadToken {
   constructor(
     readonly streamId: string,
     readonly version: number,
-    readonly tip: TipItem | undefined,
   ) {}
 }
 
 /**
- * Event store on one DynamoDB table. Each stream has a tip item (sk = TIP_SK) holding its version, its newest
- * events and its snapshot; every append is conditioned on the tip's version, so versions are gap-free whatever
- * the caller claims. Older events roll over into history items (sk = first version) in the same transaction.
+ * Event store on one DynamoDB table. Each append is one commit item (pk = streamId, sk = first version) written
+ * with attribute_not_exists at head + 1, where head is never the caller's word: it comes from the store's own
+ * consistent read (directly, or through a token the store issued). See docs/architecture.md for why that keeps
+ * versions gap-free. A plain append is one conditional PutItem; reservations and idempotency records make it a
+ * TransactWriteItems.
  */
 export class DynamoEventStore implements EventStore {
   private readonly issued = new WeakSet<Token>();
-  private readonly maxTipBytes: number;
   private readonly now: () => Date;
 
   constructor(
@@ -90,7 +82,6 @@ export class DynamoEventStore implements EventStore {
     private readonly catalogue: EventCatalogue,
     options: DynamoEventStoreOptions = {},
   ) {
-    this.maxTipBytes = options.maxTipBytes ?? 16 * 1024;
     this.now = options.now ?? (() => new Date());
   }
 
@@ -103,73 +94,116 @@ export class DynamoEventStore implements EventStore {
     assertStreamId(streamId);
     assertExpected(expected);
     prepareBatch(this.catalogue, streamId, 0, events); // validate and size-check before any I/O
-    const pinned = expected === 'no_stream' ? 0 : expected;
-    let tip = await this.initialTip(streamId, pinned, options);
+    let head = this.headFromToken(streamId, expected, options.token) ?? (await this.readHead(streamId));
     for (let attempt = 0; ; attempt++) {
-      // With no tip read, the caller's number is only a condition on the write, never trusted as the head.
-      const base = tip === undefined ? (pinned as number) : (tip?.ver ?? 0);
-      if (tip !== undefined && !satisfies(pinned, base)) throw new ConcurrencyError(streamId, expected, base);
-      const stored = prepareBatch(this.catalogue, streamId, base, events);
-      const outcome = await this.write(streamId, base, tip, stored, options);
-      if (outcome.kind !== 'conflict') return this.finish(streamId, outcome);
-      const actual = outcome.tip?.ver ?? 0;
-      if (!shouldReplan(pinned, base, actual) || attempt >= MAX_REPLANS) {
-        throw new ConcurrencyError(streamId, expected, actual);
+      if (!satisfies(expected, head)) return this.refuse(streamId, expected, head, options);
+      const stored = prepareBatch(this.catalogue, streamId, head, events);
+      const outcome = await this.write(streamId, head, stored, options);
+      if (outcome.kind === 'done') {
+        const version = head + stored.length;
+        return {
+          streamId,
+          version,
+          events: this.decode(streamId, stored),
+          token: this.issue(streamId, version),
+        };
       }
-      tip = outcome.tip ?? null;
+      const actual = await this.readHead(streamId);
+      if (outcome.kind === 'replayed') {
+        return {
+          streamId,
+          version: actual,
+          events: [],
+          replayed: outcome.replayed,
+          token: this.issue(streamId, actual),
+        };
+      }
+      // Someone appended first. `any` and `exists` append at the new head; a version was a promise that broke.
+      const replan = expected === 'any' || (expected === 'exists' && actual > 0);
+      if (!replan || attempt >= MAX_REPLANS) return this.refuse(streamId, expected, actual, options);
+      head = actual;
     }
   }
 
-  private async finish(streamId: string, outcome: Exclude<WriteOutcome, { kind: 'conflict' }>) {
-    if (outcome.kind === 'done') return outcome.result;
-    const current = await this.readTip(streamId);
-    return { streamId, version: current?.ver ?? 0, events: [], replayed: outcome.replayed };
-  }
-
-  /** The tip to plan from: the token's, a fresh read when the head must be known, or undefined (condition only). */
-  private async initialTip(streamId: string, pinned: ExpectedVersion, options: AppendOptions) {
-    const fromToken = this.tipFromToken(streamId, pinned, options.token);
-    if (fromToken !== undefined) return fromToken;
-    const mustRead = typeof pinned !== 'number' || (options.snapshot !== undefined && pinned > 0);
-    return mustRead ? ((await this.readTip(streamId)) ?? null) : undefined;
+  /** A retry of an append that already happened gets its first result, not a conflict. */
+  private async refuse(streamId: string, expected: ExpectedVersion, head: number, options: AppendOptions) {
+    const idem = options.idempotency;
+    const replayed = idem && (await this.findIdempotent(idem.scope, idem.key, idem.requestHash));
+    if (!replayed) throw new ConcurrencyError(streamId, expected, head);
+    return { streamId, version: head, events: [], replayed, token: this.issue(streamId, head) };
   }
 
   async readStream(streamId: string, fromVersion = 1): Promise<EventEnvelope[]> {
     assertStreamId(streamId);
-    const items = await this.queryItems(streamId, fromVersion, TIP_SK);
-    return this.decode(streamId, flatten(items, fromVersion));
+    const items = await this.queryAll({
+      KeyConditionExpression: 'pk = :pk AND sk >= :lo',
+      ExpressionAttributeValues: {
+        ':pk': streamId,
+        ':lo': Math.max(1, fromVersion - MAX_EVENTS_PER_ITEM + 1),
+      },
+    });
+    return this.decode(
+      streamId,
+      items.flatMap(commitEvents).filter((event) => event.v >= fromVersion),
+    );
   }
 
-  async load(streamId: string, options: { deciderVersion?: string } = {}): Promise<LoadResult> {
+  async load(streamId: string, options: LoadOptions = {}): Promise<LoadResult> {
     assertStreamId(streamId);
-    const tip = await this.readTip(streamId);
-    const token = new Token(streamId, tip?.ver ?? 0, tip);
-    this.issued.add(token);
-    if (!tip) return { version: 0, events: [], token };
-    const snap = tip.snap && tip.snap.dv === options.deciderVersion ? tip.snap : undefined;
-    const from = snap ? snap.v + 1 : 1;
-    const history = from < tip.from ? await this.queryItems(streamId, from, tip.from - 1) : [];
-    const events = this.decode(streamId, flatten([...history, tip], from));
-    return snap
-      ? { version: tip.ver, snapshot: { version: snap.v, state: JSON.parse(snap.s) }, events, token }
-      : { version: tip.ver, events, token };
+    const { newestFirst, snapshot } = await this.newestUntilSnapshot(streamId, options);
+    const version = newestFirst[0] ? lastVersion(newestFirst[0]) : 0;
+    const after = snapshot?.v ?? 0;
+    const stored = newestFirst
+      .reverse()
+      .flatMap(commitEvents)
+      .filter((event) => event.v > after);
+    const events = this.decode(streamId, stored);
+    const token = this.issue(streamId, version);
+    return snapshot
+      ? { version, snapshot: { version: snapshot.v, state: snapshot.state }, events, token }
+      : { version, events, token };
+  }
+
+  /** Newest items first, until the newest snapshot of this decider version: one Query page in the usual case. */
+  private async newestUntilSnapshot(streamId: string, options: LoadOptions) {
+    const newestFirst: CommitItem[] = [];
+    const Limit = Math.max(1, options.snapshotEvery ?? DEFAULT_SNAPSHOT_WINDOW);
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk >= :one',
+          ExpressionAttributeValues: { ':pk': streamId, ':one': 1 },
+          ScanIndexForward: false,
+          ConsistentRead: true,
+          Limit,
+          ExclusiveStartKey,
+        }),
+      );
+      for (const item of (page.Items ?? []) as CommitItem[]) {
+        newestFirst.push(item);
+        const snapshot = item.snap ? usableSnapshot(item.snap, options.deciderVersion) : undefined;
+        if (snapshot) return { newestFirst, snapshot };
+      }
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return { newestFirst, snapshot: undefined };
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<EventEnvelope[]> {
     const segments = options.segments ?? 4;
     const iterators = Array.from({ length: segments }, (_, segment) => this.scanSegment(segment, segments));
-    const pending = new Map(iterators.map((it, i) => [i, it.next().then((r) => ({ i, r }))]));
+    const next = (i: number) =>
+      (iterators[i] as AsyncGenerator<EventEnvelope[]>).next().then((r) => ({ i, r }));
+    const pending = new Map(iterators.map((_, i) => [i, next(i)]));
     while (pending.size > 0) {
       const { i, r } = await Promise.race(pending.values());
       if (r.done) {
         pending.delete(i);
         continue;
       }
-      const iterator = iterators[i] as AsyncGenerator<EventEnvelope[]>;
-      pending.set(
-        i,
-        iterator.next().then((next) => ({ i, r: next })),
-      );
+      pending.set(i, next(i));
       if (r.value.length > 0) yield r.value;
     }
   }
@@ -200,64 +234,69 @@ export class DynamoEventStore implements EventStore {
     return typeof Item?.owner === 'string' ? Item.owner : undefined;
   }
 
-  private tipFromToken(streamId: string, expected: ExpectedVersion, token: LoadToken | undefined) {
-    // Only a token this store issued counts: the tip in it came from the store's own consistent read.
+  private issue(streamId: string, version: number): Token {
+    const token = new Token(streamId, version);
+    this.issued.add(token);
+    return token;
+  }
+
+  /** The head from a token this store issued for this stream, when it matches what the caller expects. */
+  private headFromToken(streamId: string, expected: ExpectedVersion, token: LoadToken | undefined) {
     if (!(token instanceof Token) || !this.issued.has(token) || token.streamId !== streamId) return undefined;
-    if (typeof expected === 'number' && expected !== token.version) return undefined;
-    return token.tip ?? null;
+    const pinned = expected === 'no_stream' ? 0 : expected;
+    // A mismatch may mean the stream moved since the token: read again rather than refuse on old news.
+    return typeof pinned === 'number' && pinned !== token.version ? undefined : token.version;
   }
 
-  private async readTip(streamId: string): Promise<TipItem | undefined> {
-    const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: streamId, sk: TIP_SK }, ConsistentRead: true }),
+  private async readHead(streamId: string): Promise<number> {
+    const { Items } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND sk >= :one',
+        ExpressionAttributeValues: { ':pk': streamId, ':one': 1 },
+        ProjectionExpression: 'sk, n',
+        ScanIndexForward: false,
+        ConsistentRead: true,
+        Limit: 1,
+      }),
     );
-    return Item as TipItem | undefined;
+    const newest = Items?.[0] as Pick<CommitItem, 'sk' | 'n'> | undefined;
+    return newest ? lastVersion(newest) : 0;
   }
 
-  /**
-   * One atomic write. `tip` is the tip as last read (null: no stream), or undefined when the store has not read
-   * it; then the update is also conditioned on the tip having room, and a full tip comes back to roll over.
-   */
-  private async write(
-    streamId: string,
-    base: number,
-    tip: TipItem | null | undefined,
-    stored: StoredEvent[],
-    options: AppendOptions,
-  ): Promise<WriteOutcome> {
-    const snap = this.snapshotFor(stored, options);
-    const ops = [...this.tipOps(streamId, base, tip, stored, snap), ...this.extraOps(streamId, options)];
-    try {
-      if (ops.length === 1) await this.sendSingle(ops[0] as Op);
-      else
-        await this.client.send(
-          new TransactWriteCommand({ TransactItems: ops.map((op) => txItem(this.tableName, op)) }),
-        );
-      return {
-        kind: 'done',
-        result: { streamId, version: base + stored.length, events: this.decode(streamId, stored) },
-      };
-    } catch (error) {
-      if (ops.length === 1 && isConditionFailure(error)) {
-        const item = (error as { Item?: Record<string, AttributeValue> }).Item;
-        return { kind: 'conflict', tip: item ? (unmarshall(item) as TipItem) : undefined };
-      }
-      const failure = classifyTransactionFailure(error);
-      if (!failure) return rethrowTransient(error);
-      return this.explainTransactionFailure(streamId, ops, failure, options);
+  /** One atomic write: the commit item alone (PutItem), or with reservations and idempotency (a transaction). */
+  private async write(streamId: string, head: number, stored: StoredEvent[], options: AppendOptions) {
+    const item: CommitItem = { pk: streamId, sk: head + 1, n: stored.length, ev: JSON.stringify(stored) };
+    const snap = options.snapshot;
+    if (snap) {
+      const encoded = JSON.stringify({ dv: snap.deciderVersion, v: snap.version, state: snap.state });
+      // A snapshot is an optimisation: one that cannot fit beside the events is simply not written.
+      const bytes = Buffer.byteLength(item.ev) + Buffer.byteLength(encoded) + ITEM_OVERHEAD_BYTES;
+      if (bytes <= ITEM_LIMIT_BYTES) item.snap = encoded;
     }
-  }
-
-  private async sendSingle(op: Op): Promise<void> {
-    const { kind, role: _role, reservation: _reservation, ...input } = op;
-    const params = {
-      TableName: this.tableName,
-      ...input,
-      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
-    };
-    if (kind === 'Put')
-      await this.client.send(new PutCommand(params as ConstructorParameters<typeof PutCommand>[0]));
-    else await this.client.send(new UpdateCommand(params as ConstructorParameters<typeof UpdateCommand>[0]));
+    const ops: Op[] = [
+      { kind: 'Put', role: 'commit', Item: item, ConditionExpression: 'attribute_not_exists(pk)' },
+      ...this.extraOps(streamId, options),
+    ];
+    try {
+      if (ops.length === 1) {
+        await this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: item,
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+      } else {
+        await this.client.send(new TransactWriteCommand({ TransactItems: ops.map((op) => this.txItem(op)) }));
+      }
+      return { kind: 'done' } as const;
+    } catch (error) {
+      if (ops.length === 1 && isConditionFailure(error)) return { kind: 'conflict' } as const;
+      const failed = classifyTransactionFailure(error);
+      if (!failed) return rethrowTransient(error);
+      return this.explainTransactionFailure(streamId, ops, failed, options);
+    }
   }
 
   private explainTransactionFailure(
@@ -266,26 +305,27 @@ export class DynamoEventStore implements EventStore {
     failed: { index: number; item: Record<string, unknown> | undefined }[],
     options: AppendOptions,
   ): WriteOutcome {
-    const byRole = (role: string) => failed.find((f) => (ops[f.index] as Op).role === role);
-    const idem = byRole('idempotency');
+    const failure = (role: string) => failed.find((f) => ops[f.index]?.role === role);
+    const idem = failure('idempotency');
     if (idem && options.idempotency) {
-      const replay = this.idempotentReplay(
+      const replayed = this.idempotentReplay(
         idem.item,
         options.idempotency.key,
         options.idempotency.requestHash,
       );
-      if (replay) return { kind: 'replayed', replayed: replay };
+      if (replayed) return { kind: 'replayed', replayed };
     }
-    const tip = byRole('tip') ?? byRole('history');
-    if (tip) return { kind: 'conflict', tip: byRole('tip')?.item as TipItem | undefined };
-    const claim = byRole('claim');
-    if (claim) {
-      const key = (ops[claim.index] as Op).reservation as string;
-      throw new UniquenessError(key, claim.item?.owner as string | undefined);
-    }
-    const release = byRole('release');
-    const key = release ? ((ops[release.index] as Op).reservation as string) : 'unknown';
-    throw new Error(`stream ${streamId} released reservation ${key} that another stream holds`);
+    if (failure('commit')) return { kind: 'conflict' };
+    const claim = failure('claim');
+    if (claim)
+      throw new UniquenessError(
+        String(ops[claim.index]?.reservation),
+        claim.item?.owner as string | undefined,
+      );
+    const release = failure('release');
+    throw new Error(
+      `stream ${streamId} released reservation ${String(release && ops[release.index]?.reservation)} held by another stream`,
+    );
   }
 
   private idempotentReplay(item: Record<string, unknown> | undefined, key: string, requestHash: string) {
@@ -294,95 +334,13 @@ export class DynamoEventStore implements EventStore {
     return { result: JSON.parse(String(item.result)) as unknown };
   }
 
-  private snapshotFor(stored: StoredEvent[], options: AppendOptions): TipSnapshot | undefined {
-    if (!options.snapshot) return undefined;
-    const snap = {
-      dv: options.snapshot.deciderVersion,
-      v: options.snapshot.version,
-      s: JSON.stringify(options.snapshot.state),
-    };
-    // A snapshot is an optimisation: one that cannot fit beside the events is simply not written.
-    const fits = itemSize({ ev: stored, snap }) + ITEM_OVERHEAD_BYTES <= ITEM_LIMIT_BYTES;
-    return fits ? snap : undefined;
-  }
-
-  private tipOps(
-    streamId: string,
-    base: number,
-    tip: TipItem | null | undefined,
-    stored: StoredEvent[],
-    snap: TipSnapshot | undefined,
-  ): Op[] {
-    const last = base + stored.length;
-    const first = base + 1;
-    const bytes = itemSize(stored);
-    if (base === 0) {
-      const item: TipItem = {
-        pk: streamId,
-        sk: TIP_SK,
-        ver: last,
-        from: 1,
-        last: 1,
-        n: stored.length,
-        b: bytes,
-        ev: stored,
-      };
-      if (snap) item.snap = snap;
-      return [{ kind: 'Put', role: 'tip', Item: item, ConditionExpression: 'attribute_not_exists(pk)' }];
-    }
-    const snapBytes = snap ? itemSize(snap) : 0;
-    const update = {
-      kind: 'Update' as const,
-      role: 'tip',
-      Key: { pk: streamId, sk: TIP_SK },
-      ExpressionAttributeValues: {
-        ':base': base,
-        ':ver': last,
-        ':first': first,
-        ':n': stored.length,
-        ':b': bytes,
-      } as Record<string, unknown>,
-    };
-    const setSnap = snap ? ', snap = :snap' : '';
-    if (snap) update.ExpressionAttributeValues[':snap'] = snap;
-    const rollover =
-      tip !== undefined &&
-      tip !== null &&
-      ((snap !== undefined && tip.n > 0) ||
-        tip.n + stored.length > MAX_EVENTS_PER_ITEM ||
-        tip.b + bytes + snapBytes > this.maxTipBytes);
-    if (!rollover) {
-      const guard = tip === undefined ? ' AND n <= :maxN AND b <= :maxB' : '';
-      if (tip === undefined) {
-        update.ExpressionAttributeValues[':maxN'] = MAX_EVENTS_PER_ITEM - stored.length;
-        update.ExpressionAttributeValues[':maxB'] = this.maxTipBytes - bytes - snapBytes;
-      }
-      return [
-        {
-          ...update,
-          UpdateExpression: `SET ver = :ver, #last = :first, n = n + :n, b = b + :b, ev = list_append(ev, :ev)${setSnap}`,
-          ConditionExpression: `ver = :base${guard}`,
-          ExpressionAttributeNames: { '#last': 'last' },
-          ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':ev': stored },
-        },
-      ];
-    }
-    const old = tip as TipItem;
-    const history: HistoryItem = { pk: streamId, sk: old.from, n: old.n, ev: old.ev };
-    return [
-      { kind: 'Put', role: 'history', Item: history, ConditionExpression: 'attribute_not_exists(pk)' },
-      {
-        ...update,
-        UpdateExpression: `SET ver = :ver, #from = :first, #last = :first, n = :n, b = :b, ev = :ev${setSnap}`,
-        ConditionExpression: 'ver = :base',
-        ExpressionAttributeNames: { '#from': 'from', '#last': 'last' },
-        ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':ev': stored },
-      },
-    ];
-  }
-
   private extraOps(streamId: string, options: AppendOptions): Op[] {
     const ops: Op[] = [];
+    const owned = {
+      ConditionExpression: 'attribute_not_exists(pk) OR #owner = :owner',
+      ExpressionAttributeNames: { '#owner': 'owner' },
+      ExpressionAttributeValues: { ':owner': streamId },
+    };
     const claims = new Set(options.reservations?.claim ?? []);
     for (const key of claims) {
       ops.push({
@@ -390,22 +348,19 @@ export class DynamoEventStore implements EventStore {
         role: 'claim',
         reservation: key,
         Item: { pk: RESERVATION_PREFIX + key, sk: 0, owner: streamId },
-        ConditionExpression: 'attribute_not_exists(pk) OR #owner = :owner',
-        ExpressionAttributeNames: { '#owner': 'owner' },
-        ExpressionAttributeValues: { ':owner': streamId },
+        ...owned,
       });
     }
     for (const key of options.reservations?.release ?? []) {
-      if (claims.has(key)) continue;
-      ops.push({
-        kind: 'Delete',
-        role: 'release',
-        reservation: key,
-        Key: { pk: RESERVATION_PREFIX + key, sk: 0 },
-        ConditionExpression: 'attribute_not_exists(pk) OR #owner = :owner',
-        ExpressionAttributeNames: { '#owner': 'owner' },
-        ExpressionAttributeValues: { ':owner': streamId },
-      });
+      if (!claims.has(key)) {
+        ops.push({
+          kind: 'Delete',
+          role: 'release',
+          reservation: key,
+          Key: { pk: RESERVATION_PREFIX + key, sk: 0 },
+          ...owned,
+        });
+      }
     }
     const idem = options.idempotency;
     if (idem) {
@@ -427,32 +382,29 @@ export class DynamoEventStore implements EventStore {
     return ops;
   }
 
-  private async queryItems(streamId: string, from: number, to: number): Promise<(TipItem | HistoryItem)[]> {
-    const items: (TipItem | HistoryItem)[] = [];
+  private txItem(op: Op) {
+    const { kind, role: _role, reservation: _reservation, ...input } = op;
+    return {
+      [kind]: { TableName: this.tableName, ...input, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' },
+    };
+  }
+
+  private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<CommitItem[]> {
+    const items: CommitItem[] = [];
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
       const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
-          ExpressionAttributeValues: {
-            ':pk': streamId,
-            ':lo': Math.max(1, from - MAX_EVENTS_PER_ITEM + 1),
-            ':hi': to,
-          },
-          ConsistentRead: true,
-          ExclusiveStartKey,
-        }),
+        new QueryCommand({ TableName: this.tableName, ConsistentRead: true, ...input, ExclusiveStartKey }),
       );
-      items.push(...((page.Items ?? []) as (TipItem | HistoryItem)[]));
+      items.push(...((page.Items ?? []) as CommitItem[]));
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
     return items;
   }
 
   private async *scanSegment(segment: number, totalSegments: number): AsyncGenerator<EventEnvelope[]> {
-    // Items of one stream share a partition key, so one segment returns them together and in sk order
-    // (history by first version, then the tip). The check below proves it rather than trusting it.
+    // A stream's items share a partition key, so one segment returns them together and in sk order.
+    // The check proves it rather than trusting it: a stream that arrives out of order fails loudly.
     const last = new Map<string, number>();
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
@@ -467,15 +419,12 @@ export class DynamoEventStore implements EventStore {
         }),
       );
       const batch: EventEnvelope[] = [];
-      for (const item of (page.Items ?? []) as (TipItem | HistoryItem)[]) {
-        const expectedNext = (last.get(item.pk) ?? 0) + 1;
-        const events = item.ev.filter((event) => event.v >= expectedNext);
-        if (events.length > 0 && events[0]?.v !== expectedNext) {
-          throw new Error(`readAll: stream ${item.pk} item at ${item.sk} arrived out of order`);
+      for (const item of (page.Items ?? []) as CommitItem[]) {
+        if (item.sk !== (last.get(item.pk) ?? 0) + 1) {
+          throw new Error(`readAll: stream ${item.pk} item at version ${item.sk} arrived out of order`);
         }
-        const lastEvent = events.at(-1);
-        if (lastEvent) last.set(item.pk, lastEvent.v);
-        batch.push(...this.decode(item.pk, events));
+        last.set(item.pk, lastVersion(item));
+        batch.push(...this.decode(item.pk, commitEvents(item)));
       }
       yield batch;
       ExclusiveStartKey = page.LastEvaluatedKey;
@@ -491,11 +440,7 @@ export class DynamoEventStore implements EventStore {
   }
 }
 
-function flatten(items: readonly (TipItem | HistoryItem)[], from: number): StoredEvent[] {
-  return items.flatMap((item) => item.ev).filter((event) => event.v >= from);
-}
-
-function txItem(TableName: string, op: Op) {
-  const { kind, role: _role, reservation: _reservation, ...input } = op;
-  return { [kind]: { TableName, ...input, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } };
+function usableSnapshot(encoded: string, deciderVersion: string | undefined): SnapshotRecord | undefined {
+  const record = JSON.parse(encoded) as SnapshotRecord;
+  return deciderVersion !== undefined && record.dv === deciderVersion ? record : undefined;
 }

@@ -1,50 +1,39 @@
 import type { StoredEvent } from '../../event-store/core.js';
 
-/** The tip's sort key: after every history item, so one ascending Query reads a stream in order. */
-export const TIP_SK = Number.MAX_SAFE_INTEGER;
 export const RESERVATION_PREFIX = '$res#';
 export const IDEMPOTENCY_PREFIX = '$idem#';
 
-export interface TipSnapshot {
-  /** decider version */
-  dv: string;
-  /** stream version the state is at */
-  v: number;
-  /** state as JSON */
-  s: string;
-}
-
-/** Per-stream head: the version every append is conditioned on, plus the newest events. */
-export interface TipItem {
-  pk: string;
-  sk: typeof TIP_SK;
-  /** stream version */
-  ver: number;
-  /** first version held in `ev` */
-  from: number;
-  /** first version of the latest append: stream readers take `ev` from here */
-  last: number;
-  /** events held */
-  n: number;
-  /** bytes of `ev` */
-  b: number;
-  ev: StoredEvent[];
-  snap?: TipSnapshot;
-}
-
-/** Events rolled over from the tip, keyed by their first version. */
-export interface HistoryItem {
+/**
+ * One append: its events, keyed by the version of the first (sk >= 1). Items of a stream never overlap and
+ * leave no gap, because an append is written at head + 1 where head comes from the store's own consistent
+ * read, under attribute_not_exists. On the table's stream, one INSERT record carries one append's events.
+ */
+export interface CommitItem {
   pk: string;
   sk: number;
+  /** events held: this item covers versions sk .. sk + n - 1 */
   n: number;
-  ev: StoredEvent[];
+  /** JSON of StoredEvent[] (one string: exact, compact, and cheap for DynamoDB to store and stream) */
+  ev: string;
+  /** JSON of SnapshotRecord: the decider's state after this item's last event */
+  snap?: string;
 }
 
-/** The events a tip image newly carries: what one append added (several events may share one record). */
-export function appendedEvents(tip: TipItem): StoredEvent[] {
-  return tip.ev.filter((event) => event.v >= tip.last);
+export interface SnapshotRecord {
+  dv: string;
+  v: number;
+  state: unknown;
 }
 
-export function isTip(item: { sk?: unknown }): boolean {
-  return item.sk === TIP_SK;
+export const lastVersion = (item: Pick<CommitItem, 'sk' | 'n'>): number => item.sk + item.n - 1;
+
+export function commitEvents(item: Pick<CommitItem, 'ev'>): StoredEvent[] {
+  return JSON.parse(item.ev) as StoredEvent[];
+}
+
+/** True for event items; reservations and idempotency records live at sk = 0 under `$` keys. */
+export function isCommitItem(item: { pk?: unknown; sk?: unknown }): boolean {
+  return (
+    typeof item.sk === 'number' && item.sk >= 1 && typeof item.pk === 'string' && !item.pk.startsWith('$')
+  );
 }

@@ -1,0 +1,246 @@
+/**
+ * Event-store benchmark against DynamoDB Local, in one process: every figure of ours is a ratio to the raw
+ * DynamoDB operation it stands on, measured interleaved in the same run on a raw table of the same key shape
+ * (stream on, created before the store's tables: late stream tables are slow in DynamoDB Local).
+ * Run: npm run bench:event-store [-- --iterations 400]. The last line is one JSON object of the figures.
+ */
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { ulid } from 'ulid';
+import { documentClient, dynamoClient } from '../src/adapters/dynamodb/client.js';
+import { DynamoEventStore } from '../src/adapters/dynamodb/dynamodb.event-store.js';
+import { CommandRunner } from '../src/application/command-runner.js';
+import type { LoadToken, NewEvent } from '../src/event-store/event-store.port.js';
+import { createTables, tableName } from '../src/infra/create-tables.js';
+import { startDynamoDbLocal } from '../src/local/dynamodb-local.js';
+import { counterCatalogue, counterDecider } from '../test/counter.decider.js';
+import { median, percentile, runInterleaved, type Sample } from './measure.js';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const iterations = Number(process.argv[process.argv.indexOf('--iterations') + 1] || 400);
+const RAW = 'bench-raw';
+const SNAPSHOT_EVERY = 10;
+
+const event = (): NewEvent => ({
+  eventId: ulid(),
+  type: 'COUNTER_ADDED',
+  occurredAt: new Date().toISOString(),
+  data: { amount: 1 },
+  metadata: { correlationId: ulid(), actor: 'bench', tenantId: 'tenant-bench' },
+});
+/** A raw item of exactly the store's shape and size: the same attributes, events as one JSON string. */
+const rawItem = (pk: string, events: number) => {
+  const ev = Array.from({ length: events }, (_, i) => {
+    const e = event();
+    return {
+      id: e.eventId,
+      v: i + 1,
+      t: e.type,
+      sv: 1,
+      at: e.occurredAt,
+      d: JSON.stringify(e.data),
+      m: e.metadata,
+    };
+  });
+  return { pk, sk: 1, n: events, ev: JSON.stringify(ev) };
+};
+
+async function main(): Promise<void> {
+  const dynamo = await startDynamoDbLocal();
+  const raw = dynamoClient({ region: 'af-south-1', endpoint: dynamo.endpoint });
+  await raw.send(
+    new CreateTableCommand({
+      TableName: RAW,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'N' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
+    }),
+  );
+  await createTables(raw, 'bench');
+  const doc = documentClient({ region: 'af-south-1', endpoint: dynamo.endpoint });
+  const store = new DynamoEventStore(doc, tableName('EventStoreTable', 'bench'), counterCatalogue);
+  const runner = new CommandRunner({ store, clock: () => new Date(), newEventId: ulid });
+  const decider = counterDecider(SNAPSHOT_EVERY);
+
+  const rawPut = (events: number) => async () => {
+    await doc.send(
+      new PutCommand({
+        TableName: RAW,
+        Item: rawItem(`raw-${ulid()}`, events),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  };
+  const rawTransaction = async () => {
+    const pk = `raw-${ulid()}`;
+    await doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: RAW,
+              Item: rawItem(pk, 1),
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          {
+            Put: {
+              TableName: RAW,
+              Item: { pk: `${pk}-res`, sk: 0, owner: pk },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          {
+            Put: {
+              TableName: RAW,
+              Item: { pk: `${pk}-idem`, sk: 0, hash: 'h', result: '{}', expiresAt: 1 },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+        ],
+      }),
+    );
+  };
+  // Read the worker's previous item (consistently), write the next: the raw shape of load + append.
+  const previous = new Map<number, string>();
+  const rawReadPut = async (worker = 0) => {
+    const before = previous.get(worker);
+    if (before)
+      await doc.send(new GetCommand({ TableName: RAW, Key: { pk: before, sk: 1 }, ConsistentRead: true }));
+    const pk = `raw-${ulid()}`;
+    await doc.send(
+      new PutCommand({
+        TableName: RAW,
+        Item: rawItem(pk, 1),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    previous.set(worker, pk);
+  };
+  // Ours: each worker appends to its own stream, passing on the token of its previous append, as a writer
+  // that knows its head does (the command runner passes the token of its load).
+  const heads = new Map<string, LoadToken>();
+  const appendTo =
+    (events: number, options: { reserve?: boolean } = {}) =>
+    async (worker: number) => {
+      const stream = `counter-bench-${events}-${options.reserve ? 'r' : 'p'}-${worker}`;
+      const token = heads.get(stream);
+      const result = await store.append(stream, token?.version ?? 0, Array.from({ length: events }, event), {
+        ...(token ? { token } : {}),
+        ...(options.reserve
+          ? {
+              reservations: { claim: [`bench:${ulid()}`] },
+              idempotency: { scope: 'bench', key: ulid(), requestHash: 'h', result: {} },
+            }
+          : {}),
+      });
+      heads.set(stream, result.token);
+    };
+  const command = async (worker: number) => {
+    await runner.run({
+      decider,
+      streamId: `counter-bench-cmd-${worker}`,
+      command: { type: 'Add', amount: 1 },
+      metadata: { correlationId: ulid(), actor: 'bench' },
+      result: ({ version }) => version,
+    });
+  };
+
+  // DynamoDB Local is a JVM: let the JIT settle before anything is measured.
+  for (let i = 0; i < 1500; i++) await Promise.all([rawPut(1)(), appendTo(1)(100), rawReadPut()]);
+
+  const figures: Record<string, number> = {};
+  const report: string[] = [];
+  const compare = async (name: string, rawFn: () => Promise<void>, ours: (w: number) => Promise<void>) => {
+    for (const concurrency of [1, 8]) {
+      const { raw: r, ours: o } = await runInterleaved(rawFn, ours, { iterations, concurrency });
+      const ratio = round(median(o) / median(r));
+      report.push(line(`${name} c=${concurrency}`, r, o, ratio));
+      figures[`${name}C${concurrency}`] = ratio;
+    }
+  };
+
+  await compare('appendVsRawPut', rawPut(1), appendTo(1));
+  await compare('append5VsRawPut', rawPut(5), appendTo(5));
+  await compare('reservedAppendVsRawTx', rawTransaction, appendTo(1, { reserve: true }));
+  await compare('commandVsRawReadPut', rawReadPut, command);
+
+  // Load at the worst offset from the last snapshot (N-1 events after it), long stream vs short stream.
+  const long = await buildStream(store, 'counter-bench-long', 10_000);
+  const short = await buildStream(store, 'counter-bench-short', 10);
+  const loadOf = (stream: string) => async () => {
+    const loaded = await store.load(stream, {
+      deciderVersion: decider.version,
+      snapshotEvery: SNAPSHOT_EVERY,
+    });
+    if (loaded.events.length !== SNAPSHOT_EVERY - 1)
+      throw new Error(`expected ${SNAPSHOT_EVERY - 1} events after the snapshot`);
+  };
+  const { raw: shortLoads, ours: longLoads } = await runInterleaved(loadOf(short), loadOf(long), {
+    iterations,
+    concurrency: 1,
+  });
+  figures.load10kVs10 = round(median(longLoads) / median(shortLoads));
+  report.push(
+    line('load 10,009 vs 19 events (N=10, 9 after snapshot)', shortLoads, longLoads, figures.load10kVs10),
+  );
+
+  console.log(
+    `event-store benchmark, ${iterations} iterations per figure, DynamoDB Local ${dynamo.endpoint}`,
+  );
+  console.log(
+    'figure                                        raw p50   ours p50   raw p99   ours p99   ratio',
+  );
+  for (const row of report) console.log(row);
+  const summary = {
+    appendVsRawPut: figures.appendVsRawPutC1,
+    append5VsRawPut: figures.append5VsRawPutC1,
+    reservedAppendVsRawTx: figures.reservedAppendVsRawTxC1,
+    commandVsRawReadPut: figures.commandVsRawReadPutC1,
+    appendVsRawPutC8: figures.appendVsRawPutC8,
+    append5VsRawPutC8: figures.append5VsRawPutC8,
+    reservedAppendVsRawTxC8: figures.reservedAppendVsRawTxC8,
+    commandVsRawReadPutC8: figures.commandVsRawReadPutC8,
+    load10kVs10: figures.load10kVs10,
+  };
+  doc.destroy();
+  raw.destroy();
+  await dynamo.stop();
+  console.log(JSON.stringify(summary));
+}
+
+/** A stream of `snapshotAt + N - 1` events whose last snapshot is at `snapshotAt`, as the runner writes it. */
+async function buildStream(store: DynamoEventStore, prefix: string, snapshotAt: number): Promise<string> {
+  const stream = `${prefix}-${ulid()}`;
+  let version = 0;
+  while (version < snapshotAt - 1) {
+    const n = Math.min(100, snapshotAt - 1 - version);
+    version = (await store.append(stream, version, Array.from({ length: n }, event))).version;
+  }
+  const state = { total: snapshotAt, adds: snapshotAt };
+  version = (
+    await store.append(stream, version, [event()], {
+      snapshot: { deciderVersion: 'counter-1', version: snapshotAt, state },
+    })
+  ).version;
+  for (let i = 1; i < SNAPSHOT_EVERY; i++) version = (await store.append(stream, version, [event()])).version;
+  return stream;
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;
+const ms = (x: number) => `${x.toFixed(2)} ms`.padStart(10);
+function line(name: string, raw: Sample, ours: Sample, ratio: number): string {
+  return `${name.padEnd(44)}${ms(median(raw))} ${ms(median(ours))} ${ms(percentile(raw, 99))} ${ms(percentile(ours, 99))}   ${ratio.toFixed(2)}x`;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
