@@ -26,7 +26,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 
 async function collectAll(store: EventStore, streams: Set<string>): Promise<Map<string, number[]>> {
   const seen = new Map<string, number[]>();
-  for await (const batch of store.readAll({ segments: 3 })) {
+  for await (const batch of store.readAll({ segments: 3, categories: ['tenant'] })) {
     for (const event of batch) {
       if (!streams.has(event.streamId)) continue;
       seen.set(event.streamId, [...(seen.get(event.streamId) ?? []), event.version]);
@@ -276,6 +276,19 @@ export function eventStoreContract(name: string, makeHarness: () => ContractHarn
         data: { ...v1, environment: 'prod' },
       });
       expect(z.object({ environment: z.literal('prod') }).safeParse(event?.data).success).toBe(true);
+    });
+
+    it('reads only the asked categories through readAll', async () => {
+      const store = makeHarness().store();
+      const other = newStreamId('archived');
+      await store.append(other, 'no_stream', updates(2));
+      for await (const batch of store.readAll({ categories: ['tenant'] })) {
+        expect(batch.some((event) => event.streamId === other)).toBe(false);
+      }
+      const seen: string[] = [];
+      for await (const batch of store.readAll({ categories: ['archived'] }))
+        seen.push(...batch.map((e) => e.streamId));
+      expect(seen.filter((id) => id === other)).toHaveLength(2);
     });
 
     it('reads every stream back through readAll, each in version order', async () => {

@@ -94,6 +94,8 @@ export interface LoadOptions {
 export interface ReadAllOptions {
   /** Parallel scan segments (DynamoDB) — ignored by in-memory stores. */
   segments?: number;
+  /** Only streams of these categories (the part of the stream id before the first `-`). */
+  categories?: readonly string[];
 }
 
 export interface EventStore {

@@ -17,6 +17,7 @@ import type {
   LoadOptions,
   LoadResult,
   NewEvent,
+  ReadAllOptions,
 } from './event-store.port.js';
 
 interface Stream {
@@ -131,8 +132,10 @@ export class InMemoryEventStore implements EventStore {
       : { version, events, token };
   }
 
-  async *readAll(): AsyncIterable<EventEnvelope[]> {
+  async *readAll(options: ReadAllOptions = {}): AsyncIterable<EventEnvelope[]> {
+    const categories = options.categories;
     for (const [streamId, stream] of [...this.streams]) {
+      if (categories && !categories.some((category) => streamId.startsWith(`${category}-`))) continue;
       for (let start = 0; start < stream.events.length; start += 100) {
         yield this.decode(streamId, stream.events.slice(start, start + 100));
       }

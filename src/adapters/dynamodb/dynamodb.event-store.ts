@@ -193,7 +193,9 @@ export class DynamoEventStore implements EventStore {
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<EventEnvelope[]> {
     const segments = options.segments ?? 4;
-    const iterators = Array.from({ length: segments }, (_, segment) => this.scanSegment(segment, segments));
+    const iterators = Array.from({ length: segments }, (_, segment) =>
+      this.scanSegment(segment, segments, options.categories ?? []),
+    );
     const next = (i: number) =>
       (iterators[i] as AsyncGenerator<EventEnvelope[]>).next().then((r) => ({ i, r }));
     const pending = new Map(iterators.map((_, i) => [i, next(i)]));
@@ -402,7 +404,11 @@ export class DynamoEventStore implements EventStore {
     return items;
   }
 
-  private async *scanSegment(segment: number, totalSegments: number): AsyncGenerator<EventEnvelope[]> {
+  private async *scanSegment(
+    segment: number,
+    totalSegments: number,
+    categories: readonly string[],
+  ): AsyncGenerator<EventEnvelope[]> {
     // A stream's items share a partition key, so one segment returns them together and in sk order.
     // The check proves it rather than trusting it: a stream that arrives out of order fails loudly.
     const last = new Map<string, number>();
@@ -413,8 +419,7 @@ export class DynamoEventStore implements EventStore {
           TableName: this.tableName,
           Segment: segment,
           TotalSegments: totalSegments,
-          FilterExpression: 'sk > :zero',
-          ExpressionAttributeValues: { ':zero': 0 },
+          ...categoryFilter(categories),
           ExclusiveStartKey,
         }),
       );
@@ -438,6 +443,18 @@ export class DynamoEventStore implements EventStore {
   private nowSeconds(): number {
     return Math.floor(this.now().getTime() / 1000);
   }
+}
+
+function categoryFilter(categories: readonly string[]) {
+  const values: Record<string, unknown> = { ':zero': 0 };
+  categories.forEach((category, i) => {
+    values[`:c${i}`] = `${category}-`;
+  });
+  const byCategory = categories.map((_, i) => `begins_with(pk, :c${i})`).join(' OR ');
+  return {
+    FilterExpression: byCategory ? `sk > :zero AND (${byCategory})` : 'sk > :zero',
+    ExpressionAttributeValues: values,
+  };
 }
 
 function usableSnapshot(encoded: string, deciderVersion: string | undefined): SnapshotRecord | undefined {
