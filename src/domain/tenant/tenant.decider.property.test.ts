@@ -1,0 +1,130 @@
+import fc from 'fast-check';
+import { ulid } from 'ulid';
+import { describe, expect, it } from 'vitest';
+import { metadata } from '../../../test/fixtures.js';
+import { CommandRunner } from '../../application/command-runner.js';
+import { InMemoryEventStore } from '../../event-store/in-memory.event-store.js';
+import { catalogue } from '../catalogue.js';
+import { fold } from '../shared/decider.js';
+import { DomainError } from '../shared/errors.js';
+import { type TenantCommand, type TenantState, tenantDecider } from './tenant.decider.js';
+import type { TenantEvent } from './tenant.events.js';
+
+/** The simplest model of what a tenant may do: status, users and whether a hierarchy exists. */
+interface Model {
+  status: 'NEW' | 'ACTIVE' | 'PARKED' | 'DELETED';
+  users: Map<string, string>;
+  hierarchy: boolean;
+  name: string;
+}
+
+const userId = fc.constantFrom('u1', 'u2', 'u3');
+const name = fc.constantFrom('Acme', 'Beta', 'Gamma');
+const commandArb: fc.Arbitrary<TenantCommand> = fc.oneof(
+  name.map(
+    (n) =>
+      ({
+        type: 'CreateTenant',
+        tenantId: 't',
+        organizationName: n,
+        contactEmail: 'a@b.test',
+        environment: 'dev',
+      }) as const,
+  ),
+  fc.record({ type: fc.constant('UpdateTenant' as const), organizationName: name }),
+  fc.constant({ type: 'ParkTenant' as const, reason: 'r' }),
+  fc.constant({ type: 'UnparkTenant' as const }),
+  fc.record({
+    type: fc.constant('DeleteTenant' as const),
+    force: fc.boolean(),
+    owned: fc.record({ sites: fc.nat(2), instances: fc.nat(1) }),
+  }),
+  fc.record({
+    type: fc.constant('AssignUser' as const),
+    userId,
+    role: fc.constantFrom('TenantAdmin' as const, 'TenantMember' as const),
+  }),
+  fc.record({ type: fc.constant('RemoveUser' as const), userId }),
+  fc.constant({ type: 'PutHierarchy' as const, hierarchy: { divisions: [{ name: 'D', groups: [] }] } }),
+  fc.constant({ type: 'DeleteHierarchy' as const }),
+);
+
+/** What the model allows: the number of events expected, or 'error'. */
+function allowed(model: Model, command: TenantCommand): number | 'error' {
+  if (command.type === 'CreateTenant') return model.status === 'NEW' ? 1 : 'error';
+  if (model.status === 'NEW' || model.status === 'DELETED') return 'error';
+  switch (command.type) {
+    case 'UpdateTenant':
+      return command.organizationName === model.name ? 0 : 1;
+    case 'ParkTenant':
+      return model.status === 'PARKED' ? 'error' : 1;
+    case 'UnparkTenant':
+      return model.status === 'PARKED' ? 1 : 'error';
+    case 'DeleteTenant':
+      return command.force || command.owned.sites + command.owned.instances === 0 ? 1 : 'error';
+    case 'AssignUser':
+      return model.users.get(command.userId) === command.role ? 0 : 1;
+    case 'RemoveUser':
+      return model.users.has(command.userId) ? 1 : 'error';
+    case 'PutHierarchy':
+      return 1;
+    case 'DeleteHierarchy':
+      return model.hierarchy ? 1 : 'error';
+  }
+}
+
+function step(model: Model, command: TenantCommand): void {
+  if (command.type === 'CreateTenant')
+    Object.assign(model, { status: 'ACTIVE', name: command.organizationName });
+  if (command.type === 'UpdateTenant' && command.organizationName) model.name = command.organizationName;
+  if (command.type === 'ParkTenant') model.status = 'PARKED';
+  if (command.type === 'UnparkTenant') model.status = 'ACTIVE';
+  if (command.type === 'DeleteTenant') model.status = 'DELETED';
+  if (command.type === 'AssignUser') model.users.set(command.userId, command.role);
+  if (command.type === 'RemoveUser') model.users.delete(command.userId);
+  if (command.type === 'PutHierarchy') model.hierarchy = true;
+  if (command.type === 'DeleteHierarchy') model.hierarchy = false;
+}
+
+describe('tenant decider against a model', () => {
+  it('never reaches a state the model forbids, and replaying its events gives the same state', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(commandArb, { maxLength: 40 }), async (commands) => {
+        const store = new InMemoryEventStore(catalogue);
+        const runner = new CommandRunner({ store, clock: () => new Date(), newEventId: ulid });
+        const decider = { ...tenantDecider, snapshotEvery: 3 };
+        const model: Model = { status: 'NEW', users: new Map(), hierarchy: false, name: '' };
+        const streamId = `tenant-${ulid()}`;
+        let state: TenantState = tenantDecider.initialState();
+        for (const command of commands) {
+          const expected = allowed(model, command);
+          const outcome = await runner
+            .run({ decider, streamId, command, metadata: metadata(), result: ({ state }) => state })
+            .catch((error: unknown) => error);
+          if (expected === 'error') {
+            expect(outcome).toBeInstanceOf(DomainError);
+            continue;
+          }
+          expect(outcome).not.toBeInstanceOf(Error);
+          const { events, result } = outcome as { events: unknown[]; result: TenantState };
+          expect(events).toHaveLength(expected);
+          step(model, command);
+          state = result;
+          expect(state.status).toBe(model.status);
+          if (state.status !== 'NEW') {
+            expect(Object.keys(state.users).sort()).toEqual([...model.users.keys()].sort());
+            expect(state.hierarchy !== null).toBe(model.hierarchy);
+            expect(state.organizationName).toBe(model.name);
+          }
+        }
+        const replayed = fold(
+          tenantDecider,
+          tenantDecider.initialState(),
+          (await store.readStream(streamId)).map((e) => ({ type: e.type, data: e.data }) as TenantEvent),
+        );
+        expect(replayed).toEqual(state);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
