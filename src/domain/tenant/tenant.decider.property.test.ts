@@ -45,32 +45,31 @@ const commandArb: fc.Arbitrary<TenantCommand> = fc.oneof(
     role: fc.constantFrom('TenantAdmin' as const, 'TenantMember' as const),
   }),
   fc.record({ type: fc.constant('RemoveUser' as const), userId }),
-  fc.constant({ type: 'PutHierarchy' as const, hierarchy: { divisions: [{ name: 'D', groups: [] }] } }),
+  fc.constant<TenantCommand>({ type: 'PutHierarchy', hierarchy: { divisions: [{ name: 'D', groups: [] }] } }),
   fc.constant({ type: 'DeleteHierarchy' as const }),
 );
 
+const live = (model: Model) => model.status === 'ACTIVE' || model.status === 'PARKED';
+type Rule<T extends TenantCommand['type']> = (
+  model: Model,
+  command: Extract<TenantCommand, { type: T }>,
+) => number | 'error';
+const rules: { [T in TenantCommand['type']]: Rule<T> } = {
+  CreateTenant: (m) => (m.status === 'NEW' ? 1 : 'error'),
+  UpdateTenant: (m, c) => (c.organizationName === m.name ? 0 : 1),
+  ParkTenant: (m) => (m.status === 'PARKED' ? 'error' : 1),
+  UnparkTenant: (m) => (m.status === 'PARKED' ? 1 : 'error'),
+  DeleteTenant: (_m, c) => (c.force || c.owned.sites + c.owned.instances === 0 ? 1 : 'error'),
+  AssignUser: (m, c) => (m.users.get(c.userId) === c.role ? 0 : 1),
+  RemoveUser: (m, c) => (m.users.has(c.userId) ? 1 : 'error'),
+  PutHierarchy: () => 1,
+  DeleteHierarchy: (m) => (m.hierarchy ? 1 : 'error'),
+};
+
 /** What the model allows: the number of events expected, or 'error'. */
 function allowed(model: Model, command: TenantCommand): number | 'error' {
-  if (command.type === 'CreateTenant') return model.status === 'NEW' ? 1 : 'error';
-  if (model.status === 'NEW' || model.status === 'DELETED') return 'error';
-  switch (command.type) {
-    case 'UpdateTenant':
-      return command.organizationName === model.name ? 0 : 1;
-    case 'ParkTenant':
-      return model.status === 'PARKED' ? 'error' : 1;
-    case 'UnparkTenant':
-      return model.status === 'PARKED' ? 1 : 'error';
-    case 'DeleteTenant':
-      return command.force || command.owned.sites + command.owned.instances === 0 ? 1 : 'error';
-    case 'AssignUser':
-      return model.users.get(command.userId) === command.role ? 0 : 1;
-    case 'RemoveUser':
-      return model.users.has(command.userId) ? 1 : 'error';
-    case 'PutHierarchy':
-      return 1;
-    case 'DeleteHierarchy':
-      return model.hierarchy ? 1 : 'error';
-  }
+  if (command.type !== 'CreateTenant' && !live(model)) return 'error';
+  return (rules[command.type] as Rule<typeof command.type>)(model, command as never);
 }
 
 function step(model: Model, command: TenantCommand): void {

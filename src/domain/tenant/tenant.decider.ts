@@ -64,6 +64,50 @@ function reservedName(state: TenantState): string | undefined {
     : organizationKey(state.organizationName);
 }
 
+type Live = Exclude<TenantState, { status: 'NEW' } | { status: 'DELETED' }>;
+type On<T extends TenantCommand['type']> = (
+  command: Extract<TenantCommand, { type: T }>,
+  state: Live,
+) => TenantEvent[];
+
+/** What each command decides on a live (created, not deleted) tenant. */
+const onLive: { [T in Exclude<TenantCommand['type'], 'CreateTenant'>]: On<T> } = {
+  UpdateTenant: (command, state) => update(command, state),
+  ParkTenant: (command, state) => {
+    if (state.status === 'PARKED')
+      throw new IllegalStateError('tenant_parked', 'the tenant is already parked');
+    return [{ type: 'TENANT_PARKED', data: { reason: command.reason } }];
+  },
+  UnparkTenant: (_command, state) => {
+    if (state.status !== 'PARKED')
+      throw new IllegalStateError('tenant_not_parked', 'the tenant is not parked');
+    return [{ type: 'TENANT_UNPARKED', data: {} }];
+  },
+  DeleteTenant: (command) => remove(command),
+  AssignUser: (command, state) => {
+    if (state.users[command.userId] === command.role) return [];
+    return [
+      {
+        type: 'USER_ASSIGNED',
+        data: withEmail({ userId: command.userId, role: command.role }, command.email),
+      },
+    ];
+  },
+  RemoveUser: (command, state) => {
+    if (!state.users[command.userId])
+      throw new NotFoundError(`user ${command.userId} is not assigned to the tenant`);
+    return [{ type: 'USER_REMOVED', data: { userId: command.userId } }];
+  },
+  PutHierarchy: (command, state) => {
+    assertUniqueNames(command.hierarchy);
+    return [{ type: state.hierarchy ? 'HIERARCHY_UPDATED' : 'HIERARCHY_CREATED', data: command.hierarchy }];
+  },
+  DeleteHierarchy: (_command, state) => {
+    if (!state.hierarchy) throw new NotFoundError('the tenant has no hierarchy');
+    return [{ type: 'HIERARCHY_DELETED', data: {} }];
+  },
+};
+
 function decide(command: TenantCommand, state: TenantState): TenantEvent[] {
   if (command.type === 'CreateTenant') {
     if (state.status !== 'NEW')
@@ -73,40 +117,7 @@ function decide(command: TenantCommand, state: TenantState): TenantEvent[] {
   }
   if (state.status === 'NEW') throw new NotFoundError('tenant not found');
   if (state.status === 'DELETED') throw new IllegalStateError('tenant_deleted', 'the tenant is deleted');
-  switch (command.type) {
-    case 'UpdateTenant':
-      return update(command, state);
-    case 'ParkTenant':
-      if (state.status === 'PARKED')
-        throw new IllegalStateError('tenant_parked', 'the tenant is already parked');
-      return [{ type: 'TENANT_PARKED', data: { reason: command.reason } }];
-    case 'UnparkTenant':
-      if (state.status !== 'PARKED')
-        throw new IllegalStateError('tenant_not_parked', 'the tenant is not parked');
-      return [{ type: 'TENANT_UNPARKED', data: {} }];
-    case 'DeleteTenant':
-      return remove(command);
-    case 'AssignUser':
-      if (state.users[command.userId] === command.role) return [];
-      return [
-        {
-          type: 'USER_ASSIGNED',
-          data: withEmail({ userId: command.userId, role: command.role }, command.email),
-        },
-      ];
-    case 'RemoveUser':
-      if (!state.users[command.userId])
-        throw new NotFoundError(`user ${command.userId} is not assigned to the tenant`);
-      return [{ type: 'USER_REMOVED', data: { userId: command.userId } }];
-    case 'PutHierarchy':
-      assertUniqueNames(command.hierarchy);
-      return [{ type: state.hierarchy ? 'HIERARCHY_UPDATED' : 'HIERARCHY_CREATED', data: command.hierarchy }];
-    case 'DeleteHierarchy':
-      if (!state.hierarchy) throw new NotFoundError('the tenant has no hierarchy');
-      return [{ type: 'HIERARCHY_DELETED', data: {} }];
-    default:
-      return command satisfies never;
-  }
+  return (onLive[command.type] as On<typeof command.type>)(command as never, state);
 }
 
 function update(

@@ -22,7 +22,7 @@ const create: TenantCommand = {
 };
 
 describe('tenant decider', () => {
-  it('creates a tenant', () => spec.given([]).when(create).then([created]));
+  it('creates a tenant', () => spec.given([]).when(create).thenEmits([created]));
   it('refuses to create a tenant twice', () =>
     spec.given([created]).when(create).thenThrows(IllegalStateError, { code: 'tenant_exists' }));
   it('refuses commands on a tenant that does not exist', () =>
@@ -32,9 +32,9 @@ describe('tenant decider', () => {
     spec
       .given([created])
       .when({ type: 'UpdateTenant', organizationName: 'Acme Corp', contactEmail: 'new@acme.test' })
-      .then([{ type: 'TENANT_UPDATED', data: { contactEmail: 'new@acme.test' } }]));
+      .thenEmits([{ type: 'TENANT_UPDATED', data: { contactEmail: 'new@acme.test' } }]));
   it('decides nothing for an update that changes nothing', () =>
-    spec.given([created]).when({ type: 'UpdateTenant', organizationName: 'Acme Corp' }).then([]));
+    spec.given([created]).when({ type: 'UpdateTenant', organizationName: 'Acme Corp' }).thenEmits([]));
   it('refuses to update a deleted tenant', () =>
     spec
       .given([created, deleted])
@@ -42,7 +42,7 @@ describe('tenant decider', () => {
       .thenThrows(IllegalStateError, { code: 'tenant_deleted' }));
 
   it('parks with a reason', () =>
-    spec.given([created]).when({ type: 'ParkTenant', reason: 'unpaid' }).then([parked]));
+    spec.given([created]).when({ type: 'ParkTenant', reason: 'unpaid' }).thenEmits([parked]));
   it('refuses to park a parked tenant', () =>
     spec
       .given([created, parked])
@@ -54,7 +54,7 @@ describe('tenant decider', () => {
     spec
       .given([created, parked])
       .when({ type: 'UnparkTenant' })
-      .then([{ type: 'TENANT_UNPARKED', data: {} }]));
+      .thenEmits([{ type: 'TENANT_UNPARKED', data: {} }]));
   it('refuses to unpark an active tenant', () =>
     spec
       .given([created])
@@ -65,7 +65,7 @@ describe('tenant decider', () => {
     spec
       .given([created])
       .when({ type: 'DeleteTenant', force: false, owned: { sites: 0, instances: 0 } })
-      .then([deleted]));
+      .thenEmits([deleted]));
   it('refuses to delete a tenant that still owns sites unless forced', () => {
     spec
       .given([created])
@@ -74,7 +74,7 @@ describe('tenant decider', () => {
     spec
       .given([created])
       .when({ type: 'DeleteTenant', force: true, owned: { sites: 2, instances: 1 } })
-      .then([{ type: 'TENANT_DELETED', data: { force: true } }]);
+      .thenEmits([{ type: 'TENANT_DELETED', data: { force: true } }]);
   });
   it('refuses to delete twice', () =>
     spec
@@ -83,18 +83,26 @@ describe('tenant decider', () => {
       .thenThrows(IllegalStateError));
 
   it('assigns a user, changes a role, and ignores a repeat', () => {
-    spec.given([created]).when({ type: 'AssignUser', userId: 'u1', role: 'TenantMember' }).then([assigned]);
-    spec.given([created, assigned]).when({ type: 'AssignUser', userId: 'u1', role: 'TenantMember' }).then([]);
+    spec
+      .given([created])
+      .when({ type: 'AssignUser', userId: 'u1', role: 'TenantMember' })
+      .thenEmits([assigned]);
+    spec
+      .given([created, assigned])
+      .when({ type: 'AssignUser', userId: 'u1', role: 'TenantMember' })
+      .thenEmits([]);
     spec
       .given([created, assigned])
       .when({ type: 'AssignUser', userId: 'u1', email: 'u1@acme.test', role: 'TenantAdmin' })
-      .then([{ type: 'USER_ASSIGNED', data: { userId: 'u1', email: 'u1@acme.test', role: 'TenantAdmin' } }]);
+      .thenEmits([
+        { type: 'USER_ASSIGNED', data: { userId: 'u1', email: 'u1@acme.test', role: 'TenantAdmin' } },
+      ]);
   });
   it('removes an assigned user and refuses an unknown one', () => {
     spec
       .given([created, assigned])
       .when({ type: 'RemoveUser', userId: 'u1' })
-      .then([{ type: 'USER_REMOVED', data: { userId: 'u1' } }]);
+      .thenEmits([{ type: 'USER_REMOVED', data: { userId: 'u1' } }]);
     spec.given([created]).when({ type: 'RemoveUser', userId: 'u1' }).thenThrows(NotFoundError);
   });
 
@@ -102,16 +110,16 @@ describe('tenant decider', () => {
     spec
       .given([created])
       .when({ type: 'PutHierarchy', hierarchy: tree })
-      .then([{ type: 'HIERARCHY_CREATED', data: tree }]);
+      .thenEmits([{ type: 'HIERARCHY_CREATED', data: tree }]);
     const first: TenantEvent = { type: 'HIERARCHY_CREATED', data: tree };
     spec
       .given([created, first])
       .when({ type: 'PutHierarchy', hierarchy: tree })
-      .then([{ type: 'HIERARCHY_UPDATED', data: tree }]);
+      .thenEmits([{ type: 'HIERARCHY_UPDATED', data: tree }]);
     spec
       .given([created, first])
       .when({ type: 'DeleteHierarchy' })
-      .then([{ type: 'HIERARCHY_DELETED', data: {} }]);
+      .thenEmits([{ type: 'HIERARCHY_DELETED', data: {} }]);
     spec.given([created]).when({ type: 'DeleteHierarchy' }).thenThrows(NotFoundError);
   });
   it('refuses a hierarchy with duplicate names, naming the field', () =>
