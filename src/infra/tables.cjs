@@ -13,6 +13,32 @@ const tables = {
     ttlAttribute: 'expiresAt',
     globalIndexes: [],
   },
+  // Read model of tenant management, version 1 (design document section 4.1). A new projection version is a
+  // new table here (blue/green rebuilds); readers find the active one in the projection registry.
+  TenantsV1Table: {
+    baseName: 'bbws-tenants',
+    attributes: { PK: 'S', SK: 'S', GSI1PK: 'S', GSI1SK: 'S', GSI2PK: 'S', GSI2SK: 'S' },
+    key: { hash: 'PK', range: 'SK' },
+    globalIndexes: [
+      { name: 'GSI1', key: { hash: 'GSI1PK', range: 'GSI1SK' } },
+      { name: 'GSI2', key: { hash: 'GSI2PK', range: 'GSI2SK' } },
+    ],
+  },
+  // Events a projection could not apply after N attempts, and the attempt counters before that.
+  ParkedEventsTable: {
+    baseName: 'bbws-parked-events',
+    attributes: { pk: 'S', sk: 'N' },
+    key: { hash: 'pk', range: 'sk' },
+    ttlAttribute: 'expiresAt',
+    globalIndexes: [],
+  },
+  // Which version of each projection readers use, and the progress of rebuilds.
+  ProjectionRegistryTable: {
+    baseName: 'bbws-projection-registry',
+    attributes: { pk: 'S', sk: 'S' },
+    key: { hash: 'pk', range: 'sk' },
+    globalIndexes: [],
+  },
 };
 
 const tableName = (logicalId, stage) => `${tables[logicalId].baseName}-${stage}`;

@@ -35,7 +35,11 @@ declare namespace serverlessResources {
       DeletionProtectionEnabled: boolean;
     };
   }
-  export type LogicalTableId = 'EventStoreTable';
+  export type LogicalTableId =
+    | 'EventStoreTable'
+    | 'TenantsV1Table'
+    | 'ParkedEventsTable'
+    | 'ProjectionRegistryTable';
   const tables: Record<LogicalTableId, TableDefinition>;
   function tableName(logicalId: LogicalTableId, stage: string): string;
   function cloudFormationTable(logicalId: LogicalTableId, stage: string): CloudFormationTable;

@@ -268,7 +268,13 @@ export class DynamoEventStore implements EventStore {
 
   /** One atomic write: the commit item alone (PutItem), or with reservations and idempotency (a transaction). */
   private async write(streamId: string, head: number, stored: StoredEvent[], options: AppendOptions) {
-    const item: CommitItem = { pk: streamId, sk: head + 1, n: stored.length, ev: JSON.stringify(stored) };
+    const item: CommitItem = {
+      pk: streamId,
+      sk: head + 1,
+      n: stored.length,
+      ev: JSON.stringify(stored),
+      ts: this.now().getTime(),
+    };
     const snap = options.snapshot;
     if (snap) {
       const encoded = JSON.stringify({ dv: snap.deciderVersion, v: snap.version, state: snap.state });

@@ -17,6 +17,8 @@ export interface CommitItem {
   ev: string;
   /** JSON of SnapshotRecord: the decider's state after this item's last event */
   snap?: string;
+  /** When the store wrote it (epoch ms): rebuilds find what was appended while they ran. */
+  ts: number;
 }
 
 export interface SnapshotRecord {

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { ulid } from 'ulid';
 import { describe, expect, it } from 'vitest';
 import { metadata } from '../../../test/fixtures.js';
+import { tenantCommandArb } from '../../../test/tenant-arbitraries.js';
 import { CommandRunner } from '../../application/command-runner.js';
 import { InMemoryEventStore } from '../../event-store/in-memory.event-store.js';
 import { catalogue } from '../catalogue.js';
@@ -18,36 +19,7 @@ interface Model {
   name: string;
 }
 
-const userId = fc.constantFrom('u1', 'u2', 'u3');
-const name = fc.constantFrom('Acme', 'Beta', 'Gamma');
-const commandArb: fc.Arbitrary<TenantCommand> = fc.oneof(
-  name.map(
-    (n) =>
-      ({
-        type: 'CreateTenant',
-        tenantId: 't',
-        organizationName: n,
-        contactEmail: 'a@b.test',
-        environment: 'dev',
-      }) as const,
-  ),
-  fc.record({ type: fc.constant('UpdateTenant' as const), organizationName: name }),
-  fc.constant({ type: 'ParkTenant' as const, reason: 'r' }),
-  fc.constant({ type: 'UnparkTenant' as const }),
-  fc.record({
-    type: fc.constant('DeleteTenant' as const),
-    force: fc.boolean(),
-    owned: fc.record({ sites: fc.nat(2), instances: fc.nat(1) }),
-  }),
-  fc.record({
-    type: fc.constant('AssignUser' as const),
-    userId,
-    role: fc.constantFrom('TenantAdmin' as const, 'TenantMember' as const),
-  }),
-  fc.record({ type: fc.constant('RemoveUser' as const), userId }),
-  fc.constant<TenantCommand>({ type: 'PutHierarchy', hierarchy: { divisions: [{ name: 'D', groups: [] }] } }),
-  fc.constant({ type: 'DeleteHierarchy' as const }),
-);
+const commandArb = tenantCommandArb();
 
 const live = (model: Model) => model.status === 'ACTIVE' || model.status === 'PARKED';
 type Rule<T extends TenantCommand['type']> = (

@@ -1,0 +1,163 @@
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { type Row, type RowChange, type RowKey, rowId } from '../../projections/projection.js';
+import { classifyTransactionFailure, rethrowTransient } from '../adapters/dynamodb/dynamodb.errors.js';
+import type { EventEnvelope, EventStore } from '../event-store/event-store.port.js';
+import {
+  type ApplyOutcome,
+  type ProjectionTarget,
+  type ProjectionWriter,
+  StreamParkedError,
+} from './ports.js';
+
+export const checkpointKey = (streamId: string): RowKey => ({
+  PK: `$checkpoint#${streamId}`,
+  SK: '$checkpoint',
+});
+
+interface CheckpointItem extends RowKey {
+  version: number;
+  parkedFrom?: number;
+}
+
+const MAX_RACES = 8;
+
+/**
+ * The shared writer: reads the rows an event needs plus the stream's checkpoint (one consistent BatchGet),
+ * lets the pure projection compute the changes, and writes them with the new checkpoint in one transaction
+ * conditioned on the old one. A duplicate changes nothing; an event beyond checkpoint + 1 first catches the
+ * stream up from the event store, so nothing is ever skipped.
+ */
+export class DynamoProjectionWriter implements ProjectionWriter {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly events: Pick<EventStore, 'readStream'>,
+  ) {}
+
+  async apply(target: ProjectionTarget, event: EventEnvelope): Promise<ApplyOutcome> {
+    for (let race = 0; race < MAX_RACES; race++) {
+      const { checkpoint, rows } = await this.read(target, event);
+      if (checkpoint.version >= event.version) return 'duplicate';
+      if (checkpoint.parkedFrom !== undefined)
+        throw new StreamParkedError(event.streamId, checkpoint.parkedFrom);
+      if (checkpoint.version < event.version - 1) {
+        await this.catchUp(target, event.streamId, checkpoint.version, event.version);
+        continue;
+      }
+      const changes = target.projection.apply(rows, event);
+      if (await this.write(target, event, checkpoint.version, changes)) return 'applied';
+    }
+    throw new Error(
+      `${target.projection.name}: gave up applying ${event.streamId}@${event.version} after ${MAX_RACES} races`,
+    );
+  }
+
+  async checkpoint(
+    target: ProjectionTarget,
+    streamId: string,
+  ): Promise<{ version: number; parkedFrom?: number }> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: target.tableName, Key: checkpointKey(streamId), ConsistentRead: true }),
+    );
+    const item = Item as CheckpointItem | undefined;
+    return item?.parkedFrom === undefined
+      ? { version: item?.version ?? 0 }
+      : { version: item.version, parkedFrom: item.parkedFrom };
+  }
+
+  async unpark(target: ProjectionTarget, streamId: string): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: target.tableName,
+        Key: checkpointKey(streamId),
+        UpdateExpression: 'REMOVE parkedFrom',
+      }),
+    );
+  }
+
+  /** Applies the events between the checkpoint and `before` from the event store, in order. */
+  private async catchUp(
+    target: ProjectionTarget,
+    streamId: string,
+    from: number,
+    before: number,
+  ): Promise<void> {
+    const missing = (await this.events.readStream(streamId, from + 1)).filter((e) => e.version < before);
+    for (const event of missing) await this.apply(target, event);
+  }
+
+  private async read(target: ProjectionTarget, event: EventEnvelope) {
+    const keys = dedupe([checkpointKey(event.streamId), ...target.projection.reads(event)]);
+    const found = new Map<string, Row>();
+    let pending: RowKey[] = keys;
+    while (pending.length > 0) {
+      const out = await this.client
+        .send(
+          new BatchGetCommand({
+            RequestItems: { [target.tableName]: { Keys: pending, ConsistentRead: true } },
+          }),
+        )
+        .catch(rethrowTransient);
+      for (const item of out.Responses?.[target.tableName] ?? []) found.set(rowId(item as Row), item as Row);
+      pending = (out.UnprocessedKeys?.[target.tableName]?.Keys ?? []) as RowKey[];
+    }
+    const cp = found.get(rowId(checkpointKey(event.streamId))) as CheckpointItem | undefined;
+    found.delete(rowId(checkpointKey(event.streamId)));
+    const checkpoint = { version: cp?.version ?? 0, parkedFrom: cp?.parkedFrom };
+    return { checkpoint, rows: found as ReadonlyMap<string, Row> };
+  }
+
+  /** False when another writer moved the checkpoint first (the caller reads again). */
+  private async write(
+    target: ProjectionTarget,
+    event: EventEnvelope,
+    previous: number,
+    changes: RowChange[],
+  ): Promise<boolean> {
+    const TableName = target.tableName;
+    const checkpoint = {
+      Put: {
+        TableName,
+        Item: { ...checkpointKey(event.streamId), version: event.version, streamId: event.streamId },
+        ConditionExpression:
+          previous === 0
+            ? 'attribute_not_exists(PK)'
+            : 'version = :previous AND attribute_not_exists(parkedFrom)',
+        ...(previous === 0 ? {} : { ExpressionAttributeValues: { ':previous': previous } }),
+      },
+    };
+    const rowOps = lastPerKey(changes).map((change) =>
+      'put' in change
+        ? { Put: { TableName, Item: change.put } }
+        : { Delete: { TableName, Key: change.delete } },
+    );
+    if (rowOps.length > 99) {
+      throw new Error(
+        `${target.projection.name}: ${event.type} changes ${rowOps.length} rows, over the 99 one transaction takes`,
+      );
+    }
+    try {
+      await this.client.send(new TransactWriteCommand({ TransactItems: [checkpoint, ...rowOps] }));
+      return true;
+    } catch (error) {
+      const failed = classifyTransactionFailure(error);
+      if (failed?.some((f) => f.index === 0)) return false;
+      return rethrowTransient(error);
+    }
+  }
+}
+
+function dedupe(keys: RowKey[]): RowKey[] {
+  return [...new Map(keys.map((key) => [rowId(key), { PK: key.PK, SK: key.SK }])).values()];
+}
+
+function lastPerKey(changes: RowChange[]): RowChange[] {
+  const byKey = new Map<string, RowChange>();
+  for (const change of changes) byKey.set(rowId('put' in change ? change.put : change.delete), change);
+  return [...byKey.values()];
+}
