@@ -19,15 +19,13 @@ export const tenantCommandArb = (tenantId = 't'): fc.Arbitrary<TenantCommand> =>
     name.map((n): TenantCommand => ({ type: 'UpdateTenant', organizationName: `${n} ${tenantId}` })),
     fc.constant<TenantCommand>({ type: 'ParkTenant', reason: 'r' }),
     fc.constant<TenantCommand>({ type: 'UnparkTenant' }),
-    fc
-      .record({ force: fc.boolean(), sites: fc.nat(2), instances: fc.nat(1) })
-      .map(
-        ({ force, sites, instances }): TenantCommand => ({
-          type: 'DeleteTenant',
-          force,
-          owned: { sites, instances },
-        }),
-      ),
+    fc.record({ force: fc.boolean(), sites: fc.nat(2), instances: fc.nat(1) }).map(
+      ({ force, sites, instances }): TenantCommand => ({
+        type: 'DeleteTenant',
+        force,
+        owned: { sites, instances },
+      }),
+    ),
     fc
       .record({ userId, role: fc.constantFrom('TenantAdmin' as const, 'TenantMember' as const) })
       .map((c): TenantCommand => ({ type: 'AssignUser', ...c })),

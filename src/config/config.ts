@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import tables from '../infra/tables.cjs';
 
 /** Every environment variable the system reads, parsed once: nothing else touches process.env. */
 const Env = z.object({
@@ -7,8 +8,21 @@ const Env = z.object({
     .regex(/^[a-z][a-z0-9-]*$/)
     .default('local'),
   AWS_REGION: z.string().default('af-south-1'),
+  /** Local stand-ins; absent in AWS. */
   DYNAMODB_ENDPOINT: z.url().optional(),
+  EVENTBRIDGE_ENDPOINT: z.url().optional(),
+  SQS_ENDPOINT: z.url().optional(),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  /** Failed attempts before a projection parks an event. */
+  PROJECTION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
+  /** `cognito` in AWS; `local` verifies tokens of the project's own issuer (keys in LOCAL_AUTH_DIR). */
+  AUTH_MODE: z.enum(['cognito', 'local']).default('local'),
+  COGNITO_USER_POOL_ID: z.string().optional(),
+  COGNITO_CLIENT_ID: z.string().optional(),
+  LOCAL_AUTH_DIR: z.string().default('.local/auth'),
+  /** `cognito` in AWS; `local` keeps users in LOCAL_IDENTITY_FILE. */
+  IDENTITY_MODE: z.enum(['cognito', 'local']).default('local'),
+  LOCAL_IDENTITY_FILE: z.string().default('.local/identity/users.json'),
 });
 
 export type Config = z.infer<typeof Env>;
@@ -23,3 +37,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return parsed.data;
 }
+
+export const tableNameFor = (config: Pick<Config, 'STAGE'>, logicalId: string): string =>
+  tables.tableName(logicalId as tables.LogicalTableId, config.STAGE);
+
+export const eventBusName = (config: Pick<Config, 'STAGE'>): string => `bbws-events-${config.STAGE}`;

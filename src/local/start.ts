@@ -3,12 +3,16 @@ import { startLocalRuntime } from './runtime.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-/** `npm start`: the whole system locally, until Ctrl-C. */
+/** `npm start`: the whole system locally, until Ctrl-C. PORT and DYNAMODB_PORT override the defaults. */
 async function main(): Promise<void> {
-  const wanted = Number(process.env.DYNAMODB_PORT ?? 8000);
+  const httpPort = Number(process.env.PORT ?? 3000);
+  const dynamoPort = Number(process.env.DYNAMODB_PORT ?? 8000);
+  if (!(await isPortFree(httpPort))) throw new Error(`port ${httpPort} is in use: set PORT to another one`);
   const runtime = await startLocalRuntime({
     stage: 'local',
-    ...((await isPortFree(wanted)) ? { dynamoPort: wanted } : {}),
+    httpPort,
+    ...((await isPortFree(dynamoPort)) ? { dynamoPort } : {}),
+    log: (line) => console.log(`[runtime] ${line}`),
   });
   console.log(
     [

@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { matchesPattern, type Pattern } from './event-pattern.js';
+import type { Invoke } from './lambda-host.js';
+
+export interface LocalRule {
+  name: string;
+  bus: string;
+  pattern: Pattern;
+  invoke: Invoke;
+}
+
+interface Entry {
+  Source?: string;
+  DetailType?: string;
+  Detail?: string;
+  EventBusName?: string;
+  Time?: number | string;
+  Resources?: string[];
+}
+
+/** A delivered event and the rule that took it (for tests and the console). */
+export interface Delivery {
+  rule: string;
+  event: Record<string, unknown>;
+  ok: boolean;
+}
+
+/**
+ * An EventBridge-API server on 127.0.0.1 (PutEvents over the AWS JSON protocol), so the publisher runs the same
+ * SDK code as in AWS. Each accepted entry is matched against the rules from serverless.yml and delivered to
+ * its targets asynchronously, with Lambda's two retries for asynchronous invocations. `refuse` injects
+ * per-entry failures, as a real PutEvents can partly fail.
+ */
+export class LocalEventBridge {
+  readonly deliveries: Delivery[] = [];
+  refuse: (entry: Entry) => string | undefined = () => undefined;
+  private server: Server | undefined;
+  private inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly rules: LocalRule[],
+    private readonly log: (line: string) => void = () => {},
+  ) {}
+
+  async listen(port: number): Promise<string> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server?.listen(port, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${port}`;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** Resolves once every delivery started so far has finished. */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const target = String(req.headers['x-amz-target'] ?? '');
+    if (target !== 'AWSEvents.PutEvents') {
+      res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
+      res.end(
+        JSON.stringify({
+          __type: 'UnknownOperationException',
+          message: `local EventBridge only does PutEvents, not ${target}`,
+        }),
+      );
+      return;
+    }
+    const { Entries = [] } = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as {
+      Entries?: Entry[];
+    };
+    const results = Entries.map((entry) => this.accept(entry));
+    res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+    res.end(
+      JSON.stringify({ FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results }),
+    );
+  }
+
+  private accept(entry: Entry): { EventId: string } | { ErrorCode: string; ErrorMessage: string } {
+    const refused = this.refuse(entry);
+    if (refused)
+      return { ErrorCode: refused, ErrorMessage: 'refused by the local EventBridge (fault injection)' };
+    const id = randomUUID();
+    const event = {
+      version: '0',
+      id,
+      'detail-type': entry.DetailType,
+      source: entry.Source,
+      account: '000000000000',
+      time: new Date(
+        typeof entry.Time === 'number' ? entry.Time * 1000 : (entry.Time ?? Date.now()),
+      ).toISOString(),
+      region: 'af-south-1',
+      resources: entry.Resources ?? [],
+      detail: JSON.parse(entry.Detail ?? '{}'),
+    };
+    for (const rule of this.rules) {
+      if (rule.bus === (entry.EventBusName ?? 'default') && matchesPattern(rule.pattern, event))
+        this.deliver(rule, event);
+    }
+    return { EventId: id };
+  }
+
+  private deliver(rule: LocalRule, event: Record<string, unknown>): void {
+    const run = (async () => {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        try {
+          await rule.invoke(event);
+          this.deliveries.push({ rule: rule.name, event, ok: true });
+          return;
+        } catch (error) {
+          this.log(
+            `${rule.name} failed on ${String(event['detail-type'])} (attempt ${attempt + 1}): ${String(error)}`,
+          );
+          await new Promise((resolve) => setTimeout(resolve, 50 * (attempt + 1)));
+        }
+      }
+      this.deliveries.push({ rule: rule.name, event, ok: false });
+    })();
+    this.inFlight.add(run);
+    void run.finally(() => this.inFlight.delete(run));
+  }
+}

@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Invoke } from './lambda-host.js';
+
+export interface LocalRoute {
+  method: string;
+  path: string;
+  invoke: Invoke;
+}
+
+interface CompiledRoute extends LocalRoute {
+  regex: RegExp;
+  params: string[];
+  routeKey: string;
+}
+
+const MAX_BODY_BYTES = 10 * 1024 * 1024; // API Gateway's payload limit
+
+/**
+ * The HTTP API on 127.0.0.1: each request becomes an API Gateway v2 (payload 2.0) event for the same handler
+ * serverless.yml routes it to. Unmatched routes answer 404 as API Gateway does.
+ */
+export class LocalHttpApi {
+  private server: Server | undefined;
+  private readonly routes: CompiledRoute[];
+
+  constructor(routes: LocalRoute[]) {
+    this.routes = routes.map((route) => {
+      const params: string[] = [];
+      const pattern = route.path
+        .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
+        .replace(/\\?\{([^}]+)\\?\}/g, (_m, name: string) => {
+          const greedy = name.endsWith('+');
+          params.push(greedy ? name.slice(0, -1) : name);
+          return greedy ? '(.+)' : '([^/]+)';
+        });
+      return {
+        ...route,
+        regex: new RegExp(`^${pattern}$`),
+        params,
+        routeKey: `${route.method} ${route.path}`,
+      };
+    });
+  }
+
+  async listen(port: number): Promise<string> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve, reject) => {
+      this.server?.once('error', reject);
+      this.server?.listen(port, '127.0.0.1', resolve);
+    });
+    const address = this.server.address();
+    return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : port}`;
+  }
+
+  async close(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const match = this.match(method, url.pathname);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk as Buffer);
+    }
+    if (size > MAX_BODY_BYTES)
+      return send(res, 413, { 'content-type': 'application/json' }, '{"message":"Request Entity Too Large"}');
+    if (!match) return send(res, 404, { 'content-type': 'application/json' }, '{"message":"Not Found"}');
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).map(([k, v]) => [
+        k.toLowerCase(),
+        Array.isArray(v) ? v.join(',') : String(v ?? ''),
+      ]),
+    );
+    const query = Object.fromEntries(url.searchParams.entries());
+    const body = Buffer.concat(chunks).toString('utf8');
+    const event = {
+      version: '2.0',
+      routeKey: match.route.routeKey,
+      rawPath: url.pathname,
+      rawQueryString: url.search.slice(1),
+      headers,
+      ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+      ...(match.route.params.length > 0 ? { pathParameters: match.pathParameters } : {}),
+      requestContext: {
+        accountId: '000000000000',
+        apiId: 'local',
+        domainName: headers.host ?? 'localhost',
+        http: {
+          method,
+          path: url.pathname,
+          protocol: 'HTTP/1.1',
+          sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+          userAgent: headers['user-agent'] ?? '',
+        },
+        requestId: randomUUID(),
+        routeKey: match.route.routeKey,
+        stage: '$default',
+        time: new Date().toISOString(),
+        timeEpoch: Date.now(),
+      },
+      ...(body ? { body, isBase64Encoded: false } : { isBase64Encoded: false }),
+    };
+    try {
+      const result = (await match.route.invoke(event)) as
+        | { statusCode?: number; headers?: Record<string, string>; body?: string; isBase64Encoded?: boolean }
+        | undefined;
+      const payload = result?.isBase64Encoded
+        ? Buffer.from(result.body ?? '', 'base64')
+        : (result?.body ?? '');
+      send(res, result?.statusCode ?? 200, result?.headers ?? {}, payload);
+    } catch (error) {
+      // What API Gateway answers when the function itself fails.
+      console.error(`${match.route.routeKey} failed:`, error);
+      send(res, 500, { 'content-type': 'application/json' }, '{"message":"Internal Server Error"}');
+    }
+  }
+
+  private match(method: string, path: string) {
+    for (const route of this.routes) {
+      if (route.method !== method && route.method !== 'ANY' && route.method !== '*') continue;
+      const m = route.regex.exec(path);
+      if (!m) continue;
+      const pathParameters = Object.fromEntries(
+        route.params.map((name, i) => [name, decodeURIComponent(m[i + 1] ?? '')]),
+      );
+      return { route, pathParameters };
+    }
+    return undefined;
+  }
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: string | Buffer,
+): void {
+  res.writeHead(status, headers);
+  res.end(body);
+}
