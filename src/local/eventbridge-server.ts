@@ -34,6 +34,8 @@ export interface Delivery {
  */
 export class LocalEventBridge {
   readonly deliveries: Delivery[] = [];
+  /** Every event accepted by PutEvents, matched or not. */
+  readonly accepted: Record<string, unknown>[] = [];
   refuse: (entry: Entry) => string | undefined = () => undefined;
   private server: Server | undefined;
   private inFlight = new Set<Promise<void>>();
@@ -101,6 +103,7 @@ export class LocalEventBridge {
       resources: entry.Resources ?? [],
       detail: JSON.parse(entry.Detail ?? '{}'),
     };
+    this.accepted.push(event);
     for (const rule of this.rules) {
       if (rule.bus === (entry.EventBusName ?? 'default') && matchesPattern(rule.pattern, event))
         this.deliver(rule, event);

@@ -62,52 +62,11 @@ export class LocalHttpApi {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = (req.method ?? 'GET').toUpperCase();
     const match = this.match(method, url.pathname);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk as Buffer);
-    }
-    if (size > MAX_BODY_BYTES)
-      return send(res, 413, { 'content-type': 'application/json' }, '{"message":"Request Entity Too Large"}');
-    if (!match) return send(res, 404, { 'content-type': 'application/json' }, '{"message":"Not Found"}');
-    const headers = Object.fromEntries(
-      Object.entries(req.headers).map(([k, v]) => [
-        k.toLowerCase(),
-        Array.isArray(v) ? v.join(',') : String(v ?? ''),
-      ]),
-    );
-    const query = Object.fromEntries(url.searchParams.entries());
-    const body = Buffer.concat(chunks).toString('utf8');
-    const event = {
-      version: '2.0',
-      routeKey: match.route.routeKey,
-      rawPath: url.pathname,
-      rawQueryString: url.search.slice(1),
-      headers,
-      ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
-      ...(match.route.params.length > 0 ? { pathParameters: match.pathParameters } : {}),
-      requestContext: {
-        accountId: '000000000000',
-        apiId: 'local',
-        domainName: headers.host ?? 'localhost',
-        http: {
-          method,
-          path: url.pathname,
-          protocol: 'HTTP/1.1',
-          sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
-          userAgent: headers['user-agent'] ?? '',
-        },
-        requestId: randomUUID(),
-        routeKey: match.route.routeKey,
-        stage: '$default',
-        time: new Date().toISOString(),
-        timeEpoch: Date.now(),
-      },
-      ...(body ? { body, isBase64Encoded: false } : { isBase64Encoded: false }),
-    };
+    const body = await readBody(req);
+    if (body === undefined) return send(res, 413, JSON_TYPE, '{"message":"Request Entity Too Large"}');
+    if (!match) return send(res, 404, JSON_TYPE, '{"message":"Not Found"}');
     try {
-      const result = (await match.route.invoke(event)) as
+      const result = (await match.route.invoke(toEvent(req, url, match, body))) as
         | { statusCode?: number; headers?: Record<string, string>; body?: string; isBase64Encoded?: boolean }
         | undefined;
       const payload = result?.isBase64Encoded
@@ -117,7 +76,7 @@ export class LocalHttpApi {
     } catch (error) {
       // What API Gateway answers when the function itself fails.
       console.error(`${match.route.routeKey} failed:`, error);
-      send(res, 500, { 'content-type': 'application/json' }, '{"message":"Internal Server Error"}');
+      send(res, 500, JSON_TYPE, '{"message":"Internal Server Error"}');
     }
   }
 
@@ -133,6 +92,64 @@ export class LocalHttpApi {
     }
     return undefined;
   }
+}
+
+const JSON_TYPE = { 'content-type': 'application/json' };
+
+/** The body as text, or undefined when it is over API Gateway's limit. */
+async function readBody(req: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk as Buffer);
+  }
+  return size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks).toString('utf8');
+}
+
+/** An API Gateway HTTP API (payload format 2.0) event. */
+function toEvent(
+  req: IncomingMessage,
+  url: URL,
+  match: { route: CompiledRoute; pathParameters: Record<string, string> },
+  body: string,
+) {
+  const headers = Object.fromEntries(
+    Object.entries(req.headers).map(([k, v]) => [
+      k.toLowerCase(),
+      Array.isArray(v) ? v.join(',') : String(v ?? ''),
+    ]),
+  );
+  const query = Object.fromEntries(url.searchParams.entries());
+  const method = (req.method ?? 'GET').toUpperCase();
+  return {
+    version: '2.0',
+    routeKey: match.route.routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    ...(match.route.params.length > 0 ? { pathParameters: match.pathParameters } : {}),
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      http: {
+        method,
+        path: url.pathname,
+        protocol: 'HTTP/1.1',
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey: match.route.routeKey,
+      stage: '$default',
+      time: new Date().toISOString(),
+      timeEpoch: Date.now(),
+    },
+    ...(body ? { body } : {}),
+    isBase64Encoded: false,
+  };
 }
 
 function send(

@@ -131,15 +131,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<R
         invoke: host.invoker(subscription.function),
         pollMs: options.pollMs ?? 20,
         log: (line) => log(`${subscription.function}: ${line}`),
-        ...(queueUrl
-          ? {
-              onFailure: async (failure: Record<string, unknown>) => {
-                await sqs.send(
-                  new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(failure) }),
-                );
-              },
-            }
-          : {}),
+        onFailure: onFailureSender(sqs, queueUrl),
       });
       poller.start();
       stops.push(() => poller.stop());
@@ -180,4 +172,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<R
     await stopAll();
     throw error;
   }
+}
+
+/** Lambda's on-failure destination: the batch's metadata as one SQS message. */
+function onFailureSender(sqs: SQSClient, queueUrl: string | undefined) {
+  return async (failure: Record<string, unknown>) => {
+    if (queueUrl)
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(failure) }));
+  };
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import tables from '../../src/infra/tables.cjs';
+import { loadWiring } from '../../src/local/wiring.js';
 
 const dirs: string[] = [];
 
@@ -38,6 +39,53 @@ describe('serverless.yml', () => {
     expect(eventStore.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled).toBe(true);
     expect(eventStore.DeletionProtectionEnabled).toBe(stage !== 'dev');
     expect(eventStore.TableName).toBe(`bbws-event-store-${stage}`);
+  });
+
+  it('wires every function locally exactly as the packaged template does', () => {
+    const template = packageTemplate('dev');
+    const resources = Object.entries(template.Resources) as [
+      string,
+      { Type: string; Properties: Record<string, unknown> },
+    ][];
+    const fnOf = (ref: unknown) =>
+      String((ref as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0]).replace(/LambdaFunction$/, '');
+    const lower = (name: string) => name.charAt(0).toLowerCase() + name.slice(1);
+    const local = loadWiring(process.cwd());
+
+    const functions = resources
+      .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+      .map(([id]) => lower(id.replace(/LambdaFunction$/, '')));
+    expect(local.functions.map((f) => f.name).sort()).toEqual(functions.sort());
+
+    const mappings = resources
+      .filter(([, r]) => r.Type === 'AWS::Lambda::EventSourceMapping')
+      .map(
+        ([, r]) =>
+          `${lower(fnOf(r.Properties.FunctionName))} <- ${(r.Properties.EventSourceArn as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0]}`,
+      );
+    expect(
+      [...local.streams, ...local.sqs]
+        .map((s) => `${s.function} <- ${'table' in s ? s.table : s.queue}`)
+        .sort(),
+    ).toEqual(mappings.sort());
+
+    const rules = resources
+      .filter(([, r]) => r.Type === 'AWS::Events::Rule')
+      .map(([, r]) => ({
+        function: lower(fnOf((r.Properties.Targets as { Arn: unknown }[])[0]?.Arn)),
+        pattern: r.Properties.EventPattern,
+      }));
+    expect(local.rules.map((r) => ({ function: r.function, pattern: r.pattern }))).toEqual(rules);
+
+    const routes = resources
+      .filter(([, r]) => r.Type === 'AWS::ApiGatewayV2::Route')
+      .map(([, r]) => String(r.Properties.RouteKey));
+    expect(local.routes.map((r) => `${r.method} ${r.path}`).sort()).toEqual(routes.sort());
+
+    const wired = new Set(
+      [...local.streams, ...local.sqs, ...local.rules, ...local.routes].map((e) => e.function),
+    );
+    expect(functions.filter((f) => !wired.has(f))).toEqual([]);
   });
 
   it('refuses a stage other than dev, sit and prod', () => {
