@@ -1,8 +1,9 @@
 import type { Projection } from './projection.js';
 import { tenantsV1 } from './tenants/tenants.v1.js';
+import { tenantsV2 } from './tenants/tenants.v2.js';
 
 /** Every projection version the code knows; which one readers use is the registry's business. */
-export const projections: readonly Projection[] = [tenantsV1];
+export const projections: readonly Projection[] = [tenantsV1, tenantsV2];
 
 export function projectionVersion(name: string, version: number): Projection {
   const found = projections.find((p) => p.name === name && p.version === version);

@@ -27,7 +27,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 async function collectAll(store: EventStore, streams: Set<string>): Promise<Map<string, number[]>> {
   const seen = new Map<string, number[]>();
   for await (const batch of store.readAll({ segments: 3, categories: ['tenant'] })) {
-    for (const event of batch) {
+    for (const event of batch.events) {
       if (!streams.has(event.streamId)) continue;
       seen.set(event.streamId, [...(seen.get(event.streamId) ?? []), event.version]);
     }
@@ -283,12 +283,45 @@ export function eventStoreContract(name: string, makeHarness: () => ContractHarn
       const other = newStreamId('archived');
       await store.append(other, 'no_stream', updates(2));
       for await (const batch of store.readAll({ categories: ['tenant'] })) {
-        expect(batch.some((event) => event.streamId === other)).toBe(false);
+        expect(batch.events.some((event) => event.streamId === other)).toBe(false);
       }
       const seen: string[] = [];
       for await (const batch of store.readAll({ categories: ['archived'] }))
-        seen.push(...batch.map((e) => e.streamId));
+        seen.push(...batch.events.map((e) => e.streamId));
       expect(seen.filter((id) => id === other)).toHaveLength(2);
+    });
+
+    it('resumes readAll after a stream, and reads only what was appended since a time', async () => {
+      let now = new Date('2026-01-01T00:00:00Z');
+      const store = makeHarness().store({ now: () => now });
+      const [a, b] = [newStreamId('resume'), newStreamId('resume')];
+      await store.append(a, 'no_stream', updates(2));
+      await store.append(b, 'no_stream', updates(2));
+      now = new Date('2026-01-01T00:10:00Z');
+      await store.append(a, 2, updates(1));
+      const since: string[] = [];
+      for await (const batch of store.readAll({ categories: ['resume'], appendedSince: now })) {
+        since.push(
+          ...batch.events
+            .filter((e) => e.streamId === a || e.streamId === b)
+            .map((e) => `${e.streamId}@${e.version}`),
+        );
+      }
+      expect(since).toEqual([`${a}@3`]);
+      const first: string[] = [];
+      for await (const batch of store.readAll({ categories: ['resume'], segments: 1 }))
+        first.push(...batch.events.map((e) => e.streamId));
+      const firstStream = first[0] as string;
+      const rest: string[] = [];
+      for await (const batch of store.readAll({
+        categories: ['resume'],
+        segments: 1,
+        resumeAfter: { 0: firstStream },
+      })) {
+        rest.push(...batch.events.map((e) => e.streamId));
+      }
+      expect(rest).not.toContain(firstStream);
+      expect(rest.length).toBe(first.filter((id) => id !== firstStream).length);
     });
 
     it('reads every stream back through readAll, each in version order', async () => {

@@ -96,6 +96,16 @@ export interface ReadAllOptions {
   segments?: number;
   /** Only streams of these categories (the part of the stream id before the first `-`). */
   categories?: readonly string[];
+  /** Resume a segment after the last stream fully handled in it (segment index -> stream id). */
+  resumeAfter?: Readonly<Record<number, string>>;
+  /** Only appends written at or after this time (a rebuild's second pass). */
+  appendedSince?: Date;
+}
+
+/** A page of readAll: events of whole or partial streams, each stream in version order, from one segment. */
+export interface ReadAllBatch {
+  segment: number;
+  events: EventEnvelope[];
 }
 
 export interface EventStore {
@@ -109,7 +119,7 @@ export interface EventStore {
   /** Loads for a decider: its latest snapshot plus the events after it. */
   load(streamId: string, options?: LoadOptions): Promise<LoadResult>;
   /** Every stream, each in version order; batches from different streams interleave. */
-  readAll(options?: ReadAllOptions): AsyncIterable<EventEnvelope[]>;
+  readAll(options?: ReadAllOptions): AsyncIterable<ReadAllBatch>;
   /** The stored result for a retried request, undefined if the key is unused or expired. */
   findIdempotent(scope: string, key: string, requestHash: string): Promise<{ result: unknown } | undefined>;
   /** Who holds a uniqueness key, if anyone. */

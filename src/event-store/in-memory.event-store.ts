@@ -17,11 +17,14 @@ import type {
   LoadOptions,
   LoadResult,
   NewEvent,
+  ReadAllBatch,
   ReadAllOptions,
 } from './event-store.port.js';
 
 interface Stream {
   events: StoredEvent[];
+  /** epoch ms of the append that wrote each event */
+  appendedAt: number[];
   snapshot?: { deciderVersion: string; version: number; state: string };
 }
 
@@ -81,8 +84,9 @@ export class InMemoryEventStore implements EventStore {
       if (holder !== undefined && holder !== streamId) throw new UniquenessError(key, holder);
     }
     // Every check passed: commit all parts at once, as the DynamoDB transaction does.
-    const next: Stream = stream ?? { events: [] };
+    const next: Stream = stream ?? { events: [], appendedAt: [] };
     next.events.push(...stored);
+    next.appendedAt.push(...stored.map(() => this.now().getTime()));
     if (options.snapshot) {
       const { deciderVersion, version, state } = options.snapshot;
       next.snapshot = { deciderVersion, version, state: JSON.stringify(state) };
@@ -132,12 +136,17 @@ export class InMemoryEventStore implements EventStore {
       : { version, events, token };
   }
 
-  async *readAll(options: ReadAllOptions = {}): AsyncIterable<EventEnvelope[]> {
-    const categories = options.categories;
-    for (const [streamId, stream] of [...this.streams]) {
+  async *readAll(options: ReadAllOptions = {}): AsyncIterable<ReadAllBatch> {
+    const { categories, resumeAfter, appendedSince } = options;
+    const streams = [...this.streams];
+    const resumeAt =
+      resumeAfter?.[0] === undefined ? 0 : streams.findIndex(([id]) => id === resumeAfter[0]) + 1;
+    for (const [streamId, stream] of streams.slice(resumeAt)) {
       if (categories && !categories.some((category) => streamId.startsWith(`${category}-`))) continue;
-      for (let start = 0; start < stream.events.length; start += 100) {
-        yield this.decode(streamId, stream.events.slice(start, start + 100));
+      const since = appendedSince?.getTime() ?? 0;
+      const events = stream.events.filter((_, i) => (stream.appendedAt[i] ?? 0) >= since);
+      for (let start = 0; start < events.length; start += 100) {
+        yield { segment: 0, events: this.decode(streamId, events.slice(start, start + 100)) };
       }
     }
   }

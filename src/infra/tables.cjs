@@ -24,6 +24,27 @@ const tables = {
       { name: 'GSI2', key: { hash: 'GSI2PK', range: 'GSI2SK' } },
     ],
   },
+  // bbws-tenants version 2 (migrations/read-models/0001): adds contactDomain and GSI3. Filled by
+  // `projections rebuild tenants 2`, made active by `projections switch tenants 2`.
+  TenantsV2Table: {
+    baseName: 'bbws-tenants-v2',
+    attributes: {
+      PK: 'S',
+      SK: 'S',
+      GSI1PK: 'S',
+      GSI1SK: 'S',
+      GSI2PK: 'S',
+      GSI2SK: 'S',
+      GSI3PK: 'S',
+      GSI3SK: 'S',
+    },
+    key: { hash: 'PK', range: 'SK' },
+    globalIndexes: [
+      { name: 'GSI1', key: { hash: 'GSI1PK', range: 'GSI1SK' } },
+      { name: 'GSI2', key: { hash: 'GSI2PK', range: 'GSI2SK' } },
+      { name: 'GSI3', key: { hash: 'GSI3PK', range: 'GSI3SK' } },
+    ],
+  },
   // Events a projection could not apply after N attempts, and the attempt counters before that.
   ParkedEventsTable: {
     baseName: 'bbws-parked-events',

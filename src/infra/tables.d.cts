@@ -38,6 +38,7 @@ declare namespace serverlessResources {
   export type LogicalTableId =
     | 'EventStoreTable'
     | 'TenantsV1Table'
+    | 'TenantsV2Table'
     | 'ParkedEventsTable'
     | 'ProjectionRegistryTable';
   const tables: Record<LogicalTableId, TableDefinition>;

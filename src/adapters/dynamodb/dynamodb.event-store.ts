@@ -30,6 +30,7 @@ import type {
   LoadResult,
   LoadToken,
   NewEvent,
+  ReadAllBatch,
   ReadAllOptions,
 } from '../../event-store/event-store.port.js';
 import { idempotencyId } from '../../event-store/in-memory.event-store.js';
@@ -191,10 +192,10 @@ export class DynamoEventStore implements EventStore {
     return { newestFirst, snapshot: undefined };
   }
 
-  async *readAll(options: ReadAllOptions = {}): AsyncIterable<EventEnvelope[]> {
+  async *readAll(options: ReadAllOptions = {}): AsyncIterable<ReadAllBatch> {
     const segments = options.segments ?? 4;
     const iterators = Array.from({ length: segments }, (_, segment) =>
-      this.scanSegment(segment, segments, options.categories ?? []),
+      this.scanSegment(segment, segments, options),
     );
     const next = (i: number) =>
       (iterators[i] as AsyncGenerator<EventEnvelope[]>).next().then((r) => ({ i, r }));
@@ -206,7 +207,7 @@ export class DynamoEventStore implements EventStore {
         continue;
       }
       pending.set(i, next(i));
-      if (r.value.length > 0) yield r.value;
+      if (r.value.length > 0) yield { segment: i, events: r.value };
     }
   }
 
@@ -413,25 +414,31 @@ export class DynamoEventStore implements EventStore {
   private async *scanSegment(
     segment: number,
     totalSegments: number,
-    categories: readonly string[],
+    options: ReadAllOptions,
   ): AsyncGenerator<EventEnvelope[]> {
     // A stream's items share a partition key, so one segment returns them together and in sk order.
     // The check proves it rather than trusting it: a stream that arrives out of order fails loudly.
     const last = new Map<string, number>();
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    const resume = options.resumeAfter?.[segment];
+    // Any key is a valid position: resuming after a stream means after its highest possible sort key.
+    let ExclusiveStartKey: Record<string, unknown> | undefined = resume
+      ? { pk: resume, sk: Number.MAX_SAFE_INTEGER }
+      : undefined;
+    const since = options.appendedSince;
     do {
       const page = await this.client.send(
         new ScanCommand({
           TableName: this.tableName,
           Segment: segment,
           TotalSegments: totalSegments,
-          ...categoryFilter(categories),
+          ConsistentRead: true,
+          ...scanFilter(options.categories ?? [], since),
           ExclusiveStartKey,
         }),
       );
       const batch: EventEnvelope[] = [];
       for (const item of (page.Items ?? []) as CommitItem[]) {
-        if (item.sk !== (last.get(item.pk) ?? 0) + 1) {
+        if (!since && item.sk !== (last.get(item.pk) ?? 0) + 1) {
           throw new Error(`readAll: stream ${item.pk} item at version ${item.sk} arrived out of order`);
         }
         last.set(item.pk, lastVersion(item));
@@ -451,16 +458,19 @@ export class DynamoEventStore implements EventStore {
   }
 }
 
-function categoryFilter(categories: readonly string[]) {
+function scanFilter(categories: readonly string[], since: Date | undefined) {
   const values: Record<string, unknown> = { ':zero': 0 };
   categories.forEach((category, i) => {
     values[`:c${i}`] = `${category}-`;
   });
-  const byCategory = categories.map((_, i) => `begins_with(pk, :c${i})`).join(' OR ');
-  return {
-    FilterExpression: byCategory ? `sk > :zero AND (${byCategory})` : 'sk > :zero',
-    ExpressionAttributeValues: values,
-  };
+  const conditions = ['sk > :zero'];
+  if (categories.length > 0)
+    conditions.push(`(${categories.map((_, i) => `begins_with(pk, :c${i})`).join(' OR ')})`);
+  if (since) {
+    values[':since'] = since.getTime();
+    conditions.push('ts >= :since');
+  }
+  return { FilterExpression: conditions.join(' AND '), ExpressionAttributeValues: values };
 }
 
 function usableSnapshot(encoded: string, deciderVersion: string | undefined): SnapshotRecord | undefined {
