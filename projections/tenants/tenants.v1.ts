@@ -80,8 +80,10 @@ function metadataRow(previous: Row | undefined, event: EventEnvelope): Row | und
   return next;
 }
 
-/** Adds the index keys and bookkeeping that every METADATA write carries, and the two marker rows. */
-function withIndexes(meta: Row, event: EventEnvelope): Row[] {
+const SUMMARY_FIELDS = ['organizationName', 'contactEmail', 'environment', 'status'] as const;
+
+/** The tenant row with the index keys and bookkeeping every write of it carries. */
+function withIndexes(meta: Row, event: EventEnvelope): Row {
   const { GSI1PK: _a, GSI1SK: _b, ...plain } = meta;
   const row: Row = { ...plain, updatedAt: event.occurredAt, version: event.version };
   const id = String(row.tenantId);
@@ -90,20 +92,28 @@ function withIndexes(meta: Row, event: EventEnvelope): Row[] {
   // A deleted tenant gives up its name (the reservation is released too): it leaves the ORG# index.
   if (row.status !== 'DELETED')
     Object.assign(row, { GSI1PK: orgIndexKey(String(row.organizationName)), GSI1SK: `TENANT#${id}` });
+  return row;
+}
+
+/**
+ * The two marker rows carry the tenant summary for the ENV# and unfiltered lists. They are rewritten only when
+ * the summary changes, so most events write just the audit row and the tenant row.
+ */
+function markers(before: Row | undefined, after: Row): Row[] {
+  if (before && SUMMARY_FIELDS.every((field) => before[field] === after[field])) return [];
+  const id = String(after.tenantId);
   const summary = {
     tenantId: id,
-    organizationName: row.organizationName,
-    contactEmail: row.contactEmail,
-    environment: row.environment,
-    status: row.status,
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
+    organizationName: after.organizationName,
+    contactEmail: after.contactEmail,
+    environment: after.environment,
+    status: after.status,
+    createdAt: after.createdAt,
   };
-  const created = `${row.createdAt}#${id}`;
+  const created = `${after.createdAt}#${id}`;
   return [
-    row,
-    { PK: row.PK, SK: 'MARKER#ENV', ...summary, GSI2PK: `ENV#${row.environment}`, GSI2SK: created },
-    { PK: row.PK, SK: 'MARKER#ALL', ...summary, GSI2PK: 'TENANTS', GSI2SK: created },
+    { PK: after.PK, SK: 'MARKER#ENV', ...summary, GSI2PK: `ENV#${after.environment}`, GSI2SK: created },
+    { PK: after.PK, SK: 'MARKER#ALL', ...summary, GSI2PK: 'TENANTS', GSI2SK: created },
   ];
 }
 
@@ -156,7 +166,8 @@ export const tenantsV1: Projection = {
     const before = rows.get(rowId(metadataKey(tenantId)));
     const after = metadataRow(before, event);
     if (!after) return [audit];
-    const changes: RowChange[] = [audit, ...withIndexes(after, event).map((put) => ({ put }))];
+    const row = withIndexes(after, event);
+    const changes: RowChange[] = [audit, { put: row }, ...markers(before, row).map((put) => ({ put }))];
     if (event.type === 'USER_ASSIGNED' || event.type === 'USER_REMOVED')
       changes.push(...memberChanges(pk, tenantId, event));
     if (event.type.startsWith('HIERARCHY_')) changes.push(...hierarchyChanges(pk, before, after));

@@ -23,6 +23,8 @@ const Env = z.object({
   /** `cognito` in AWS; `local` keeps users in LOCAL_IDENTITY_FILE. */
   IDENTITY_MODE: z.enum(['cognito', 'local']).default('local'),
   LOCAL_IDENTITY_FILE: z.string().default('.local/identity/users.json'),
+  /** `emf`: CloudWatch EMF log lines (AWS); `record`: kept in memory (local runtime, benchmarks). */
+  METRICS_MODE: z.enum(['emf', 'record']).default('emf'),
 });
 
 export type Config = z.infer<typeof Env>;

@@ -14,14 +14,14 @@ import { LocalIdentityDirectory } from '../identity/local.identity-directory.js'
 import { ProjectionDispatcher } from '../projection-runtime/dispatcher.js';
 import { DynamoParkedEvents } from '../projection-runtime/dynamodb.parked-events.js';
 import { DynamoProjectionWriter } from '../projection-runtime/dynamodb.projection-writer.js';
-import { EmfMetrics } from '../projection-runtime/metrics.js';
+import { EmfMetrics, RecordingMetrics } from '../projection-runtime/metrics.js';
 import { ProjectionRegistry } from '../projection-runtime/registry.js';
 
 /** The adapters every entry point uses, built once per process from the config (no DI container). */
 export interface Wiring {
   config: Config;
   logger: Logger;
-  metrics: EmfMetrics;
+  metrics: EmfMetrics | RecordingMetrics;
   client: DynamoDBDocumentClient;
   eventStore: DynamoEventStore;
   runner: CommandRunner;
@@ -47,7 +47,10 @@ function build(config: Config): Wiring {
   const eventStore = new DynamoEventStore(client, table('EventStoreTable'), catalogue);
   const registry = new ProjectionRegistry(client, table('ProjectionRegistryTable'), table);
   const parked = new DynamoParkedEvents(client, table('ParkedEventsTable'));
-  const metrics = new EmfMetrics('BBWS/ControlPlane', 'bbws-control-plane');
+  const metrics =
+    config.METRICS_MODE === 'record'
+      ? new RecordingMetrics()
+      : new EmfMetrics('BBWS/ControlPlane', 'bbws-control-plane');
   return {
     config,
     logger: new Logger({ serviceName: 'bbws-control-plane', logLevel: config.LOG_LEVEL }),
@@ -64,6 +67,7 @@ function build(config: Config): Wiring {
       metrics,
       clock: () => new Date(),
       maxAttempts: config.PROJECTION_MAX_ATTEMPTS,
+      heartbeat: (target, lastEventAt, lagMs) => registry.heartbeat(target, lastEventAt, lagMs),
     }),
     bus: EventBridgeBus.connect(config.AWS_REGION, config.EVENTBRIDGE_ENDPOINT),
     busName: eventBusName(config),

@@ -107,7 +107,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<R
       LOCAL_AUTH_DIR: join(stateDir, 'auth'),
       IDENTITY_MODE: 'local',
       LOCAL_IDENTITY_FILE: join(stateDir, 'identity', 'users.json'),
-      POWERTOOLS_METRICS_DISABLED: 'true',
+      METRICS_MODE: 'record',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     });
 

@@ -22,6 +22,8 @@ export interface DispatcherDependencies {
   maxAttempts: number;
   /** Streams processed at once; events of one stream are always applied in order. */
   concurrency?: number;
+  /** Told, once per batch and target, the newest event applied and its lag (projection status). */
+  heartbeat?: (target: ProjectionTarget, lastEventAt: string, lagMs: number) => Promise<void>;
 }
 
 interface Pending {
@@ -63,7 +65,23 @@ export class ProjectionDispatcher {
       }),
     );
     this.deps.metrics.count('RecordsProcessed', records.length);
+    await this.beat();
     return failures.sort(compareSequence)[0];
+  }
+
+  private newest = new Map<ProjectionTarget, { at: string; lag: number }>();
+  private lastBeat = 0;
+
+  /** At most one heartbeat a second: status needs a recent figure, not one write per batch. */
+  private async beat(): Promise<void> {
+    const now = this.deps.clock().getTime();
+    if (now - this.lastBeat < 1000) return;
+    this.lastBeat = now;
+    const beats = [...this.newest];
+    this.newest.clear();
+    await Promise.all(
+      beats.map(([target, { at, lag }]) => this.deps.heartbeat?.(target, at, lag).catch(() => {})),
+    );
   }
 
   private async runStream(pending: Pending[], targets: ProjectionTarget[]): Promise<string | undefined> {
@@ -84,6 +102,8 @@ export class ProjectionDispatcher {
       if (outcome === 'applied') {
         const lag = this.deps.clock().getTime() - Date.parse(event.occurredAt);
         this.deps.metrics.milliseconds('ProjectionLag', lag, dimensions);
+        const newest = this.newest.get(target);
+        if (!newest || newest.at < event.occurredAt) this.newest.set(target, { at: event.occurredAt, lag });
       }
       return true;
     } catch (error) {

@@ -26,6 +26,13 @@ interface CheckpointItem extends RowKey {
 }
 
 const MAX_RACES = 8;
+const CACHE_STREAMS = 5_000;
+
+/** What this writer last saw of a stream: its checkpoint and the rows it read or wrote (null: known absent). */
+interface View {
+  version: number;
+  rows: Map<string, Row | null>;
+}
 
 /**
  * The shared writer: reads the rows an event needs plus the stream's checkpoint (one consistent BatchGet),
@@ -34,14 +41,23 @@ const MAX_RACES = 8;
  * stream up from the event store, so nothing is ever skipped.
  */
 export class DynamoProjectionWriter implements ProjectionWriter {
+  /**
+   * Per stream, the view left by this writer's last read or write: the next event of the stream then needs no
+   * read. Safe because every write is conditioned on the checkpoint it assumes; a stale view only costs a retry.
+   */
+  private readonly views = new Map<string, View>();
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly events: Pick<EventStore, 'readStream'>,
   ) {}
 
   async apply(target: ProjectionTarget, event: EventEnvelope): Promise<ApplyOutcome> {
+    const viewKey = `${target.tableName}\u0000${event.streamId}`;
     for (let race = 0; race < MAX_RACES; race++) {
-      const { checkpoint, rows } = await this.read(target, event);
+      const cached = this.views.get(viewKey);
+      if (cached && cached.version >= event.version) return 'duplicate';
+      const { checkpoint, rows } = this.usable(cached, target, event) ?? (await this.read(target, event));
       if (checkpoint.version >= event.version) return 'duplicate';
       if (checkpoint.parkedFrom !== undefined)
         throw new StreamParkedError(event.streamId, checkpoint.parkedFrom);
@@ -49,8 +65,17 @@ export class DynamoProjectionWriter implements ProjectionWriter {
         await this.catchUp(target, event.streamId, checkpoint.version, event.version);
         continue;
       }
-      const changes = target.projection.apply(rows, event);
-      if (await this.write(target, event, checkpoint.version, changes)) return 'applied';
+      const known = new Map(rows);
+      const changes = target.projection.apply(present(known), event);
+      if (await this.write(target, event, checkpoint.version, changes)) {
+        for (const change of changes) {
+          if ('put' in change) known.set(rowId(change.put), change.put);
+          else known.set(rowId(change.delete), null);
+        }
+        this.remember(viewKey, { version: event.version, rows: known });
+        return 'applied';
+      }
+      this.views.delete(viewKey);
     }
     throw new Error(
       `${target.projection.name}: gave up applying ${event.streamId}@${event.version} after ${MAX_RACES} races`,
@@ -80,6 +105,19 @@ export class DynamoProjectionWriter implements ProjectionWriter {
     );
   }
 
+  /** The cached view, when it is at the previous version and knows every row the event reads. */
+  private usable(view: View | undefined, target: ProjectionTarget, event: EventEnvelope) {
+    if (!view || view.version !== event.version - 1) return undefined;
+    if (!target.projection.reads(event).every((key) => view.rows.has(rowId(key)))) return undefined;
+    return { checkpoint: { version: view.version, parkedFrom: undefined }, rows: view.rows };
+  }
+
+  private remember(key: string, view: View): void {
+    this.views.delete(key);
+    this.views.set(key, view);
+    if (this.views.size > CACHE_STREAMS) this.views.delete(this.views.keys().next().value as string);
+  }
+
   /** Applies the events between the checkpoint and `before` from the event store, in order. */
   private async catchUp(
     target: ProjectionTarget,
@@ -93,7 +131,7 @@ export class DynamoProjectionWriter implements ProjectionWriter {
 
   private async read(target: ProjectionTarget, event: EventEnvelope) {
     const keys = dedupe([checkpointKey(event.streamId), ...target.projection.reads(event)]);
-    const found = new Map<string, Row>();
+    const found = new Map<string, Row | null>(keys.map((key) => [rowId(key), null]));
     let pending: RowKey[] = keys;
     while (pending.length > 0) {
       const out = await this.client
@@ -106,10 +144,10 @@ export class DynamoProjectionWriter implements ProjectionWriter {
       for (const item of out.Responses?.[target.tableName] ?? []) found.set(rowId(item as Row), item as Row);
       pending = (out.UnprocessedKeys?.[target.tableName]?.Keys ?? []) as RowKey[];
     }
-    const cp = found.get(rowId(checkpointKey(event.streamId))) as CheckpointItem | undefined;
+    const cp = found.get(rowId(checkpointKey(event.streamId))) as CheckpointItem | null;
     found.delete(rowId(checkpointKey(event.streamId)));
     const checkpoint = { version: cp?.version ?? 0, parkedFrom: cp?.parkedFrom };
-    return { checkpoint, rows: found as ReadonlyMap<string, Row> };
+    return { checkpoint, rows: found };
   }
 
   /** False when another writer moved the checkpoint first (the caller reads again). */
@@ -150,6 +188,11 @@ export class DynamoProjectionWriter implements ProjectionWriter {
       return rethrowTransient(error);
     }
   }
+}
+
+/** Rows that exist (the projection does not see the known-absent ones). */
+function present(rows: Map<string, Row | null>): ReadonlyMap<string, Row> {
+  return new Map([...rows].filter((entry): entry is [string, Row] => entry[1] !== null));
 }
 
 function dedupe(keys: RowKey[]): RowKey[] {

@@ -41,6 +41,8 @@ export class RecordingMetrics implements Metrics {
     this.points.push({ name, value, dimensions });
   }
 
+  flush(): void {}
+
   total(name: string): number {
     return this.points.filter((p) => p.name === name).reduce((sum, p) => sum + p.value, 0);
   }

@@ -47,6 +47,32 @@ export class ProjectionRegistry {
     this.cache.set(entry.name, { entry, at: this.now() });
   }
 
+  /** The dispatcher's last word per target: how far behind the event it applied last was. */
+  async heartbeat(target: ProjectionTarget, lastEventAt: string, lagMs: number): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: target.projection.name,
+          sk: `HEARTBEAT#v${target.projection.version}`,
+          lastEventAt,
+          lagMs,
+          at: new Date(this.now()).toISOString(),
+        },
+      }),
+    );
+  }
+
+  async lastHeartbeat(
+    name: string,
+    version: number,
+  ): Promise<{ lastEventAt: string; lagMs: number; at: string } | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: name, sk: `HEARTBEAT#v${version}` } }),
+    );
+    return Item as { lastEventAt: string; lagMs: number; at: string } | undefined;
+  }
+
   target(name: string, version: number): ProjectionTarget {
     const projection = projectionVersion(name, version);
     return { projection, tableName: this.resolveTable(projection.table) };

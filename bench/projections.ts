@@ -1,0 +1,242 @@
+/**
+ * Projection benchmark against DynamoDB Local, in one process:
+ * 1. rebuild of 200,000 events (tenants projection: an audit row per event plus the tenant's rows), as
+ *    events/s, against raw BatchWriteItem items/s into a table of the same definition, measured before and
+ *    after the rebuild in the same run (the mean is the baseline);
+ * 2. projection lag p50/p99 in the local runtime (stream poller -> dispatcher -> bbws-tenants) under a steady
+ *    50 commands/s.
+ * Run: npm run bench:projections [-- --events 200000 --seconds 20]. The last line is one JSON object.
+ */
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { ulid } from 'ulid';
+import { documentClient, dynamoClient } from '../src/adapters/dynamodb/client.js';
+import { DynamoEventStore } from '../src/adapters/dynamodb/dynamodb.event-store.js';
+import { CommandRunner } from '../src/application/command-runner.js';
+import { catalogue } from '../src/domain/catalogue.js';
+import { tenantDecider } from '../src/domain/tenant/tenant.decider.js';
+import type { NewEvent } from '../src/event-store/event-store.port.js';
+import { wiring } from '../src/handlers/wiring.js';
+import { createTables, tableName } from '../src/infra/create-tables.js';
+import tables from '../src/infra/tables.cjs';
+import { startDynamoDbLocal } from '../src/local/dynamodb-local.js';
+import { startLocalRuntime } from '../src/local/runtime.js';
+import { DynamoBulkRowWriter, DynamoProgressStore } from '../src/projection-runtime/dynamodb.bulk.js';
+import { DynamoProjectionWriter } from '../src/projection-runtime/dynamodb.projection-writer.js';
+import type { RecordingMetrics } from '../src/projection-runtime/metrics.js';
+import { rebuild } from '../src/projection-runtime/rebuild.js';
+import { ProjectionRegistry } from '../src/projection-runtime/registry.js';
+import { median, percentile } from './measure.js';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const TOTAL_EVENTS = arg('events', 200_000);
+const LAG_SECONDS = arg('seconds', 20);
+const WARMUP_SECONDS = arg('warmup', 8);
+const EVENTS_PER_STREAM = 50;
+const STAGE = 'bench';
+
+const newEvent = (type: string, data: unknown, tenantId: string): NewEvent => ({
+  eventId: ulid(),
+  type,
+  occurredAt: new Date().toISOString(),
+  data,
+  metadata: { correlationId: ulid(), actor: 'bench', tenantId },
+});
+
+/** One tenant's history: created, then updates and user assignments. */
+function history(tenantId: string): NewEvent[] {
+  const events = [
+    newEvent(
+      'TENANT_CREATED',
+      { tenantId, organizationName: `Org ${tenantId}`, contactEmail: 'ops@bench.test', environment: 'dev' },
+      tenantId,
+    ),
+  ];
+  for (let i = 1; i < EVENTS_PER_STREAM; i++) {
+    events.push(
+      i % 25 === 0
+        ? newEvent('USER_ASSIGNED', { userId: `u${i}`, role: 'TenantMember' }, tenantId)
+        : newEvent('TENANT_UPDATED', { contactEmail: `ops${i}@bench.test` }, tenantId),
+    );
+  }
+  return events;
+}
+
+async function parallel<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < items.length; i = next++) await fn(items[i] as T);
+    }),
+  );
+}
+
+async function rebuildFigures() {
+  const dynamo = await startDynamoDbLocal();
+  const raw = dynamoClient({ region: 'af-south-1', endpoint: dynamo.endpoint });
+  // the raw baseline table: the tenants table's own definition, created first (late tables are slow)
+  const definition = tables.cloudFormationTable('TenantsV2Table', STAGE).Properties;
+  await raw.send(
+    new CreateTableCommand({
+      TableName: 'bench-raw-rows',
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: definition.AttributeDefinitions,
+      KeySchema: definition.KeySchema,
+      GlobalSecondaryIndexes: definition.GlobalSecondaryIndexes,
+    }),
+  );
+  await createTables(raw, STAGE);
+  const doc = documentClient({ region: 'af-south-1', endpoint: dynamo.endpoint });
+  const store = new DynamoEventStore(doc, tableName('EventStoreTable', STAGE), catalogue);
+
+  const streams = Array.from({ length: Math.ceil(TOTAL_EVENTS / EVENTS_PER_STREAM) }, () => ulid());
+  const loadStart = Date.now();
+  await parallel(streams, 16, async (tenantId) => {
+    await store.append(`tenant-${tenantId}`, 'no_stream', history(tenantId));
+  });
+  console.error(
+    `appended ${streams.length * EVENTS_PER_STREAM} events in ${((Date.now() - loadStart) / 1000).toFixed(1)}s`,
+  );
+
+  const bulk = new DynamoBulkRowWriter(doc);
+  const rawRate = async (items: number) => {
+    // rows shaped like the audit rows the projection writes
+    const rows = Array.from({ length: items }, (_, i) => ({
+      PK: `TENANT#${ulid()}`,
+      SK: `EVENT#${new Date().toISOString()}#${ulid()}`,
+      eventId: ulid(),
+      type: 'TENANT_UPDATED',
+      version: i,
+      occurredAt: new Date().toISOString(),
+      actor: 'bench',
+      correlationId: ulid(),
+      data: { contactEmail: 'ops@bench.test' },
+    }));
+    const start = Date.now();
+    await bulk.putRows('bench-raw-rows', rows);
+    return items / ((Date.now() - start) / 1000);
+  };
+  const rawBefore = await rawRate(TOTAL_EVENTS / 4);
+
+  const registry = new ProjectionRegistry(
+    doc,
+    tableName('ProjectionRegistryTable', STAGE),
+    (id) => tableName(id as tables.LogicalTableId, STAGE),
+    0,
+  );
+  const start = Date.now();
+  const result = await rebuild(
+    {
+      store,
+      registry,
+      writer: new DynamoProjectionWriter(doc, store),
+      bulk,
+      progress: new DynamoProgressStore(doc, tableName('ProjectionRegistryTable', STAGE)),
+      clock: () => new Date(),
+      sleep: async () => {},
+      registryTtlMs: 0,
+    },
+    'tenants',
+    2,
+    { segments: 4 },
+  );
+  const rebuildRate = result.events / ((Date.now() - start) / 1000);
+  const rawAfter = await rawRate(TOTAL_EVENTS / 4);
+  doc.destroy();
+  raw.destroy();
+  await dynamo.stop();
+  const rawMean = (rawBefore + rawAfter) / 2;
+  const rowsPerEvent =
+    (EVENTS_PER_STREAM + 3 + Math.floor((EVENTS_PER_STREAM - 1) / 25) + 1) / EVENTS_PER_STREAM;
+  console.log(
+    `rebuild: ${result.events} events of ${result.streams} streams at ${Math.round(rebuildRate)} events/s (${rowsPerEvent.toFixed(2)} rows written per event)`,
+  );
+  console.log(`raw BatchWriteItem: ${Math.round(rawBefore)} items/s before, ${Math.round(rawAfter)} after`);
+  return {
+    rebuildEventsPerSec: Math.round(rebuildRate),
+    rawItemsPerSec: Math.round(rawMean),
+    rebuildVsRawBatchWrite: round(rebuildRate / rawMean),
+  };
+}
+
+/** `seconds` of a steady 50 commands/s on 50 tenants (each created first, then updated). */
+async function steadyLoad(runner: CommandRunner, seconds: number): Promise<number> {
+  const tenants = Array.from({ length: 50 }, () => ulid());
+  const commands = seconds * 50;
+  const start = Date.now();
+  const inFlight: Promise<unknown>[] = [];
+  const created = new Map<string, Promise<unknown>>();
+  for (let i = 0; i < commands; i++) {
+    // a steady 50 commands/s: command i starts at start + 20 ms * i
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, start + i * 20 - Date.now())));
+    const tenantId = tenants[i % tenants.length] as string;
+    const command =
+      i < tenants.length
+        ? {
+            type: 'CreateTenant' as const,
+            tenantId,
+            organizationName: `Org ${tenantId}`,
+            contactEmail: 'a@b.test',
+            environment: 'dev' as const,
+          }
+        : { type: 'UpdateTenant' as const, contactEmail: `c${i}@b.test` };
+    const run = () =>
+      runner.run({
+        decider: tenantDecider,
+        streamId: `tenant-${tenantId}`,
+        command,
+        metadata: { correlationId: ulid(), actor: 'bench' },
+        result: () => null,
+      });
+    const done =
+      command.type === 'CreateTenant' ? run() : (created.get(tenantId) ?? Promise.resolve()).then(run);
+    if (command.type === 'CreateTenant') created.set(tenantId, done);
+    inFlight.push(done);
+  }
+  await Promise.all(inFlight);
+  return commands;
+}
+
+async function lagFigures() {
+  const runtime = await startLocalRuntime({ stage: STAGE, pollMs: 10, startingPosition: 'LATEST' });
+  const doc = documentClient({ region: 'af-south-1', endpoint: runtime.dynamoEndpoint });
+  const store = new DynamoEventStore(doc, tableName('EventStoreTable', STAGE), catalogue);
+  const runner = new CommandRunner({ store, clock: () => new Date(), newEventId: ulid });
+  const metrics = wiring().metrics as RecordingMetrics;
+  // Warm-up: the same steady load for a while first (the handler modules load, both JITs settle), unmeasured.
+  await steadyLoad(runner, WARMUP_SECONDS);
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  metrics.points.length = 0;
+  const commands = await steadyLoad(runner, LAG_SECONDS);
+  const deadline = Date.now() + 10_000;
+  while (
+    metrics.points.filter((p) => p.name === 'ProjectionLag').length < commands &&
+    Date.now() < deadline
+  ) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const lags = metrics.points.filter((p) => p.name === 'ProjectionLag').map((p) => p.value);
+  doc.destroy();
+  await runtime.stop();
+  console.log(
+    `lag over ${lags.length} events at 50 commands/s: p50 ${median(lags)} ms, p99 ${percentile(lags, 99)} ms, max ${Math.max(...lags)} ms`,
+  );
+  return { lagP50Ms: median(lags), lagP99Ms: percentile(lags, 99), lagEvents: lags.length };
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;
+
+async function main() {
+  const rebuilt = await rebuildFigures();
+  const lag = await lagFigures();
+  console.log(JSON.stringify({ ...rebuilt, ...lag }));
+  process.exit(0);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
