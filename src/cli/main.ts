@@ -112,92 +112,113 @@ async function replay(
   return 0;
 }
 
+type CliWiring = ReturnType<typeof cliWiring>;
+
 async function projectionsCommand(
-  w: ReturnType<typeof cliWiring>,
+  w: CliWiring,
   sub: string | undefined,
   args: string[],
   segments: string | undefined,
 ) {
   const [name, versionText] = args;
   switch (sub) {
-    case 'status': {
-      for (const projectionName of projectionNames()) {
-        const entry = await w.registry.entry(projectionName, true);
-        const active = w.registry.target(projectionName, entry.active);
-        const beat = await w.registry.lastHeartbeat(projectionName, entry.active);
-        const parked = await w.parked.list({ projection: projectionName });
-        const versions = projections.filter((p) => p.name === projectionName).map((p) => p.version);
-        console.log(`${projectionName}`);
-        console.log(`  active    v${entry.active}  ${active.tableName}`);
-        console.log(
-          `  versions  ${versions.map((v) => `v${v}`).join(', ')}${entry.retained.length ? `  (retained: ${entry.retained.map((v) => `v${v}`).join(', ')})` : ''}`,
-        );
-        console.log(
-          `  shadow    ${entry.shadow ? `v${entry.shadow.version} ${entry.shadow.state} since ${entry.shadow.startedAt}` : '-'}`,
-        );
-        console.log(
-          `  lag       ${beat ? `${beat.lagMs} ms for the last event applied (${beat.lastEventAt}), reported ${beat.at}` : 'no event applied yet'}`,
-        );
-        console.log(`  parked    ${parked.length}`);
-      }
-      return 0;
-    }
-    case 'rebuild': {
-      const projectionName = required(name, 'name', 'projections');
-      const version = versionText
-        ? Number(versionText)
-        : Math.max(...projections.filter((p) => p.name === projectionName).map((p) => p.version));
-      w.registry.target(projectionName, version); // validates name and version
-      const bar = progressBar(`rebuild ${projectionName} v${version}`);
-      const result = await rebuild(w.rebuildDeps, projectionName, version, {
-        ...(segments ? { segments: Number(segments) } : {}),
-        onProgress: (p) => bar.update(p.events, `${p.events} events, ${p.streams} streams (${p.phase})`),
-      });
-      bar.done(
-        `rebuilt ${projectionName} v${version}: ${result.events} events, ${result.streams} streams; now ready to switch`,
+    case 'status':
+      return status(w);
+    case 'rebuild':
+      return rebuildCommand(w, required(name, 'name', 'projections'), versionText, segments);
+    case 'switch':
+      return switchCommand(
+        w,
+        required(name, 'name', 'projections'),
+        Number(required(versionText, 'version', 'projections')),
       );
-      return 0;
-    }
-    case 'switch': {
-      const projectionName = required(name, 'name', 'projections');
-      const version = Number(required(versionText, 'version', 'projections'));
-      const entry = await w.registry.entry(projectionName, true);
-      if (entry.active === version) return print(`${projectionName} v${version} is already active`);
-      if (entry.shadow?.version !== version || entry.shadow.state !== 'ready') {
-        throw new UsageError(
-          `${projectionName} v${version} is not a ready rebuild (run projections rebuild ${projectionName} ${version})`,
-          'projections',
-        );
-      }
-      await w.registry.save({
-        name: projectionName,
-        active: version,
-        retained: [...new Set([...entry.retained, entry.active])],
-      });
-      return print(
-        `${projectionName}: readers use v${version} within ${w.registryTtlMs} ms; v${entry.active} is retained until dropped`,
+    case 'drop':
+      return dropCommand(
+        w,
+        required(name, 'name', 'projections'),
+        Number(required(versionText, 'version', 'projections')),
       );
-    }
-    case 'drop': {
-      const projectionName = required(name, 'name', 'projections');
-      const version = Number(required(versionText, 'version', 'projections'));
-      const entry = await w.registry.entry(projectionName, true);
-      if (entry.active === version)
-        throw new UsageError(`${projectionName} v${version} is active: switch first`, 'projections');
-      const shadow = entry.shadow?.version === version ? undefined : entry.shadow;
-      await w.registry.save({
-        name: projectionName,
-        active: entry.active,
-        retained: entry.retained.filter((v) => v !== version),
-        ...(shadow ? { shadow } : {}),
-      });
-      return print(
-        `${projectionName} v${version} dropped from the registry; remove its table from src/infra/tables.cjs to delete it on the next deploy`,
-      );
-    }
     default:
       throw new UsageError(`unknown projections command ${sub ?? ''}`, 'projections');
   }
+}
+
+async function status(w: CliWiring) {
+  for (const projectionName of projectionNames()) {
+    const entry = await w.registry.entry(projectionName, true);
+    const active = w.registry.target(projectionName, entry.active);
+    const beat = await w.registry.lastHeartbeat(projectionName, entry.active);
+    const parked = await w.parked.list({ projection: projectionName });
+    const versions = projections.filter((p) => p.name === projectionName).map((p) => `v${p.version}`);
+    const retained = entry.retained.length
+      ? `  (retained: ${entry.retained.map((v) => `v${v}`).join(', ')})`
+      : '';
+    const shadow = entry.shadow
+      ? `v${entry.shadow.version} ${entry.shadow.state} since ${entry.shadow.startedAt}`
+      : '-';
+    const lag = beat
+      ? `${beat.lagMs} ms for the last event applied (${beat.lastEventAt}), reported ${beat.at}`
+      : 'no event applied yet';
+    console.log(`${projectionName}`);
+    console.log(`  active    v${entry.active}  ${active.tableName}`);
+    console.log(`  versions  ${versions.join(', ')}${retained}`);
+    console.log(`  shadow    ${shadow}`);
+    console.log(`  lag       ${lag}`);
+    console.log(`  parked    ${parked.length}`);
+  }
+  return 0;
+}
+
+async function rebuildCommand(
+  w: CliWiring,
+  name: string,
+  versionText: string | undefined,
+  segments: string | undefined,
+) {
+  const version = versionText
+    ? Number(versionText)
+    : Math.max(...projections.filter((p) => p.name === name).map((p) => p.version));
+  w.registry.target(name, version); // validates name and version
+  const bar = progressBar(`rebuild ${name} v${version}`);
+  const result = await rebuild(w.rebuildDeps, name, version, {
+    ...(segments ? { segments: Number(segments) } : {}),
+    onProgress: (p) => bar.update(p.events, `${p.events} events, ${p.streams} streams (${p.phase})`),
+  });
+  bar.done(
+    `rebuilt ${name} v${version}: ${result.events} events, ${result.streams} streams; ready to switch`,
+  );
+  return 0;
+}
+
+async function switchCommand(w: CliWiring, name: string, version: number) {
+  const entry = await w.registry.entry(name, true);
+  if (entry.active === version) return print(`${name} v${version} is already active`);
+  if (entry.shadow?.version !== version || entry.shadow.state !== 'ready') {
+    throw new UsageError(
+      `${name} v${version} is not a ready rebuild (run projections rebuild ${name} ${version})`,
+      'projections',
+    );
+  }
+  await w.registry.save({ name, active: version, retained: [...new Set([...entry.retained, entry.active])] });
+  return print(
+    `${name}: readers use v${version} within ${w.registryTtlMs} ms; v${entry.active} is retained until dropped`,
+  );
+}
+
+async function dropCommand(w: CliWiring, name: string, version: number) {
+  const entry = await w.registry.entry(name, true);
+  if (entry.active === version)
+    throw new UsageError(`${name} v${version} is active: switch first`, 'projections');
+  const shadow = entry.shadow?.version === version ? undefined : entry.shadow;
+  await w.registry.save({
+    name,
+    active: entry.active,
+    retained: entry.retained.filter((v) => v !== version),
+    ...(shadow ? { shadow } : {}),
+  });
+  return print(
+    `${name} v${version} dropped from the registry; remove its table from src/infra/tables.cjs to delete it on the next deploy`,
+  );
 }
 
 async function parkedCommand(

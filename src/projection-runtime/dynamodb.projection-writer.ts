@@ -56,7 +56,6 @@ export class DynamoProjectionWriter implements ProjectionWriter {
     const viewKey = `${target.tableName}\u0000${event.streamId}`;
     for (let race = 0; race < MAX_RACES; race++) {
       const cached = this.views.get(viewKey);
-      if (cached && cached.version >= event.version) return 'duplicate';
       const { checkpoint, rows } = this.usable(cached, target, event) ?? (await this.read(target, event));
       if (checkpoint.version >= event.version) return 'duplicate';
       if (checkpoint.parkedFrom !== undefined)
@@ -68,11 +67,7 @@ export class DynamoProjectionWriter implements ProjectionWriter {
       const known = new Map(rows);
       const changes = target.projection.apply(present(known), event);
       if (await this.write(target, event, checkpoint.version, changes)) {
-        for (const change of changes) {
-          if ('put' in change) known.set(rowId(change.put), change.put);
-          else known.set(rowId(change.delete), null);
-        }
-        this.remember(viewKey, { version: event.version, rows: known });
+        this.remember(viewKey, { version: event.version, rows: afterChanges(known, changes) });
         return 'applied';
       }
       this.views.delete(viewKey);
@@ -107,6 +102,9 @@ export class DynamoProjectionWriter implements ProjectionWriter {
 
   /** The cached view, when it is at the previous version and knows every row the event reads. */
   private usable(view: View | undefined, target: ProjectionTarget, event: EventEnvelope) {
+    // versions only grow: a view at or past the event proves it applied (a duplicate)
+    if (view && view.version >= event.version)
+      return { checkpoint: { version: view.version, parkedFrom: undefined }, rows: view.rows };
     if (!view || view.version !== event.version - 1) return undefined;
     if (!target.projection.reads(event).every((key) => view.rows.has(rowId(key)))) return undefined;
     return { checkpoint: { version: view.version, parkedFrom: undefined }, rows: view.rows };
@@ -188,6 +186,14 @@ export class DynamoProjectionWriter implements ProjectionWriter {
       return rethrowTransient(error);
     }
   }
+}
+
+function afterChanges(rows: Map<string, Row | null>, changes: RowChange[]): Map<string, Row | null> {
+  for (const change of changes) {
+    if ('put' in change) rows.set(rowId(change.put), change.put);
+    else rows.set(rowId(change.delete), null);
+  }
+  return rows;
 }
 
 /** Rows that exist (the projection does not see the known-absent ones). */
