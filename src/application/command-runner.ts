@@ -26,7 +26,7 @@ export interface CommandRequest<Command, Event extends DomainEvent, State, Resul
   expectedVersion?: number | undefined;
   idempotency?: { scope: string; key: string; requestHash: string } | undefined;
   /** What the caller answers with; stored with the idempotency key, so a retry gets the same answer. */
-  result: (outcome: { state: State; version: number }) => Result;
+  result: (outcome: { state: State; version: number; occurredAt: string }) => Result;
 }
 
 export interface CommandOutcome<State, Result> {
@@ -88,13 +88,13 @@ export class CommandRunner {
       asDomain<E>(loaded.events),
     );
     const decided = decider.decide(request.command, before);
+    const occurredAt = this.deps.clock().toISOString();
     if (decided.length === 0) {
-      const result = request.result({ state: before, version: loaded.version });
+      const result = request.result({ state: before, version: loaded.version, occurredAt });
       return { result, version: loaded.version, events: [], state: before, replayed: false };
     }
     const after = fold(decider, before, decided);
     const version = loaded.version + decided.length;
-    const occurredAt = this.deps.clock().toISOString();
     const events: NewEvent[] = decided.map((event) => ({
       eventId: this.deps.newEventId(),
       type: event.type,
@@ -102,7 +102,7 @@ export class CommandRunner {
       data: event.data,
       metadata: request.metadata,
     }));
-    const result = request.result({ state: after, version });
+    const result = request.result({ state: after, version, occurredAt });
     const every = decider.snapshotEvery;
     const snapshot =
       every && Math.floor(version / every) > Math.floor(loaded.version / every)

@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import tables from '../infra/tables.cjs';
 
+/** An unset variable and an empty one (serverless.yml's `${env:X, ''}`) mean the same. */
+const unset = <S extends z.ZodType>(schema: S) =>
+  z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
 /** Every environment variable the system reads, parsed once: nothing else touches process.env. */
 const Env = z.object({
   STAGE: z
@@ -9,17 +13,19 @@ const Env = z.object({
     .default('local'),
   AWS_REGION: z.string().default('af-south-1'),
   /** Local stand-ins; absent in AWS. */
-  DYNAMODB_ENDPOINT: z.url().optional(),
-  EVENTBRIDGE_ENDPOINT: z.url().optional(),
-  SQS_ENDPOINT: z.url().optional(),
+  DYNAMODB_ENDPOINT: unset(z.url()),
+  EVENTBRIDGE_ENDPOINT: unset(z.url()),
+  SQS_ENDPOINT: unset(z.url()),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   /** Failed attempts before a projection parks an event. */
   PROJECTION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
   /** `cognito` in AWS; `local` verifies tokens of the project's own issuer (keys in LOCAL_AUTH_DIR). */
   AUTH_MODE: z.enum(['cognito', 'local']).default('local'),
-  COGNITO_USER_POOL_ID: z.string().optional(),
-  COGNITO_CLIENT_ID: z.string().optional(),
+  COGNITO_USER_POOL_ID: unset(z.string()),
+  COGNITO_CLIENT_ID: unset(z.string()),
   LOCAL_AUTH_DIR: z.string().default('.local/auth'),
+  /** HMAC key of pagination cursors (AWS: from a secret; local: generated beside the issuer keys). */
+  CURSOR_SECRET: unset(z.string().min(32)),
   /** `cognito` in AWS; `local` keeps users in LOCAL_IDENTITY_FILE. */
   IDENTITY_MODE: z.enum(['cognito', 'local']).default('local'),
   LOCAL_IDENTITY_FILE: z.string().default('.local/identity/users.json'),

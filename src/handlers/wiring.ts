@@ -7,8 +7,12 @@ import { documentClient } from '../adapters/dynamodb/client.js';
 import { DynamoEventStore } from '../adapters/dynamodb/dynamodb.event-store.js';
 import { EventBridgeBus } from '../adapters/eventbridge/eventbridge.bus.js';
 import { CommandRunner } from '../application/command-runner.js';
+import { localKeys } from '../auth/local-issuer.js';
+import type { TokenVerifier } from '../auth/principal.js';
+import { cognitoVerifier, localVerifier } from '../auth/verifiers.js';
 import { type Config, eventBusName, loadConfig, tableNameFor } from '../config/config.js';
 import { catalogue } from '../domain/catalogue.js';
+import { Cursors } from '../http/cursor.js';
 import type { IdentityDirectory } from '../identity/identity.port.js';
 import { LocalIdentityDirectory } from '../identity/local.identity-directory.js';
 import { ProjectionDispatcher } from '../projection-runtime/dispatcher.js';
@@ -16,6 +20,8 @@ import { DynamoParkedEvents } from '../projection-runtime/dynamodb.parked-events
 import { DynamoProjectionWriter } from '../projection-runtime/dynamodb.projection-writer.js';
 import { EmfMetrics, RecordingMetrics } from '../projection-runtime/metrics.js';
 import { ProjectionRegistry } from '../projection-runtime/registry.js';
+import { TenantReadModel } from '../tenants/tenant.read-model.js';
+import type { TenantApiDependencies } from '../tenants/tenant.routes.js';
 
 /** The adapters every entry point uses, built once per process from the config (no DI container). */
 export interface Wiring {
@@ -35,6 +41,45 @@ export interface Wiring {
 }
 
 let built: Wiring | undefined;
+let http: HttpWiring | undefined;
+
+/** What the HTTP entry points add: token verification, cursors and the tenant API's dependencies. */
+export interface HttpWiring {
+  verifier: TokenVerifier;
+  tenantApi: TenantApiDependencies;
+}
+
+export function httpWiring(): HttpWiring {
+  if (http) return http;
+  const w = wiring();
+  const { config } = w;
+  const local = config.AUTH_MODE === 'local' ? localKeys(config.LOCAL_AUTH_DIR) : undefined;
+  const verifier = local
+    ? localVerifier(local)
+    : cognitoVerifier(
+        required(config.COGNITO_USER_POOL_ID, 'COGNITO_USER_POOL_ID'),
+        required(config.COGNITO_CLIENT_ID, 'COGNITO_CLIENT_ID'),
+      );
+  const cursorSecret = local?.cursorSecret ?? required(config.CURSOR_SECRET, 'CURSOR_SECRET');
+  http = {
+    verifier,
+    tenantApi: {
+      runner: w.runner,
+      store: w.eventStore,
+      readModel: new TenantReadModel(w.client, async () => (await w.registry.active('tenants')).tableName),
+      identity: w.identity,
+      cursors: new Cursors(cursorSecret),
+      // Sites and instances arrive with their services; until then no tenant can own any.
+      ownedResources: async () => ({ sites: 0, instances: 0 }),
+    },
+  };
+  return http;
+}
+
+function required(value: string | undefined, name: string): string {
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+}
 
 export function wiring(): Wiring {
   built ??= build(loadConfig());

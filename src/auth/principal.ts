@@ -1,0 +1,24 @@
+export type PlatformRole = 'Admin' | 'Operator';
+
+/** Who is calling: from a verified token. Platform roles come from cognito:groups; tenant roles are looked up. */
+export interface Principal {
+  sub: string;
+  email?: string | undefined;
+  platformRoles: PlatformRole[];
+}
+
+export const isPlatform = (principal: Principal): boolean => principal.platformRoles.length > 0;
+
+export interface TokenVerifier {
+  /** Throws when the token is invalid: bad signature, wrong issuer or audience, expired. */
+  verify(token: string): Promise<Principal>;
+}
+
+export function principalFrom(claims: Record<string, unknown>): Principal {
+  const groups = Array.isArray(claims['cognito:groups']) ? (claims['cognito:groups'] as unknown[]) : [];
+  return {
+    sub: String(claims.sub),
+    email: typeof claims.email === 'string' ? claims.email : undefined,
+    platformRoles: groups.filter((g): g is PlatformRole => g === 'Admin' || g === 'Operator'),
+  };
+}
