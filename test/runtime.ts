@@ -9,7 +9,7 @@ import { type RunningRuntime, startLocalRuntime } from '../src/local/runtime.js'
  */
 export async function startTestRuntime(): Promise<RunningRuntime & { stateDir: string }> {
   const stateDir = mkdtempSync(join(tmpdir(), 'bbws-runtime-'));
-  const runtime = await startLocalRuntime({ stage: 'rt', stateDir, pollMs: 10 });
+  const runtime = await startLocalRuntime({ stage: 'rt', stateDir, pollMs: 10, logLevel: 'ERROR' });
   return Object.assign(runtime, { stateDir });
 }
 

@@ -43,23 +43,12 @@ export function httpHandler(
     const headers = lowerKeys(event.headers ?? {});
     const correlationId = validCorrelationId(headers['x-correlation-id']) ?? ulid();
     const started = Date.now();
-    const common = { 'x-correlation-id': correlationId };
     try {
       const route = routes[event.routeKey];
       if (!route) throw new HttpError(404, 'Not Found', `no route ${event.routeKey}`);
       const principal =
         route.auth === false ? anonymous : await authenticate(deps.verifier(), headers.authorization);
-      const rawBody = decodeBody(event);
-      const result = await route.handle({
-        routeKey: event.routeKey,
-        path: event.rawPath,
-        params: (event.pathParameters ?? {}) as Record<string, string>,
-        query: (event.queryStringParameters ?? {}) as Record<string, string>,
-        headers,
-        correlationId,
-        principal,
-        rawBody,
-      });
+      const result = await route.handle(toRequest(event, headers, correlationId, principal));
       deps.logger.info('request', {
         correlationId,
         routeKey: event.routeKey,
@@ -67,31 +56,62 @@ export function httpHandler(
         ms: Date.now() - started,
         sub: principal.sub,
       });
-      return {
-        statusCode: result.status,
-        headers: {
-          ...(result.body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...common,
-          ...result.headers,
-        },
-        ...(result.body === undefined ? {} : { body: JSON.stringify(result.body) }),
-      };
+      return toResponse(result, correlationId);
     } catch (error) {
-      const problem = { ...toProblem(error), instance: event.rawPath, correlationId };
-      const log =
-        problem.status >= 500 ? deps.logger.error.bind(deps.logger) : deps.logger.info.bind(deps.logger);
-      log('request failed', {
-        correlationId,
-        routeKey: event.routeKey,
-        status: problem.status,
-        detail: problem.detail,
-        error,
-      });
-      const challenge: Record<string, string> =
-        problem.status === 401 ? { 'www-authenticate': 'Bearer' } : {};
-      return problemResponse(problem, { ...common, ...challenge });
+      return failure(deps.logger, event, correlationId, error);
     }
   };
+}
+
+function toRequest(
+  event: APIGatewayProxyEventV2,
+  headers: Record<string, string>,
+  correlationId: string,
+  principal: Principal,
+): HttpRequest {
+  return {
+    routeKey: event.routeKey,
+    path: event.rawPath,
+    params: (event.pathParameters ?? {}) as Record<string, string>,
+    query: (event.queryStringParameters ?? {}) as Record<string, string>,
+    headers,
+    correlationId,
+    principal,
+    rawBody: decodeBody(event),
+  };
+}
+
+function toResponse(result: HttpResult, correlationId: string): APIGatewayProxyResultV2 {
+  const hasBody = result.body !== undefined;
+  return {
+    statusCode: result.status,
+    headers: {
+      ...(hasBody ? { 'content-type': 'application/json' } : {}),
+      'x-correlation-id': correlationId,
+      ...result.headers,
+    },
+    ...(hasBody ? { body: JSON.stringify(result.body) } : {}),
+  };
+}
+
+function failure(
+  logger: Logger,
+  event: APIGatewayProxyEventV2,
+  correlationId: string,
+  error: unknown,
+): APIGatewayProxyResultV2 {
+  const problem = { ...toProblem(error), instance: event.rawPath, correlationId };
+  const fields = {
+    correlationId,
+    routeKey: event.routeKey,
+    status: problem.status,
+    detail: problem.detail,
+    error,
+  };
+  if (problem.status >= 500) logger.error('request failed', fields);
+  else logger.info('request refused', fields);
+  const challenge: Record<string, string> = problem.status === 401 ? { 'www-authenticate': 'Bearer' } : {};
+  return problemResponse(problem, { 'x-correlation-id': correlationId, ...challenge });
 }
 
 const anonymous: Principal = { sub: 'anonymous', platformRoles: [] };

@@ -26,6 +26,8 @@ export interface LocalRuntimeOptions {
   /** Where the local token issuer keeps its keys and the local identity directory its users. */
   stateDir?: string;
   pollMs?: number;
+  /** The handlers' log level (their structured JSON logs go to stdout). */
+  logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   log?: (line: string) => void;
 }
 
@@ -108,6 +110,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<R
       IDENTITY_MODE: 'local',
       LOCAL_IDENTITY_FILE: join(stateDir, 'identity', 'users.json'),
       METRICS_MODE: 'record',
+      LOG_LEVEL: options.logLevel ?? 'INFO',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     });
 
