@@ -20,7 +20,13 @@ const readModel = new TenantReadModel(client, async () => target.tableName);
 /** Runs commands and projects their events straight away (what the dispatcher does downstream). */
 async function given(tenantId: string, commands: TenantCommand[]) {
   for (const command of commands) {
-    const { events } = await runner.run({ decider: tenantDecider, streamId: `tenant-${tenantId}`, command, metadata: metadata({ tenantId }), result: () => null });
+    const { events } = await runner.run({
+      decider: tenantDecider,
+      streamId: `tenant-${tenantId}`,
+      command,
+      metadata: metadata({ tenantId }),
+      result: () => null,
+    });
     for (const event of events) await writer.apply(target, event);
   }
 }
@@ -30,13 +36,25 @@ describe('bbws-tenants: the six access patterns of design section 4.1 on DynamoD
   const user = `user-${ulid()}`;
   const org = `Pattern Org ${a}`;
   await given(a, [
-    { type: 'CreateTenant', tenantId: a, organizationName: org, contactEmail: 'a@a.test', environment: 'prod' },
+    {
+      type: 'CreateTenant',
+      tenantId: a,
+      organizationName: org,
+      contactEmail: 'a@a.test',
+      environment: 'prod',
+    },
     { type: 'AssignUser', userId: user, role: 'TenantAdmin' },
     { type: 'AssignUser', userId: 'other-user', role: 'TenantMember' },
     { type: 'ParkTenant', reason: 'pattern test' },
   ]);
   await given(b, [
-    { type: 'CreateTenant', tenantId: b, organizationName: `Pattern Org ${b}`, contactEmail: 'b@b.test', environment: 'sit' },
+    {
+      type: 'CreateTenant',
+      tenantId: b,
+      organizationName: `Pattern Org ${b}`,
+      contactEmail: 'b@b.test',
+      environment: 'sit',
+    },
     { type: 'AssignUser', userId: user, role: 'TenantMember' },
   ]);
 
@@ -72,11 +90,18 @@ describe('bbws-tenants: the six access patterns of design section 4.1 on DynamoD
     const first = await readModel.members(a, 1);
     expect(first.items).toHaveLength(1);
     const second = await readModel.members(a, 1, first.next);
-    expect([...first.items, ...second.items].map((u) => u.userId).sort()).toEqual(['other-user', user].sort());
+    expect([...first.items, ...second.items].map((u) => u.userId).sort()).toEqual(
+      ['other-user', user].sort(),
+    );
   });
 
   it("6. reads a tenant's audit events in order (SK begins_with EVENT#)", async () => {
     const page = await readModel.events(a, 10);
-    expect(page.items.map((e) => e.type)).toEqual(['TENANT_CREATED', 'USER_ASSIGNED', 'USER_ASSIGNED', 'TENANT_PARKED']);
+    expect(page.items.map((e) => e.type)).toEqual([
+      'TENANT_CREATED',
+      'USER_ASSIGNED',
+      'USER_ASSIGNED',
+      'TENANT_PARKED',
+    ]);
   });
 });
