@@ -246,7 +246,7 @@ async function parkedCommand(
     const report = await redrive(
       { writer: w.writer, parked: w.parked, target: (name) => w.registry.target(...splitTarget(name)) },
       query,
-      (done, total) => bar.update(done / Math.max(1, total), `${done}/${total} events`),
+      (done, total) => bar.update(done, `${done}/${total} events`, total),
     );
     bar.done(`re-applied ${report.applied} events on ${report.streams} streams`);
     if (report.failed) {

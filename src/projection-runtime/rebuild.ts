@@ -121,13 +121,13 @@ async function scan(
   options: RebuildOptions,
 ) {
   const open = new Map<number, OpenStream>();
-  const pendingWrites: Promise<void>[] = [];
+  const rows: Row[] = [];
   const flush = (segment: number, stream: OpenStream) => {
-    const rows = [
-      ...stream.rows.values(),
-      { ...checkpointKey(stream.streamId), version: stream.version, streamId: stream.streamId },
-    ];
-    pendingWrites.push(deps.bulk.putRows(target.tableName, rows));
+    rows.push(...stream.rows.values(), {
+      ...checkpointKey(stream.streamId),
+      version: stream.version,
+      streamId: stream.streamId,
+    });
     progress.resumeAfter[segment] = stream.streamId;
     progress.streams++;
   };
@@ -146,13 +146,13 @@ async function scan(
       fold(target, stream, event);
       progress.events++;
     }
-    // Progress may only say what is written: wait for this page's writes before saving it.
-    await Promise.all(pendingWrites.splice(0));
+    // One bulk write per page (full 25-item batches), and progress may only say what is written.
+    await deps.bulk.putRows(target.tableName, rows.splice(0));
     await deps.progress.save(target.projection.name, target.projection.version, progress);
     options.onProgress?.(progress);
   }
   for (const [segment, stream] of open) flush(segment, stream);
-  await Promise.all(pendingWrites.splice(0));
+  await deps.bulk.putRows(target.tableName, rows.splice(0));
 }
 
 function fold(target: ProjectionTarget, stream: OpenStream, event: EventEnvelope): void {
