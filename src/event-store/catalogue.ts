@@ -67,6 +67,8 @@ export class EventCatalogue {
     if (!Number.isInteger(schemaVersion) || schemaVersion < 1 || schemaVersion > current) {
       throw new InvalidEventError(type, schemaVersion, `schemaVersion must be 1..${current}`);
     }
+    // Current-version data was validated when it was written: only older versions are parsed and upcast.
+    if (schemaVersion === current) return { schemaVersion, data };
     let value = this.parse(type, schemaVersion, data);
     for (let version = schemaVersion; version < current; version++) {
       const upcaster = definition.upcasters[version - 1] as (data: unknown) => unknown;

@@ -62,7 +62,7 @@ function poller(
   });
   pollers.push(p);
   p.start();
-  return p;
+  return p.ready;
 }
 
 describe('stream poller (Lambda event source mapping semantics) on DynamoDB Local', () => {
@@ -70,7 +70,7 @@ describe('stream poller (Lambda event source mapping semantics) on DynamoDB Loca
     const prefix = ulid();
     const deliveries: number[][] = [];
     let failedOnce = false;
-    poller(
+    await poller(
       {
         invoke: async (event) => {
           const records = (event as { Records: DynamoDBRecord[] }).Records;
@@ -86,7 +86,6 @@ describe('stream poller (Lambda event source mapping semantics) on DynamoDB Loca
       },
       await streamArn(),
     );
-    await new Promise((r) => setTimeout(r, 300)); // LATEST: let the poller take its position first
     await write(prefix, 5);
     await eventually(() => expect(new Set(deliveries.flat())).toEqual(new Set([0, 1, 2, 3, 4])));
     // record 2 came again, and nothing before it did after the failure
@@ -99,7 +98,7 @@ describe('stream poller (Lambda event source mapping semantics) on DynamoDB Loca
     const prefix = ulid();
     const failures: Record<string, unknown>[] = [];
     const sizes: number[] = [];
-    poller(
+    await poller(
       {
         bisect: true,
         reportBatchItemFailures: false,
@@ -116,7 +115,6 @@ describe('stream poller (Lambda event source mapping semantics) on DynamoDB Loca
       },
       await streamArn(),
     );
-    await new Promise((r) => setTimeout(r, 300));
     await write(prefix, 4);
     await eventually(() => expect(failures.length).toBeGreaterThan(0));
     expect(failures[0]).toMatchObject({

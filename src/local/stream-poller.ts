@@ -32,6 +32,11 @@ export class StreamPoller {
   private running = false;
   private loop: Promise<void> | undefined;
   private readonly done = new Set<string>();
+  private positioned!: () => void;
+  /** Resolves once the poller holds an iterator on the stream (LATEST: records written after this are seen). */
+  readonly ready = new Promise<void>((resolve) => {
+    this.positioned = resolve;
+  });
 
   constructor(
     private readonly client: DynamoDBStreamsClient,
@@ -75,6 +80,7 @@ export class StreamPoller {
   private async drain(shardId: string): Promise<void> {
     let last: string | undefined;
     let iterator = await this.iterator(shardId, last);
+    this.positioned();
     while (this.running && iterator) {
       let page: Awaited<ReturnType<typeof this.getRecords>>;
       try {

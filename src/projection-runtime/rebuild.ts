@@ -122,6 +122,12 @@ async function scan(
 ) {
   const open = new Map<number, OpenStream>();
   const rows: Row[] = [];
+  let writing: Promise<void> = Promise.resolve();
+  const writePage = async (page: Row[], written: RebuildProgress) => {
+    await deps.bulk.putRows(target.tableName, page);
+    await deps.progress.save(target.projection.name, target.projection.version, written);
+    options.onProgress?.(written);
+  };
   const flush = (segment: number, stream: OpenStream) => {
     rows.push(...stream.rows.values(), {
       ...checkpointKey(stream.streamId),
@@ -146,11 +152,12 @@ async function scan(
       fold(target, stream, event);
       progress.events++;
     }
-    // One bulk write per page (full 25-item batches), and progress may only say what is written.
-    await deps.bulk.putRows(target.tableName, rows.splice(0));
-    await deps.progress.save(target.projection.name, target.projection.version, progress);
-    options.onProgress?.(progress);
+    // One bulk write per page (full 25-item batches), overlapping the next page's decoding and folding.
+    // Progress may only say what is written: it is saved once the page's write is done.
+    await writing;
+    writing = writePage(rows.splice(0), structuredClone(progress));
   }
+  await writing;
   for (const [segment, stream] of open) flush(segment, stream);
   await deps.bulk.putRows(target.tableName, rows.splice(0));
 }
