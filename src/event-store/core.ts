@@ -106,3 +106,6 @@ function compactMetadata(metadata: EventMetadata): EventMetadata {
   if (metadata.tenantId !== undefined) out.tenantId = metadata.tenantId;
   return out;
 }
+
+/** One key per caller and Idempotency-Key: the scope's length keeps `a#b`+`c` apart from `a`+`b#c`. */
+export const idempotencyId = (scope: string, key: string): string => `${scope.length}:${scope}#${key}`;

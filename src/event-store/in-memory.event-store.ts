@@ -3,6 +3,7 @@ import {
   assertExpected,
   assertStreamId,
   decodeEvent,
+  idempotencyId,
   prepareBatch,
   type StoredEvent,
   satisfies,
@@ -174,5 +175,3 @@ export class InMemoryEventStore implements EventStore {
     return Math.floor(this.now().getTime() / 1000);
   }
 }
-
-export const idempotencyId = (scope: string, key: string): string => `${scope.length}:${scope}#${key}`;

@@ -14,6 +14,7 @@ import {
   decodeEvent,
   ITEM_LIMIT_BYTES,
   ITEM_OVERHEAD_BYTES,
+  idempotencyId,
   MAX_EVENTS_PER_ITEM,
   prepareBatch,
   type StoredEvent,
@@ -33,7 +34,6 @@ import type {
   ReadAllBatch,
   ReadAllOptions,
 } from '../../event-store/event-store.port.js';
-import { idempotencyId } from '../../event-store/in-memory.event-store.js';
 import { classifyTransactionFailure, isConditionFailure, rethrowTransient } from './dynamodb.errors.js';
 import {
   type CommitItem,
