@@ -1,0 +1,56 @@
+import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { describe, expect, it } from 'vitest';
+import { CognitoIdentityDirectory, MEMBERSHIP_ATTRIBUTE } from './cognito.identity-directory.js';
+
+/** A stand-in for the SDK client that keeps attributes per user and records the commands it gets. */
+function fakeCognito(users: Record<string, Record<string, string>>) {
+  const sent: { name: string; input: Record<string, unknown> }[] = [];
+  const client = {
+    send: async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+      const name = command.constructor.name;
+      sent.push({ name, input: command.input });
+      const attributes = (u: string) =>
+        Object.entries(users[u] ?? {}).map(([Name, Value]) => ({ Name, Value }));
+      if (name === 'ListUsersCommand') {
+        const email = /email = "(.*)"/.exec(String(command.input.Filter))?.[1];
+        const found = Object.keys(users).filter((u) => users[u]?.email === email);
+        return { Users: found.map((u) => ({ Username: u, Attributes: attributes(u) })) };
+      }
+      if (name === 'AdminGetUserCommand')
+        return { UserAttributes: attributes(String(command.input.Username)) };
+      if (name === 'AdminUpdateUserAttributesCommand') {
+        const user = users[String(command.input.Username)] ?? {};
+        users[String(command.input.Username)] = user;
+        for (const a of command.input.UserAttributes as { Name: string; Value: string }[])
+          user[a.Name] = a.Value;
+        return {};
+      }
+      throw new Error(`unexpected ${name}`);
+    },
+  } as unknown as CognitoIdentityProviderClient;
+  return { client, sent, users };
+}
+
+describe('Cognito identity directory', () => {
+  it('finds a user by email and returns the sub', async () => {
+    const { client } = fakeCognito({ 'sub-1': { sub: 'sub-1', email: 'a@b.test' } });
+    const directory = new CognitoIdentityDirectory(client, 'pool');
+    expect(await directory.findByEmail('a@b.test')).toEqual({ userId: 'sub-1', email: 'a@b.test' });
+    expect(await directory.findByEmail('nobody@b.test')).toBeUndefined();
+  });
+
+  it('keeps memberships in one JSON attribute and ignores an older stream version', async () => {
+    const { client, users, sent } = fakeCognito({ u: { sub: 'u', email: 'u@b.test' } });
+    const directory = new CognitoIdentityDirectory(client, 'pool');
+    await directory.setMembership('u', 't1', { role: 'TenantAdmin', version: 5 });
+    await directory.setMembership('u', 't1', { role: null, version: 3 }); // redelivered older event: ignored
+    await directory.setMembership('u', 't2', { role: 'TenantMember', version: 1 });
+    expect(JSON.parse(users.u?.[MEMBERSHIP_ATTRIBUTE] ?? '{}')).toEqual({
+      t1: { role: 'TenantAdmin', version: 5 },
+      t2: { role: 'TenantMember', version: 1 },
+    });
+    expect(sent.filter((c) => c.name === 'AdminUpdateUserAttributesCommand')).toHaveLength(2);
+    await directory.setMembership('u', 't1', { role: null, version: 6 });
+    expect(await directory.memberships('u')).toMatchObject({ t1: { role: null, version: 6 } });
+  });
+});
