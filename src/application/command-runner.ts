@@ -1,6 +1,12 @@
 import { type Decider, type DomainEvent, fold } from '../domain/shared/decider.js';
 import { ConcurrencyError } from '../event-store/errors.js';
-import type { EventEnvelope, EventMetadata, EventStore, NewEvent } from '../event-store/event-store.port.js';
+import type {
+  EventEnvelope,
+  EventMetadata,
+  EventStore,
+  LoadResult,
+  NewEvent,
+} from '../event-store/event-store.port.js';
 import { defaultRetryPolicy, type RetryPolicy, withTransientRetry } from './retry.js';
 
 /** The client pinned the version (If-Match) and the stream is elsewhere: 412, never retried. */
@@ -22,6 +28,8 @@ export interface CommandRequest<Command, Event extends DomainEvent, State, Resul
   streamId: string;
   command: Command;
   metadata: EventMetadata;
+  /** A load of this stream the caller already made (to authorize, say): the first attempt uses it. */
+  loaded?: LoadResult | undefined;
   /** If-Match: the version the client saw. A mismatch is a PreconditionFailedError, not a retry. */
   expectedVersion?: number | undefined;
   idempotency?: { scope: string; key: string; requestHash: string } | undefined;
@@ -61,7 +69,7 @@ export class CommandRunner {
     }
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.attempt(request);
+        return await this.attempt(request, attempt === 0 ? request.loaded : undefined);
       } catch (error) {
         const retry = error instanceof ConcurrencyError && !(error instanceof PreconditionFailedError);
         if (!retry || attempt >= this.maxConflictRetries) throw error;
@@ -71,14 +79,17 @@ export class CommandRunner {
 
   private async attempt<C, E extends DomainEvent, S, R>(
     request: CommandRequest<C, E, S, R>,
+    preloaded: LoadResult | undefined,
   ): Promise<CommandOutcome<S, R>> {
     const { decider, streamId, expectedVersion } = request;
-    const loaded = await this.transient(() =>
-      this.deps.store.load(streamId, {
-        deciderVersion: decider.version,
-        ...(decider.snapshotEvery ? { snapshotEvery: decider.snapshotEvery } : {}),
-      }),
-    );
+    const loaded =
+      preloaded ??
+      (await this.transient(() =>
+        this.deps.store.load(streamId, {
+          deciderVersion: decider.version,
+          ...(decider.snapshotEvery ? { snapshotEvery: decider.snapshotEvery } : {}),
+        }),
+      ));
     if (expectedVersion !== undefined && expectedVersion !== loaded.version) {
       throw new PreconditionFailedError(streamId, expectedVersion, loaded.version);
     }

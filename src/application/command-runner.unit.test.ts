@@ -99,6 +99,26 @@ describe('command runner', () => {
     expect((await add(runner, stream, 1, { expectedVersion: 1 })).version).toBe(2);
   });
 
+  it('uses a load the caller already made for the first attempt, and loads afresh after a conflict', async () => {
+    let loads = 0;
+    const { inner, runner } = setup((store) => ({
+      ...bind(store),
+      load: (...args) => {
+        loads++;
+        return store.load(...args);
+      },
+    }));
+    const stream = newStreamId('counter');
+    await add(runner, stream, 1);
+    const loaded = await inner.load(stream, { deciderVersion: 'counter-1' });
+    loads = 0;
+    expect((await add(runner, stream, 2, { loaded })).result).toEqual({ total: 3, version: 2 });
+    expect(loads).toBe(0);
+    // the caller's load is stale now (version 1): the conflict makes the runner load for itself
+    expect((await add(runner, stream, 4, { loaded })).result).toEqual({ total: 7, version: 3 });
+    expect(loads).toBe(1);
+  });
+
   it('retries transient store errors with backoff and reports them only when they persist', async () => {
     let failures = 2;
     const delays: number[] = [];

@@ -71,10 +71,19 @@ export function prepareBatch(
       m: compactMetadata(event.metadata),
     };
   });
+  // Room for any version number (up to 16 digits each): the batch may be renumbered after a conflict.
   const bytes =
-    Buffer.byteLength(JSON.stringify(stored), 'utf8') + Buffer.byteLength(streamId) + ITEM_OVERHEAD_BYTES;
+    Buffer.byteLength(JSON.stringify(stored), 'utf8') +
+    Buffer.byteLength(streamId) +
+    stored.length * 16 +
+    ITEM_OVERHEAD_BYTES;
   if (bytes > ITEM_LIMIT_BYTES) throw new EventTooLargeError(streamId, bytes, ITEM_LIMIT_BYTES);
   return stored;
+}
+
+/** The same prepared events, versioned to follow `head`. */
+export function numberedAfter(prepared: readonly StoredEvent[], head: number): StoredEvent[] {
+  return prepared.map((event, index) => ({ ...event, v: head + index + 1 }));
 }
 
 /** Decodes and upcasts a stored event into the current envelope. */

@@ -8,7 +8,7 @@ import { fold } from '../domain/shared/decider.js';
 import { ForbiddenError, NotFoundError } from '../domain/shared/errors.js';
 import { type TenantCommand, type TenantState, tenantDecider } from '../domain/tenant/tenant.decider.js';
 import type { TenantEvent } from '../domain/tenant/tenant.events.js';
-import type { EventStore } from '../event-store/event-store.port.js';
+import type { EventStore, LoadResult } from '../event-store/event-store.port.js';
 import type { Cursors } from '../http/cursor.js';
 import {
   type HttpRequest,
@@ -19,7 +19,7 @@ import {
 } from '../http/http-handler.js';
 import { HttpError } from '../http/problem.js';
 import type { IdentityDirectory } from '../identity/identity.port.js';
-import type { TenantReadModel } from './tenant.read-model.js';
+import type { Page, TenantReadModel } from './tenant.read-model.js';
 import {
   AssignUserBody,
   CreateTenantBody,
@@ -52,12 +52,13 @@ type Need = 'member' | 'tenantAdmin' | 'platform';
 export function tenantRoutes(deps: TenantApiDependencies): Record<string, RouteSpec> {
   const access = (principal: Principal, rawId: string | undefined, need: Need) =>
     authorize(deps.store, principal, rawId, need);
+  /** `loaded`: the tenant as `access` read it, so the command's first attempt needs no second load. */
   const run = (
     request: HttpRequest,
-    tenantId: string,
+    target: { tenantId: string; loaded?: LoadResult },
     command: TenantCommand,
     respond: (s: TenantState, version: number, at: string) => HttpResult,
-  ) => runCommand(deps.runner, request, tenantId, command, respond);
+  ) => runCommand(deps.runner, request, target, command, respond);
 
   return {
     'POST /v1.0/tenants': {
@@ -66,11 +67,16 @@ export function tenantRoutes(deps: TenantApiDependencies): Record<string, RouteS
           throw new ForbiddenError('only Admin and Operator create tenants');
         const body = parseBody(request, CreateTenantBody);
         const tenantId = ulid();
-        return run(request, tenantId, { type: 'CreateTenant', tenantId, ...body }, (state, version, at) => ({
-          status: 201,
-          headers: { location: `${BASE}/tenants/${tenantId}`, etag: etag(version) },
-          body: tenantView(stateRow(state, version, at, at)),
-        }));
+        return run(
+          request,
+          { tenantId },
+          { type: 'CreateTenant', tenantId, ...body },
+          (state, version, at) => ({
+            status: 201,
+            headers: { location: `${BASE}/tenants/${tenantId}`, etag: etag(version) },
+            body: tenantView(stateRow(state, version, at, at)),
+          }),
+        );
       },
     },
     'GET /v1.0/tenants': {
@@ -116,37 +122,42 @@ export function tenantRoutes(deps: TenantApiDependencies): Record<string, RouteS
     },
     'PATCH /v1.0/tenants/{id}': {
       handle: async (request) => {
-        const { tenantId } = await access(request.principal, request.params.id, 'tenantAdmin');
+        const { tenantId, loaded } = await access(request.principal, request.params.id, 'tenantAdmin');
         const body = parseBody(request, UpdateTenantBody);
-        return run(request, tenantId, { type: 'UpdateTenant', ...body }, stateResponse(200));
+        return run(request, { tenantId, loaded }, { type: 'UpdateTenant', ...body }, stateResponse(200));
       },
     },
     'DELETE /v1.0/tenants/{id}': {
       handle: async (request) => {
-        const { tenantId } = await access(request.principal, request.params.id, 'platform');
+        const { tenantId, loaded } = await access(request.principal, request.params.id, 'platform');
         const { force } = parseWith(DeleteTenantQuery, request.query, 'query');
         const owned = await deps.ownedResources(tenantId);
-        return run(request, tenantId, { type: 'DeleteTenant', force: force === 'true', owned }, () => ({
-          status: 204,
-        }));
+        return run(
+          request,
+          { tenantId, loaded },
+          { type: 'DeleteTenant', force: force === 'true', owned },
+          () => ({
+            status: 204,
+          }),
+        );
       },
     },
     'POST /v1.0/tenants/{id}/park': {
       handle: async (request) => {
-        const { tenantId } = await access(request.principal, request.params.id, 'tenantAdmin');
+        const { tenantId, loaded } = await access(request.principal, request.params.id, 'tenantAdmin');
         const { reason } = parseBody(request, ParkBody);
-        return run(request, tenantId, { type: 'ParkTenant', reason }, stateResponse(200));
+        return run(request, { tenantId, loaded }, { type: 'ParkTenant', reason }, stateResponse(200));
       },
     },
     'POST /v1.0/tenants/{id}/unpark': {
       handle: async (request) => {
-        const { tenantId } = await access(request.principal, request.params.id, 'tenantAdmin');
-        return run(request, tenantId, { type: 'UnparkTenant' }, stateResponse(200));
+        const { tenantId, loaded } = await access(request.principal, request.params.id, 'tenantAdmin');
+        return run(request, { tenantId, loaded }, { type: 'UnparkTenant' }, stateResponse(200));
       },
     },
     'POST /v1.0/tenants/{id}/users': {
       handle: async (request) => {
-        const { tenantId } = await access(request.principal, request.params.id, 'tenantAdmin');
+        const { tenantId, loaded } = await access(request.principal, request.params.id, 'tenantAdmin');
         const body = parseBody(request, AssignUserBody);
         const user = body.email
           ? await deps.identity.findByEmail(body.email)
@@ -159,7 +170,7 @@ export function tenantRoutes(deps: TenantApiDependencies): Record<string, RouteS
           role: body.role,
           ...(email ? { email } : {}),
         };
-        return run(request, tenantId, command, (_state, version) => ({
+        return run(request, { tenantId, loaded }, command, (_state, version) => ({
           status: 201,
           headers: { location: `${BASE}/tenants/${tenantId}/users/${user.userId}`, etag: etag(version) },
           body: { tenantId, userId: user.userId, role: body.role, ...(email ? { email } : {}) },
@@ -168,29 +179,22 @@ export function tenantRoutes(deps: TenantApiDependencies): Record<string, RouteS
     },
     'GET /v1.0/tenants/{id}/users': {
       handle: async (request) => {
-        const { tenantId } = await access(request.principal, request.params.id, 'member');
-        const query = parseWith(PageQuery, request.query, 'query');
-        const fingerprint = `users:${tenantId}`;
-        const page = await deps.readModel.members(
-          tenantId,
-          query.limit,
-          deps.cursors.decode(fingerprint, query.cursor),
+        const { tenantId, version } = await access(request.principal, request.params.id, 'member');
+        await readYourWrites(deps, tenantId, version);
+        return paged(
+          request,
+          deps.cursors,
+          `users:${tenantId}`,
+          (limit, start) => deps.readModel.members(tenantId, limit, start),
+          (row) => pick(row, ['tenantId', 'userId', 'role', 'email', 'assignedAt']),
         );
-        const items = page.items.map(({ tenantId: t, userId, role, email, assignedAt }) => ({
-          tenantId: t,
-          userId,
-          role,
-          email,
-          assignedAt,
-        }));
-        return listResult(request, deps.cursors, fingerprint, items, page.next);
       },
     },
     'DELETE /v1.0/tenants/{id}/users/{userId}': {
       handle: async (request) => {
-        const { tenantId } = await access(request.principal, request.params.id, 'tenantAdmin');
+        const { tenantId, loaded } = await access(request.principal, request.params.id, 'tenantAdmin');
         const userId = parseWith(UserId, request.params.userId, 'userId');
-        return run(request, tenantId, { type: 'RemoveUser', userId }, () => ({ status: 204 }));
+        return run(request, { tenantId, loaded }, { type: 'RemoveUser', userId }, () => ({ status: 204 }));
       },
     },
     'GET /v1.0/users/{userId}/tenants': {
@@ -199,30 +203,29 @@ export function tenantRoutes(deps: TenantApiDependencies): Record<string, RouteS
         if (!isPlatform(request.principal) && request.principal.sub !== userId) {
           throw new ForbiddenError("only platform roles may list another user's tenants");
         }
-        const query = parseWith(PageQuery, request.query, 'query');
-        const fingerprint = `user-tenants:${userId}`;
-        const page = await deps.readModel.tenantsOfUser(
-          userId,
-          query.limit,
-          deps.cursors.decode(fingerprint, query.cursor),
+        return paged(
+          request,
+          deps.cursors,
+          `user-tenants:${userId}`,
+          (limit, start) => deps.readModel.tenantsOfUser(userId, limit, start),
+          ({ member, tenant }) =>
+            !tenant || tenant.status === 'DELETED'
+              ? undefined
+              : {
+                  tenantId: member.tenantId,
+                  role: member.role,
+                  organizationName: tenant.organizationName,
+                  status: tenant.status,
+                  _links: { tenant: { href: `${BASE}/tenants/${member.tenantId}` } },
+                },
         );
-        const items = page.items
-          .filter(({ tenant }) => tenant && tenant.status !== 'DELETED')
-          .map(({ member, tenant }) => ({
-            tenantId: member.tenantId,
-            role: member.role,
-            organizationName: tenant?.organizationName,
-            status: tenant?.status,
-            _links: { tenant: { href: `${BASE}/tenants/${member.tenantId}` } },
-          }));
-        return listResult(request, deps.cursors, fingerprint, items, page.next);
       },
     },
     'PUT /v1.0/tenants/{id}/hierarchy': {
       handle: async (request) => {
-        const { tenantId } = await access(request.principal, request.params.id, 'tenantAdmin');
+        const { tenantId, loaded } = await access(request.principal, request.params.id, 'tenantAdmin');
         const hierarchy = parseBody(request, HierarchyBody);
-        return run(request, tenantId, { type: 'PutHierarchy', hierarchy }, (state, version) => ({
+        return run(request, { tenantId, loaded }, { type: 'PutHierarchy', hierarchy }, (state, version) => ({
           status: 200,
           headers: { etag: etag(version) },
           body: {
@@ -235,7 +238,8 @@ export function tenantRoutes(deps: TenantApiDependencies): Record<string, RouteS
     },
     'GET /v1.0/tenants/{id}/hierarchy': {
       handle: async (request) => {
-        const { tenantId } = await access(request.principal, request.params.id, 'member');
+        const { tenantId, version } = await access(request.principal, request.params.id, 'member');
+        await readYourWrites(deps, tenantId, version);
         const rows = await deps.readModel.hierarchy(tenantId);
         if (rows.length === 0) throw new NotFoundError('the tenant has no hierarchy');
         return {
@@ -246,32 +250,21 @@ export function tenantRoutes(deps: TenantApiDependencies): Record<string, RouteS
     },
     'DELETE /v1.0/tenants/{id}/hierarchy': {
       handle: async (request) => {
-        const { tenantId } = await access(request.principal, request.params.id, 'tenantAdmin');
-        return run(request, tenantId, { type: 'DeleteHierarchy' }, () => ({ status: 204 }));
+        const { tenantId, loaded } = await access(request.principal, request.params.id, 'tenantAdmin');
+        return run(request, { tenantId, loaded }, { type: 'DeleteHierarchy' }, () => ({ status: 204 }));
       },
     },
     'GET /v1.0/tenants/{id}/events': {
       handle: async (request) => {
-        const { tenantId } = await access(request.principal, request.params.id, 'tenantAdmin');
-        const query = parseWith(PageQuery, request.query, 'query');
-        const fingerprint = `events:${tenantId}`;
-        const page = await deps.readModel.events(
-          tenantId,
-          query.limit,
-          deps.cursors.decode(fingerprint, query.cursor),
+        const { tenantId, version } = await access(request.principal, request.params.id, 'tenantAdmin');
+        await readYourWrites(deps, tenantId, version);
+        return paged(
+          request,
+          deps.cursors,
+          `events:${tenantId}`,
+          (limit, start) => deps.readModel.events(tenantId, limit, start),
+          (row) => pick(row, ['eventId', 'type', 'version', 'occurredAt', 'actor', 'correlationId', 'data']),
         );
-        const items = page.items.map(
-          ({ eventId, type, version, occurredAt, actor, correlationId, data }) => ({
-            eventId,
-            type,
-            version,
-            occurredAt,
-            actor,
-            correlationId,
-            data,
-          }),
-        );
-        return listResult(request, deps.cursors, fingerprint, items, page.next);
       },
     },
   };
@@ -294,19 +287,19 @@ async function authorize(store: EventStore, principal: Principal, rawId: string 
     loaded.events.map((e) => ({ type: e.type, data: e.data }) as TenantEvent),
   );
   if (state.status === 'NEW') throw new NotFoundError(`tenant ${tenantId} not found`);
-  if (isPlatform(principal)) return { tenantId, state, version: loaded.version };
+  if (isPlatform(principal)) return { tenantId, state, version: loaded.version, loaded };
   const role = state.users[principal.sub];
   if (!role) throw new NotFoundError(`tenant ${tenantId} not found`);
   if (need === 'platform') throw new ForbiddenError('only Admin and Operator may do this');
   if (need === 'tenantAdmin' && role !== 'TenantAdmin')
     throw new ForbiddenError('this needs the TenantAdmin role in the tenant');
-  return { tenantId, state, version: loaded.version };
+  return { tenantId, state, version: loaded.version, loaded };
 }
 
 async function runCommand(
   runner: CommandRunner,
   request: HttpRequest,
-  tenantId: string,
+  { tenantId, loaded }: { tenantId: string; loaded?: LoadResult },
   command: TenantCommand,
   respond: (state: TenantState, version: number, occurredAt: string) => HttpResult,
 ): Promise<HttpResult> {
@@ -323,6 +316,7 @@ async function runCommand(
     decider: tenantDecider,
     streamId: `tenant-${tenantId}`,
     command,
+    loaded,
     metadata: { correlationId: request.correlationId, actor: request.principal.sub, tenantId },
     expectedVersion: ifMatch(request.headers['if-match']),
     idempotency:
@@ -352,7 +346,11 @@ function ifMatch(header: string | undefined): number | undefined {
 
 const etag = (version: number) => `"${version}"`;
 
-/** Waits briefly for the read model to reach the version the stream is at, so a write is visible to the next read. */
+/**
+ * Waits briefly for the read model to reach the version the stream is at, so a write is visible to the next
+ * read — of the tenant and of everything under it (users, hierarchy, audit trail), which the same projection
+ * writes in the same transaction as the tenant row.
+ */
 async function readYourWrites(deps: TenantApiDependencies, tenantId: string, version: number): Promise<Row> {
   const deadline = Date.now() + (deps.readYourWritesMs ?? 1500);
   for (;;) {
@@ -379,11 +377,9 @@ function stateRow(
   version: number,
   createdAt: string | undefined,
   updatedAt: string,
-): Row {
+): TenantFields {
   if (state.status === 'NEW') throw new Error('a command left the tenant uncreated');
   return {
-    PK: '',
-    SK: '',
     tenantId: state.tenantId,
     organizationName: state.organizationName,
     contactEmail: state.contactEmail,
@@ -396,7 +392,10 @@ function stateRow(
   };
 }
 
-function tenantView(row: Row) {
+/** A tenant as the read model or the decider's state knows it. */
+type TenantFields = Record<string, unknown>;
+
+function tenantView(row: TenantFields) {
   const id = String(row.tenantId);
   const self = `${BASE}/tenants/${id}`;
   const links: Record<string, { href: string }> = {
@@ -420,6 +419,26 @@ function tenantView(row: Row) {
     version: row.version,
     _links: links,
   };
+}
+
+/** One page of a list route: `limit` and a signed `cursor` in, `{items, nextCursor, _links}` out. */
+async function paged<T>(
+  request: HttpRequest,
+  cursors: Cursors,
+  fingerprint: string,
+  fetch: (limit: number, start: Record<string, unknown> | undefined) => Promise<Page<T>>,
+  view: (item: T) => unknown,
+): Promise<HttpResult> {
+  const query = parseWith(PageQuery, request.query, 'query');
+  const page = await fetch(query.limit, cursors.decode(fingerprint, query.cursor));
+  const items = page.items.map(view).filter((item) => item !== undefined);
+  return listResult(request, cursors, fingerprint, items, page.next);
+}
+
+function pick(row: Row, fields: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(
+    fields.filter((field) => row[field] !== undefined).map((field) => [field, row[field]]),
+  );
 }
 
 function listResult(

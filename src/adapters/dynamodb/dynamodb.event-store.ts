@@ -16,6 +16,7 @@ import {
   ITEM_OVERHEAD_BYTES,
   idempotencyId,
   MAX_EVENTS_PER_ITEM,
+  numberedAfter,
   prepareBatch,
   type StoredEvent,
   satisfies,
@@ -94,11 +95,12 @@ export class DynamoEventStore implements EventStore {
   ): Promise<AppendResult> {
     assertStreamId(streamId);
     assertExpected(expected);
-    prepareBatch(this.catalogue, streamId, 0, events); // validate and size-check before any I/O
+    // Validated and size-checked once, before any I/O; each attempt only renumbers from the head it writes at.
+    const prepared = prepareBatch(this.catalogue, streamId, 0, events);
     let head = this.headFromToken(streamId, expected, options.token) ?? (await this.readHead(streamId));
     for (let attempt = 0; ; attempt++) {
       if (!satisfies(expected, head)) return this.refuse(streamId, expected, head, options);
-      const stored = prepareBatch(this.catalogue, streamId, head, events);
+      const stored = numberedAfter(prepared, head);
       const outcome = await this.write(streamId, head, stored, options);
       if (outcome.kind === 'done') {
         const version = head + stored.length;
