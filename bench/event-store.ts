@@ -7,13 +7,13 @@
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
-import { documentClient, dynamoClient } from '../src/adapters/dynamodb/client.js';
-import { DynamoEventStore } from '../src/adapters/dynamodb/dynamodb.event-store.js';
-import { CommandRunner } from '../src/application/command-runner.js';
-import type { LoadToken, NewEvent } from '../src/event-store/event-store.port.js';
-import { createTables, tableName } from '../src/infra/create-tables.js';
-import { startDynamoDbLocal } from '../src/local/dynamodb-local.js';
-import { counterCatalogue, counterDecider } from '../test/counter.decider.js';
+import { documentClient, dynamoClient } from '#src/platform/aws/dynamodb-client.js';
+import { CommandRunner } from '#src/platform/command/command-runner.js';
+import { DynamoEventStore } from '#src/platform/event-store/dynamodb/dynamodb.event-store.js';
+import type { LoadToken, NewEvent } from '#src/platform/event-store/event-store.port.js';
+import { createTables, tableName } from '#src/platform/infra/create-tables.js';
+import { startDynamoDbLocal } from '#src/platform/local/dynamodb-local.js';
+import { counterCatalogue, counterDecider } from '#test/counter.decider.js';
 import { median, percentile, runInterleaved, type Sample } from './measure.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

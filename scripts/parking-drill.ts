@@ -7,18 +7,18 @@
  * Ctrl-C stops it. Run: npx tsx scripts/parking-drill.ts
  */
 import { ulid } from 'ulid';
-import { tenantsV1 } from '../projections/tenants/tenants.v1.js';
-import { documentClient, dynamoClient } from '../src/adapters/dynamodb/client.js';
-import { DynamoEventStore } from '../src/adapters/dynamodb/dynamodb.event-store.js';
-import { CommandRunner } from '../src/application/command-runner.js';
-import { catalogue } from '../src/domain/catalogue.js';
-import { type TenantCommand, tenantDecider } from '../src/domain/tenant/tenant.decider.js';
-import { createTables, tableName } from '../src/infra/create-tables.js';
-import { startDynamoDbLocal } from '../src/local/dynamodb-local.js';
-import { ProjectionDispatcher } from '../src/projection-runtime/dispatcher.js';
-import { DynamoParkedEvents } from '../src/projection-runtime/dynamodb.parked-events.js';
-import { DynamoProjectionWriter } from '../src/projection-runtime/dynamodb.projection-writer.js';
-import { RecordingMetrics } from '../src/projection-runtime/metrics.js';
+import { tenantsV1 } from '#projections/tenants/tenants.v1.js';
+import { catalogue } from '#src/contexts/catalogue.js';
+import { type TenantCommand, tenantDecider } from '#src/contexts/tenants/domain/tenant.decider.js';
+import { documentClient, dynamoClient } from '#src/platform/aws/dynamodb-client.js';
+import { CommandRunner } from '#src/platform/command/command-runner.js';
+import { DynamoEventStore } from '#src/platform/event-store/dynamodb/dynamodb.event-store.js';
+import { createTables, tableName } from '#src/platform/infra/create-tables.js';
+import { startDynamoDbLocal } from '#src/platform/local/dynamodb-local.js';
+import { ProjectionDispatcher } from '#src/platform/projection-runtime/dispatcher.js';
+import { DynamoParkedEvents } from '#src/platform/projection-runtime/dynamodb.parked-events.js';
+import { DynamoProjectionWriter } from '#src/platform/projection-runtime/dynamodb.projection-writer.js';
+import { RecordingMetrics } from '#src/platform/projection-runtime/metrics.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const STAGE = 'drill';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { Decider } from '../src/domain/shared/decider.js';
-import { IllegalStateError } from '../src/domain/shared/errors.js';
-import { EventCatalogue } from '../src/event-store/catalogue.js';
+import type { Decider } from '#src/platform/domain/decider.js';
+import { IllegalStateError } from '#src/platform/domain/errors.js';
+import { EventCatalogue } from '#src/platform/event-store/catalogue.js';
 
 /** A deliberately small decider for testing the runner and benchmarks without any one context's rules. */
 export type CounterCommand = { type: 'Add'; amount: number } | { type: 'Noop' };

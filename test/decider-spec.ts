@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { type Decider, type DomainEvent, fold } from '../src/domain/shared/decider.js';
+import { type Decider, type DomainEvent, fold } from '#src/platform/domain/decider.js';
 
 /** Given/when/then for deciders (thenEmits / thenThrows, since `then` would make it a thenable) (emmett's DeciderSpecification): events in, command, events or error out. */
 export function deciderSpec<C, E extends DomainEvent, S>(decider: Decider<C, E, S>) {

@@ -1,6 +1,6 @@
 import { inject } from 'vitest';
-import { documentClient } from '../src/adapters/dynamodb/client.js';
-import { type LogicalTableId, tableName } from '../src/infra/create-tables.js';
+import { documentClient } from '#src/platform/aws/dynamodb-client.js';
+import { type LogicalTableId, tableName } from '#src/platform/infra/create-tables.js';
 
 export const TEST_STAGE = 'test';
 

@@ -1,5 +1,5 @@
 import { ulid } from 'ulid';
-import type { EventMetadata, NewEvent } from '../src/event-store/event-store.port.js';
+import type { EventMetadata, NewEvent } from '#src/platform/event-store/event-store.port.js';
 
 export const metadata = (overrides: Partial<EventMetadata> = {}): EventMetadata => ({
   correlationId: ulid(),

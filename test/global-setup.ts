@@ -1,9 +1,9 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 import type { TestProject } from 'vitest/node';
-import { dynamoClient } from '../src/adapters/dynamodb/client.js';
-import { createTables } from '../src/infra/create-tables.js';
-import { type RunningDynamoDb, startDynamoDbLocal } from '../src/local/dynamodb-local.js';
+import { dynamoClient } from '#src/platform/aws/dynamodb-client.js';
+import { createTables } from '#src/platform/infra/create-tables.js';
+import { type RunningDynamoDb, startDynamoDbLocal } from '#src/platform/local/dynamodb-local.js';
 
 export const TEST_STAGE = 'test';
 

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type RunningRuntime, startLocalRuntime } from '../src/local/runtime.js';
+import { type RunningRuntime, startLocalRuntime } from '#src/platform/local/runtime.js';
 
 /**
  * A whole local runtime for one test file: its own DynamoDB Local (tables created first, so it stays fast),

@@ -1,13 +1,13 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { documentClient } from '../src/adapters/dynamodb/client.js';
-import { DynamoEventStore } from '../src/adapters/dynamodb/dynamodb.event-store.js';
-import { CommandRunner } from '../src/application/command-runner.js';
-import { catalogue } from '../src/domain/catalogue.js';
-import { type TenantCommand, tenantDecider } from '../src/domain/tenant/tenant.decider.js';
-import { LocalIdentityDirectory } from '../src/identity/local.identity-directory.js';
-import { tableName } from '../src/infra/create-tables.js';
+import { catalogue } from '#src/contexts/catalogue.js';
+import { type TenantCommand, tenantDecider } from '#src/contexts/tenants/domain/tenant.decider.js';
+import { documentClient } from '#src/platform/aws/dynamodb-client.js';
+import { CommandRunner } from '#src/platform/command/command-runner.js';
+import { DynamoEventStore } from '#src/platform/event-store/dynamodb/dynamodb.event-store.js';
+import { LocalIdentityDirectory } from '#src/platform/identity/local.identity-directory.js';
+import { tableName } from '#src/platform/infra/create-tables.js';
 import { metadata } from './fixtures.js';
 import { eventually, startTestRuntime } from './runtime.js';
 

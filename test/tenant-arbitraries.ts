@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { TenantCommand } from '../src/domain/tenant/tenant.decider.js';
+import type { TenantCommand } from '#src/contexts/tenants/domain/tenant.decider.js';
 
 const userId = fc.constantFrom('u1', 'u2', 'u3');
 const name = fc.constantFrom('Acme', 'Beta', 'Gamma');

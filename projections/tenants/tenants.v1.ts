@@ -1,7 +1,7 @@
-import { organizationKey } from '../../src/domain/tenant/tenant.decider.js';
-import type { EventEnvelope } from '../../src/event-store/event-store.port.js';
-import type { Projection, Row, RowChange, RowKey, Rows } from '../projection.js';
-import { rowId } from '../projection.js';
+import { organizationKey } from '#src/contexts/tenants/domain/tenant.decider.js';
+import type { Projection, Row, RowChange, RowKey, Rows } from '#src/platform/domain/projection.js';
+import { rowId } from '#src/platform/domain/projection.js';
+import type { EventEnvelope } from '#src/platform/event-store/event-store.port.js';
 
 /**
  * bbws-tenants, version 1: the key patterns of design section 4.1.

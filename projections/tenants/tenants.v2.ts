@@ -1,5 +1,5 @@
-import { tenantsContactDomain } from '../../migrations/read-models/0001-tenants-contact-domain.js';
-import { migrate } from '../../migrations/read-models/migration.js';
+import { tenantsContactDomain } from '#migrations/tenants/read-models/0001-tenants-contact-domain.js';
+import { migrate } from '#src/platform/projection-runtime/migration.js';
 import { tenantsV1 } from './tenants.v1.js';
 
 /** bbws-tenants v2 = v1 + migration 0001 (contactDomain, GSI3). */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { catalogue } from '../../src/domain/catalogue.js';
+import { catalogue } from '#src/contexts/catalogue.js';
 
 describe('docs/events.md', () => {
   it('has an entry for every event type of the catalogue, with its current schema version', () => {

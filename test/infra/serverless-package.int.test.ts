@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import tables from '../../src/infra/tables.cjs';
-import { loadWiring } from '../../src/local/wiring.js';
+import tables from '#src/platform/infra/tables.cjs';
+import { loadWiring } from '#src/platform/local/wiring.js';
 
 const dirs: string[] = [];
 

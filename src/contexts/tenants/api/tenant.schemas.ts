@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { Environment, Hierarchy, TenantRole } from '#src/contexts/tenants/domain/tenant.events.js';
+
+/** Request and response shapes of the tenant API: validation at the edge and the OpenAPI document, from one place. */
+export const TenantId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, - or _');
+export const UserId = z
+  .string()
+  .regex(/^[A-Za-z0-9_.@:+-]{1,128}$/, 'must be 1-128 letters, digits or ._@:+-');
+const OrganizationName = z.string().trim().min(2).max(120);
+const Email = z.email().max(254);
+const Limit = z.coerce.number().int().min(1).max(100).default(25);
+const Cursor = z.string().max(2048).optional();
+export const TenantStatus = z.enum(['ACTIVE', 'PARKED', 'DELETED']);
+
+export const CreateTenantBody = z.strictObject({
+  organizationName: OrganizationName,
+  contactEmail: Email,
+  environment: Environment,
+});
+export const UpdateTenantBody = z
+  .strictObject({ organizationName: OrganizationName.optional(), contactEmail: Email.optional() })
+  .refine((b) => b.organizationName !== undefined || b.contactEmail !== undefined, {
+    message: 'give organizationName or contactEmail',
+    path: ['organizationName'],
+  });
+export const ParkBody = z.strictObject({ reason: z.string().trim().min(1).max(500) });
+export const AssignUserBody = z
+  .strictObject({ userId: UserId.optional(), email: Email.optional(), role: TenantRole })
+  .refine((b) => (b.userId === undefined) !== (b.email === undefined), {
+    message: 'give exactly one of userId or email',
+    path: ['userId'],
+  });
+export const HierarchyBody = Hierarchy.superRefine((tree, ctx) => {
+  const leaves = tree.divisions.reduce(
+    (n, d) =>
+      n +
+      Math.max(
+        1,
+        d.groups.reduce((m, g) => m + Math.max(1, g.teams.length), 0),
+      ),
+    0,
+  );
+  if (leaves > 45)
+    ctx.addIssue({ code: 'custom', message: `at most 45 teams in all (got ${leaves})`, path: ['divisions'] });
+  const names = tree.divisions.flatMap((d) => [d.name, ...d.groups.flatMap((g) => [g.name, ...g.teams])]);
+  if (names.some((n) => n.includes('#')))
+    ctx.addIssue({ code: 'custom', message: 'names may not contain #', path: ['divisions'] });
+});
+
+export const ListTenantsQuery = z.strictObject({
+  status: TenantStatus.optional(),
+  environment: Environment.optional(),
+  organizationName: OrganizationName.optional(),
+  limit: Limit,
+  cursor: Cursor,
+});
+export const PageQuery = z.strictObject({ limit: Limit, cursor: Cursor });
+export const DeleteTenantQuery = z.strictObject({ force: z.enum(['true', 'false']).optional() });
+
+const Links = z.record(z.string(), z.object({ href: z.string() }));
+export const TenantView = z.object({
+  tenantId: z.string(),
+  organizationName: z.string(),
+  contactEmail: z.string(),
+  environment: Environment,
+  status: TenantStatus,
+  parkedReason: z.string().nullable().optional(),
+  createdAt: z.string().optional(),
+  updatedAt: z.string().optional(),
+  /** the tenant stream's version (absent in list items) */
+  version: z.number().optional(),
+  _links: Links,
+});
+export const MembershipView = z.object({
+  tenantId: z.string(),
+  userId: z.string(),
+  role: TenantRole,
+  email: z.string().optional(),
+  assignedAt: z.string().optional(),
+});
+export const EventView = z.object({
+  eventId: z.string(),
+  type: z.string(),
+  version: z.number(),
+  occurredAt: z.string(),
+  actor: z.string(),
+  correlationId: z.string(),
+  data: z.unknown(),
+});
+export const page = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), nextCursor: z.string().optional(), _links: Links });

@@ -1,0 +1,197 @@
+import { ulid } from 'ulid';
+import { describe, expect, it } from 'vitest';
+import {
+  ConcurrencyError,
+  IdempotencyKeyReuseError,
+  TransientStoreError,
+} from '#src/platform/event-store/errors.js';
+import type { EventStore } from '#src/platform/event-store/event-store.port.js';
+import { InMemoryEventStore } from '#src/platform/event-store/in-memory.event-store.js';
+import { counterCatalogue, counterDecider } from '#test/counter.decider.js';
+import { metadata, newStreamId } from '#test/fixtures.js';
+import { CommandRunner, PreconditionFailedError } from './command-runner.js';
+
+const NOW = new Date('2026-11-28T10:00:00.000Z');
+const noSleep = { attempts: 5, baseDelayMs: 1, sleep: async () => {}, random: () => 0.5 };
+
+function setup(wrap: (store: EventStore) => EventStore = (s) => s) {
+  const inner = new InMemoryEventStore(counterCatalogue);
+  const store = wrap(inner);
+  let n = 0;
+  const runner = new CommandRunner({
+    store,
+    clock: () => NOW,
+    newEventId: () => `evt-${++n}`,
+    retry: noSleep,
+  });
+  return { inner, runner };
+}
+
+const add = (runner: CommandRunner, streamId: string, amount: number, extra: object = {}) =>
+  runner.run({
+    decider: counterDecider(3),
+    streamId,
+    command: { type: 'Add', amount },
+    metadata: metadata({ correlationId: 'corr-1' }),
+    result: ({ state, version }) => ({ total: state.total, version }),
+    ...extra,
+  });
+
+describe('command runner', () => {
+  it('loads, decides and appends with the injected clock and ids', async () => {
+    const { inner, runner } = setup();
+    const stream = newStreamId('counter');
+    const outcome = await add(runner, stream, 5);
+    expect(outcome).toMatchObject({ result: { total: 5, version: 1 }, version: 1, replayed: false });
+    const [event] = await inner.readStream(stream);
+    expect(event).toMatchObject({ eventId: 'evt-1', occurredAt: NOW.toISOString(), type: 'COUNTER_ADDED' });
+    expect(event?.metadata.correlationId).toBe('corr-1');
+  });
+
+  it('reloads and decides again when another writer got there first', async () => {
+    let interfered = false;
+    const { inner, runner } = setup((store) => ({
+      ...bind(store),
+      append: async (...args) => {
+        if (!interfered) {
+          interfered = true;
+          await store.append(args[0], 'any', [
+            {
+              eventId: ulid(),
+              type: 'COUNTER_ADDED',
+              occurredAt: NOW.toISOString(),
+              data: { amount: 100 },
+              metadata: metadata(),
+            },
+          ]);
+        }
+        return store.append(...args);
+      },
+    }));
+    const stream = newStreamId('counter');
+    const outcome = await add(runner, stream, 1);
+    expect(outcome.result).toEqual({ total: 101, version: 2 });
+    expect((await inner.readStream(stream)).map((e) => e.data)).toEqual([{ amount: 100 }, { amount: 1 }]);
+  });
+
+  it('gives up after a bounded number of conflicts', async () => {
+    const { runner } = setup((store) => ({
+      ...bind(store),
+      append: async (streamId) => {
+        throw new ConcurrencyError(streamId, 0, 1);
+      },
+    }));
+    await expect(add(runner, newStreamId('counter'), 1)).rejects.toBeInstanceOf(ConcurrencyError);
+  });
+
+  it('never retries a pinned (If-Match) version: 412 at once', async () => {
+    let loads = 0;
+    const { runner } = setup((store) => ({
+      ...bind(store),
+      load: (...args) => {
+        loads++;
+        return store.load(...args);
+      },
+    }));
+    const stream = newStreamId('counter');
+    await add(runner, stream, 1);
+    loads = 0;
+    const error = await add(runner, stream, 1, { expectedVersion: 7 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PreconditionFailedError);
+    expect(error).toMatchObject({ expected: 7, actual: 1 });
+    expect(loads).toBe(1);
+    expect((await add(runner, stream, 1, { expectedVersion: 1 })).version).toBe(2);
+  });
+
+  it('uses a load the caller already made for the first attempt, and loads afresh after a conflict', async () => {
+    let loads = 0;
+    const { inner, runner } = setup((store) => ({
+      ...bind(store),
+      load: (...args) => {
+        loads++;
+        return store.load(...args);
+      },
+    }));
+    const stream = newStreamId('counter');
+    await add(runner, stream, 1);
+    const loaded = await inner.load(stream, { deciderVersion: 'counter-1' });
+    loads = 0;
+    expect((await add(runner, stream, 2, { loaded })).result).toEqual({ total: 3, version: 2 });
+    expect(loads).toBe(0);
+    // the caller's load is stale now (version 1): the conflict makes the runner load for itself
+    expect((await add(runner, stream, 4, { loaded })).result).toEqual({ total: 7, version: 3 });
+    expect(loads).toBe(1);
+  });
+
+  it('retries transient store errors with backoff and reports them only when they persist', async () => {
+    let failures = 2;
+    const delays: number[] = [];
+    const inner = new InMemoryEventStore(counterCatalogue);
+    const flaky: EventStore = {
+      ...bind(inner),
+      append: async (...args) => {
+        if (failures-- > 0) throw new TransientStoreError('TransactionConflict');
+        return inner.append(...args);
+      },
+    };
+    const runner = new CommandRunner({
+      store: flaky,
+      clock: () => NOW,
+      newEventId: ulid,
+      retry: { ...noSleep, sleep: async (ms) => void delays.push(ms) },
+    });
+    expect((await add(runner, newStreamId('counter'), 2)).version).toBe(1);
+    expect(delays).toHaveLength(2);
+    expect(delays[1]).toBeGreaterThan(delays[0] as number);
+    failures = 99;
+    await expect(add(runner, newStreamId('counter'), 2)).rejects.toBeInstanceOf(TransientStoreError);
+  });
+
+  it('answers an idempotent retry with the first result and appends once', async () => {
+    const { inner, runner } = setup();
+    const stream = newStreamId('counter');
+    const idempotency = { scope: 'user-1', key: 'k-1', requestHash: 'h' };
+    const first = await add(runner, stream, 4, { idempotency });
+    const retry = await add(runner, stream, 4, { idempotency });
+    expect(retry).toMatchObject({ result: first.result, replayed: true });
+    expect(await inner.readStream(stream)).toHaveLength(1);
+    await expect(
+      add(runner, stream, 4, { idempotency: { ...idempotency, requestHash: 'other' } }),
+    ).rejects.toBeInstanceOf(IdempotencyKeyReuseError);
+  });
+
+  it('writes a snapshot every N events and loads from it', async () => {
+    const { inner, runner } = setup();
+    const stream = newStreamId('counter');
+    for (let i = 1; i <= 7; i++) await add(runner, stream, i);
+    const loaded = await inner.load(stream, { deciderVersion: 'counter-1' });
+    expect(loaded.snapshot).toEqual({ version: 6, state: { total: 21, adds: 6 } });
+    expect(loaded.events.map((e) => e.version)).toEqual([7]);
+    expect((await add(runner, stream, 1)).result).toEqual({ total: 29, version: 8 });
+  });
+
+  it('appends nothing when the decider decides nothing', async () => {
+    const { inner, runner } = setup();
+    const stream = newStreamId('counter');
+    const outcome = await runner.run({
+      decider: counterDecider(),
+      streamId: stream,
+      command: { type: 'Noop' },
+      metadata: metadata(),
+      result: ({ version }) => version,
+    });
+    expect(outcome).toMatchObject({ result: 0, events: [] });
+    expect(await inner.readStream(stream)).toEqual([]);
+  });
+});
+
+function bind(store: EventStore): EventStore {
+  return {
+    append: store.append.bind(store),
+    readStream: store.readStream.bind(store),
+    load: store.load.bind(store),
+    readAll: store.readAll.bind(store),
+    findIdempotent: store.findIdempotent.bind(store),
+    reservationHolder: store.reservationHolder.bind(store),
+  };
+}

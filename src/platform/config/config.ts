@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import tables from '#src/platform/infra/tables.cjs';
+
+/** An unset variable and an empty one (serverless.yml's `${env:X, ''}`) mean the same. */
+const unset = <S extends z.ZodType>(schema: S) =>
+  z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
+/** Every environment variable the system reads, parsed once: nothing else touches process.env. */
+const Env = z.object({
+  STAGE: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]*$/)
+    .default('local'),
+  AWS_REGION: z.string().default('af-south-1'),
+  /** Local stand-ins; absent in AWS. */
+  DYNAMODB_ENDPOINT: unset(z.url()),
+  EVENTBRIDGE_ENDPOINT: unset(z.url()),
+  SQS_ENDPOINT: unset(z.url()),
+  LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  /** Failed attempts before a projection parks an event. */
+  PROJECTION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
+  /** `cognito` in AWS; `local` verifies tokens of the project's own issuer (keys in LOCAL_AUTH_DIR). */
+  AUTH_MODE: z.enum(['cognito', 'local']).default('local'),
+  COGNITO_USER_POOL_ID: unset(z.string()),
+  COGNITO_CLIENT_ID: unset(z.string()),
+  LOCAL_AUTH_DIR: z.string().default('.local/auth'),
+  /** HMAC key of pagination cursors (AWS: from a secret; local: generated beside the issuer keys). */
+  CURSOR_SECRET: unset(z.string().min(32)),
+  /** `cognito` in AWS; `local` keeps users in LOCAL_IDENTITY_FILE. */
+  IDENTITY_MODE: z.enum(['cognito', 'local']).default('local'),
+  LOCAL_IDENTITY_FILE: z.string().default('.local/identity/users.json'),
+  /** `emf`: CloudWatch EMF log lines (AWS); `record`: kept in memory (local runtime, benchmarks). */
+  METRICS_MODE: z.enum(['emf', 'record']).default('emf'),
+});
+
+export type Config = z.infer<typeof Env>;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`invalid environment: ${issue?.path.join('.')}: ${issue?.message}`, {
+      cause: parsed.error,
+    });
+  }
+  return parsed.data;
+}
+
+export const tableNameFor = (config: Pick<Config, 'STAGE'>, logicalId: string): string =>
+  tables.tableName(logicalId as tables.LogicalTableId, config.STAGE);
+
+export const eventBusName = (config: Pick<Config, 'STAGE'>): string => `bbws-events-${config.STAGE}`;

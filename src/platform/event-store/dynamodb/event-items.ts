@@ -1,0 +1,41 @@
+import type { StoredEvent } from '#src/platform/event-store/core.js';
+
+export const RESERVATION_PREFIX = '$res#';
+export const IDEMPOTENCY_PREFIX = '$idem#';
+
+/**
+ * One append: its events, keyed by the version of the first (sk >= 1). Items of a stream never overlap and
+ * leave no gap, because an append is written at head + 1 where head comes from the store's own consistent
+ * read, under attribute_not_exists. On the table's stream, one INSERT record carries one append's events.
+ */
+export interface CommitItem {
+  pk: string;
+  sk: number;
+  /** events held: this item covers versions sk .. sk + n - 1 */
+  n: number;
+  /** JSON of StoredEvent[] (one string: exact, compact, and cheap for DynamoDB to store and stream) */
+  ev: string;
+  /** JSON of SnapshotRecord: the decider's state after this item's last event */
+  snap?: string;
+  /** When the store wrote it (epoch ms): rebuilds find what was appended while they ran. */
+  ts: number;
+}
+
+export interface SnapshotRecord {
+  dv: string;
+  v: number;
+  state: unknown;
+}
+
+export const lastVersion = (item: Pick<CommitItem, 'sk' | 'n'>): number => item.sk + item.n - 1;
+
+export function commitEvents(item: Pick<CommitItem, 'ev'>): StoredEvent[] {
+  return JSON.parse(item.ev) as StoredEvent[];
+}
+
+/** True for event items; reservations and idempotency records live at sk = 0 under `$` keys. */
+export function isCommitItem(item: { pk?: unknown; sk?: unknown }): boolean {
+  return (
+    typeof item.sk === 'number' && item.sk >= 1 && typeof item.pk === 'string' && !item.pk.startsWith('$')
+  );
+}

@@ -1,0 +1,131 @@
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { ulid } from 'ulid';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { dynamoClient } from '#src/platform/aws/dynamodb-client.js';
+import { testDocumentClient, testTable } from '#test/dynamo.js';
+import { eventually } from '#test/runtime.js';
+import { StreamPoller } from './stream-poller.js';
+
+const endpoint = inject('dynamoEndpoint');
+const doc = testDocumentClient();
+const eventTable = testTable('EventStoreTable');
+const streams = new DynamoDBStreamsClient({
+  region: 'af-south-1',
+  endpoint,
+  credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+});
+const pollers: StreamPoller[] = [];
+afterEach(async () => {
+  await Promise.all(pollers.splice(0).map((p) => p.stop()));
+});
+
+async function streamArn(): Promise<string> {
+  const { Table } = await dynamoClient({ region: 'af-south-1', endpoint }).send(
+    new DescribeTableCommand({ TableName: eventTable }),
+  );
+  return Table?.LatestStreamArn ?? '';
+}
+
+/**
+ * Writes marker items into the event table (sk = 0: never events, so the other suites' consumers ignore them)
+ * in one BatchWriteItem, so their stream records arrive together; the prefix tells this test's records apart.
+ */
+async function write(prefix: string, n: number): Promise<void> {
+  const requests = Array.from({ length: n }, (_, i) => ({
+    PutRequest: { Item: { pk: `$poller#${prefix}#${i}`, sk: 0 } },
+  }));
+  await doc.send(new BatchWriteCommand({ RequestItems: { [eventTable]: requests } }));
+}
+
+const mine = (prefix: string) => (record: DynamoDBRecord) =>
+  String(record.dynamodb?.Keys?.pk?.S ?? '').startsWith(`$poller#${prefix}#`);
+const index = (record: DynamoDBRecord) => Number(String(record.dynamodb?.Keys?.pk?.S).split('#').at(-1));
+
+function poller(
+  options: Partial<ConstructorParameters<typeof StreamPoller>[1]> & {
+    invoke: ConstructorParameters<typeof StreamPoller>[1]['invoke'];
+  },
+  arn: string,
+) {
+  const p = new StreamPoller(streams, {
+    streamArn: arn,
+    batchSize: 10,
+    maximumRetryAttempts: 3,
+    bisect: false,
+    reportBatchItemFailures: true,
+    startingPosition: 'LATEST',
+    pollMs: 10,
+    ...options,
+  });
+  pollers.push(p);
+  p.start();
+  return p.ready;
+}
+
+describe('stream poller (Lambda event source mapping semantics) on DynamoDB Local', () => {
+  it('redelivers from the lowest reported failure, then moves on', async () => {
+    const prefix = ulid();
+    const deliveries: number[][] = [];
+    let failedOnce = false;
+    await poller(
+      {
+        invoke: async (event) => {
+          const records = (event as { Records: DynamoDBRecord[] }).Records;
+          const ours = records.filter(mine(prefix));
+          if (ours.length > 0) deliveries.push(ours.map(index));
+          const third = records.find((r) => mine(prefix)(r) && index(r) === 2);
+          if (third && !failedOnce) {
+            failedOnce = true;
+            return { batchItemFailures: [{ itemIdentifier: third.dynamodb?.SequenceNumber }] };
+          }
+          return { batchItemFailures: [] };
+        },
+      },
+      await streamArn(),
+    );
+    await write(prefix, 5);
+    // record 2 comes again after the failure (the retry follows a short backoff, so wait for it)
+    const after = await eventually(() => {
+      expect(new Set(deliveries.flat())).toEqual(new Set([0, 1, 2, 3, 4]));
+      const firstWithTwo = deliveries.findIndex((d) => d.includes(2)) + 1;
+      expect(deliveries.slice(firstWithTwo).flat()).toContain(2);
+      return firstWithTwo;
+    });
+    expect(deliveries.slice(after).flat()).not.toContain(0);
+  });
+
+  it('bisects a failing batch, and sends the metadata of what keeps failing to the on-failure destination', async () => {
+    const prefix = ulid();
+    const failures: Record<string, unknown>[] = [];
+    const sizes: number[] = [];
+    await poller(
+      {
+        bisect: true,
+        reportBatchItemFailures: false,
+        maximumRetryAttempts: 1,
+        onFailure: async (failure) => {
+          failures.push(failure);
+        },
+        invoke: async (event) => {
+          const records = (event as { Records: DynamoDBRecord[] }).Records.filter(mine(prefix));
+          sizes.push(records.length);
+          if (records.some((r) => index(r) === 3)) throw new Error('poison record 3');
+          return undefined;
+        },
+      },
+      await streamArn(),
+    );
+    await write(prefix, 4);
+    await eventually(() => expect(failures.length).toBeGreaterThan(0));
+    expect(failures[0]).toMatchObject({
+      requestContext: { condition: 'RetryAttemptsExhausted' },
+      DDBStreamBatchInfo: { batchSize: expect.any(Number) },
+    });
+    expect(JSON.stringify(failures[0])).not.toContain('$poller'); // metadata only, never the records
+    expect(Math.max(...sizes)).toBeGreaterThan(1); // the records came as one batch ...
+    expect(Math.min(...sizes.filter((n) => n > 0))).toBe(1); // ... and were bisected down to the poison record
+  });
+});
