@@ -5,10 +5,12 @@
  *    after the rebuild in the same run (the mean is the baseline);
  * 2. projection lag p50/p99 in the local runtime (stream poller -> dispatcher -> bbws-tenants) under a steady
  *    50 commands/s.
- * Run: npm run bench:projections [-- --events 200000 --seconds 20 --warmup 8 --only rebuild|lag]. The last line is one JSON object.
+ * Run: npm run bench:projections [-- --events 200000 --seconds 20 --warmup 8 --only rebuild|lag]. The last line is
+ * one JSON object; the run fails (exit 1) if any figure is not a finite number.
  */
 import { spawnSync } from 'node:child_process';
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { parseArgs } from 'node:util';
+import { CreateTableCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { ulid } from 'ulid';
 import { catalogue } from '#src/contexts/catalogue.js';
 import { tenantDecider } from '#src/contexts/tenants/domain/tenant.decider.js';
@@ -16,8 +18,10 @@ import { documentClient, dynamoClient } from '#src/platform/aws/dynamodb-client.
 import { CommandRunner } from '#src/platform/command/command-runner.js';
 import { DynamoEventStore } from '#src/platform/event-store/dynamodb/dynamodb.event-store.js';
 import type { NewEvent } from '#src/platform/event-store/event-store.port.js';
+import { app } from '#src/platform/infra/app.js';
+import { cloudFormationTable } from '#src/platform/infra/cloudformation.js';
 import { createTables, tableName } from '#src/platform/infra/create-tables.js';
-import tables from '#src/platform/infra/tables.cjs';
+import type { TableDefinition } from '#src/platform/infra/definitions.js';
 import { startDynamoDbLocal } from '#src/platform/local/dynamodb-local.js';
 import { startLocalRuntime } from '#src/platform/local/runtime.js';
 import { DynamoBulkRowWriter, DynamoProgressStore } from '#src/platform/projection-runtime/dynamodb.bulk.js';
@@ -26,16 +30,42 @@ import type { RecordingMetrics } from '#src/platform/projection-runtime/metrics.
 import { rebuild } from '#src/platform/projection-runtime/rebuild.js';
 import { ProjectionRegistry } from '#src/platform/projection-runtime/registry.js';
 import { wiring } from '#src/platform/wiring.js';
-import { median, percentile } from './measure.js';
+import { median, parseBenchArgs, percentile, printFigures, wholeNumber } from './measure.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const TOTAL_EVENTS = arg('events', 200_000);
-const LAG_SECONDS = arg('seconds', 20);
-const WARMUP_SECONDS = arg('warmup', 8);
+const USAGE = `Usage: npm run bench:projections [-- options]
+
+  --events N        events to append and rebuild (default 200000)
+  --seconds S       seconds of steady load measured for lag (default 20)
+  --warmup W        seconds of the same load before, unmeasured (default 8; 0 for none)
+  --only PART       rebuild or lag: run one part in this process
+  -h, --help        this text`;
+const options = parseBenchArgs(USAGE, () => {
+  const { values } = parseArgs({
+    options: {
+      events: { type: 'string', default: '200000' },
+      seconds: { type: 'string', default: '20' },
+      warmup: { type: 'string', default: '8' },
+      only: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.only !== undefined && values.only !== 'rebuild' && values.only !== 'lag') {
+    throw new RangeError(`--only must be rebuild or lag, got "${values.only}"`);
+  }
+  return {
+    help: values.help,
+    events: wholeNumber('events', values.events),
+    seconds: wholeNumber('seconds', values.seconds),
+    warmup: wholeNumber('warmup', values.warmup, 0),
+    only: values.only as 'rebuild' | 'lag' | undefined,
+  };
+});
+const TOTAL_EVENTS = options.events;
+const LAG_SECONDS = options.seconds;
+const WARMUP_SECONDS = options.warmup;
 const EVENTS_PER_STREAM = 50;
 const STAGE = 'bench';
 
@@ -79,7 +109,8 @@ async function rebuildFigures() {
   const dynamo = await startDynamoDbLocal();
   const raw = dynamoClient({ region: 'af-south-1', endpoint: dynamo.endpoint });
   // the raw baseline table: the tenants table's own definition, created first (late tables are slow)
-  const definition = tables.cloudFormationTable('TenantsV2Table', STAGE).Properties;
+  const definition = cloudFormationTable(app.tables.TenantsV2Table as TableDefinition, STAGE)
+    .Properties as unknown as CreateTableCommandInput;
   await raw.send(
     new CreateTableCommand({
       TableName: 'bench-raw-rows',
@@ -126,7 +157,7 @@ async function rebuildFigures() {
   const registry = new ProjectionRegistry(
     doc,
     tableName('ProjectionRegistryTable', STAGE),
-    (id) => tableName(id as tables.LogicalTableId, STAGE),
+    (id) => tableName(id, STAGE),
     0,
   );
   const start = Date.now();
@@ -251,12 +282,12 @@ function lagInChildProcess(): Record<string, number> {
 }
 
 async function main() {
-  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+  const { only } = options;
   const rebuilt = only === 'lag' ? {} : await rebuildFigures();
   // The lag part runs in a fresh process: the rebuild's 200,000 events of garbage would otherwise pause the
   // process that hosts the runtime (its GC pauses showed up as p99 lag).
   const lag = only === 'rebuild' ? {} : only === 'lag' ? await lagFigures() : lagInChildProcess();
-  console.log(JSON.stringify({ ...rebuilt, ...lag }));
+  printFigures({ ...rebuilt, ...lag });
   process.exit(0);
 }
 

@@ -1,9 +1,8 @@
-import { tenantsV1 } from '#projections/tenants/tenants.v1.js';
-import { tenantsV2 } from '#projections/tenants/tenants.v2.js';
 import type { Projection } from '#src/platform/domain/projection.js';
+import { contexts } from './index.js';
 
 /** Every projection version the code knows; which one readers use is the registry's business. */
-export const projections: readonly Projection[] = [tenantsV1, tenantsV2];
+export const projections: readonly Projection[] = contexts.flatMap((context) => context.projections);
 
 export function projectionVersion(name: string, version: number): Projection {
   const found = projections.find((p) => p.name === name && p.version === version);

@@ -3,25 +3,25 @@ import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { catalogue } from '#src/contexts/catalogue.js';
-import type { TenantApiDependencies } from '#src/contexts/tenants/api/tenant.routes.js';
-import { TenantReadModel } from '#src/contexts/tenants/read-model/tenant.read-model.js';
 import { localKeys } from '#src/platform/auth/local-issuer.js';
 import type { TokenVerifier } from '#src/platform/auth/principal.js';
 import { cognitoVerifier, localVerifier } from '#src/platform/auth/verifiers.js';
 import { documentClient } from '#src/platform/aws/dynamodb-client.js';
 import { CommandRunner } from '#src/platform/command/command-runner.js';
-import { type Config, eventBusName, loadConfig, tableNameFor } from '#src/platform/config/config.js';
+import { type Config, eventBusName, loadConfig } from '#src/platform/config/config.js';
 import { DynamoEventStore } from '#src/platform/event-store/dynamodb/dynamodb.event-store.js';
+import { streamConsumers } from '#src/platform/handlers/stream-consumers.js';
 import { Cursors } from '#src/platform/http/cursor.js';
 import { CognitoIdentityDirectory } from '#src/platform/identity/cognito.identity-directory.js';
 import type { IdentityDirectory } from '#src/platform/identity/identity.port.js';
 import { LocalIdentityDirectory } from '#src/platform/identity/local.identity-directory.js';
-import { ProjectionDispatcher } from '#src/platform/projection-runtime/dispatcher.js';
+import { tableName } from '#src/platform/infra/app.js';
+import type { ProjectionDispatcher } from '#src/platform/projection-runtime/dispatcher.js';
 import { DynamoParkedEvents } from '#src/platform/projection-runtime/dynamodb.parked-events.js';
-import { DynamoProjectionWriter } from '#src/platform/projection-runtime/dynamodb.projection-writer.js';
 import { EmfMetrics, RecordingMetrics } from '#src/platform/projection-runtime/metrics.js';
 import { ProjectionRegistry } from '#src/platform/projection-runtime/registry.js';
 import { EventBridgeBus } from '#src/platform/publishing/eventbridge.bus.js';
+import type { RecordPublisher } from '#src/platform/publishing/record-publisher.js';
 
 /** The adapters every entry point uses, built once per process from the config (no DI container). */
 export interface Wiring {
@@ -33,6 +33,7 @@ export interface Wiring {
   runner: CommandRunner;
   registry: ProjectionRegistry;
   dispatcher: ProjectionDispatcher;
+  publisher: RecordPublisher;
   parked: DynamoParkedEvents;
   bus: EventBridgeBus;
   busName: string;
@@ -43,10 +44,10 @@ export interface Wiring {
 let built: Wiring | undefined;
 let http: HttpWiring | undefined;
 
-/** What the HTTP entry points add: token verification, cursors and the tenant API's dependencies. */
+/** What the HTTP entry points add: token verification and pagination cursors. */
 export interface HttpWiring {
   verifier: TokenVerifier;
-  tenantApi: TenantApiDependencies;
+  cursors: Cursors;
 }
 
 export function httpWiring(): HttpWiring {
@@ -61,18 +62,7 @@ export function httpWiring(): HttpWiring {
         required(config.COGNITO_CLIENT_ID, 'COGNITO_CLIENT_ID'),
       );
   const cursorSecret = local?.cursorSecret ?? required(config.CURSOR_SECRET, 'CURSOR_SECRET');
-  http = {
-    verifier,
-    tenantApi: {
-      runner: w.runner,
-      store: w.eventStore,
-      readModel: new TenantReadModel(w.client, async () => (await w.registry.active('tenants')).tableName),
-      identity: w.identity,
-      cursors: new Cursors(cursorSecret),
-      // Sites and instances arrive with their services; until then no tenant can own any.
-      ownedResources: async () => ({ sites: 0, instances: 0 }),
-    },
-  };
+  http = { verifier, cursors: new Cursors(cursorSecret) };
   return http;
 }
 
@@ -87,7 +77,7 @@ export function wiring(): Wiring {
 }
 
 function build(config: Config): Wiring {
-  const table = (logicalId: string) => tableNameFor(config, logicalId);
+  const table = (logicalId: string) => tableName(logicalId, config.STAGE);
   const client = documentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
   const eventStore = new DynamoEventStore(client, table('EventStoreTable'), catalogue);
   const registry = new ProjectionRegistry(client, table('ProjectionRegistryTable'), table);
@@ -96,26 +86,21 @@ function build(config: Config): Wiring {
     config.METRICS_MODE === 'record'
       ? new RecordingMetrics()
       : new EmfMetrics('BBWS/ControlPlane', 'bbws-control-plane');
+  const logger = new Logger({ serviceName: 'bbws-control-plane', logLevel: config.LOG_LEVEL });
+  const bus = EventBridgeBus.connect(config.AWS_REGION, config.EVENTBRIDGE_ENDPOINT);
+  const busName = eventBusName(config);
   return {
     config,
-    logger: new Logger({ serviceName: 'bbws-control-plane', logLevel: config.LOG_LEVEL }),
+    logger,
     metrics,
     client,
     eventStore,
     runner: new CommandRunner({ store: eventStore, clock: () => new Date(), newEventId: ulid }),
     registry,
     parked,
-    dispatcher: new ProjectionDispatcher({
-      writer: new DynamoProjectionWriter(client, eventStore),
-      parked,
-      targets: () => registry.targets(),
-      metrics,
-      clock: () => new Date(),
-      maxAttempts: config.PROJECTION_MAX_ATTEMPTS,
-      heartbeat: (target, lastEventAt, lagMs) => registry.heartbeat(target, lastEventAt, lagMs),
-    }),
-    bus: EventBridgeBus.connect(config.AWS_REGION, config.EVENTBRIDGE_ENDPOINT),
-    busName: eventBusName(config),
+    ...streamConsumers(config, { client, eventStore, registry, parked, metrics, bus, busName, logger }),
+    bus,
+    busName,
     identity: identityDirectory(config),
     table,
   };

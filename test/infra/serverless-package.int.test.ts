@@ -1,31 +1,13 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import tables from '#src/platform/infra/tables.cjs';
+import { describe, expect, it } from 'vitest';
+import { app } from '#src/platform/infra/app.js';
+import { cloudFormationTable } from '#src/platform/infra/cloudformation.js';
 import { loadWiring } from '#src/platform/local/wiring.js';
+import { packagedTemplate } from '#test/serverless-template.js';
 
-const dirs: string[] = [];
-
-/** Packages the service offline (no credentials) and returns the generated CloudFormation template. */
+/** Packages the service offline (no credentials), once per stage and sources, and returns the template. */
 function packageTemplate(stage: string): { Resources: Record<string, { Type: string; Properties: object }> } {
-  const dir = mkdtempSync(join(tmpdir(), `sls-${stage}-`));
-  dirs.push(dir);
-  const run = spawnSync(
-    process.execPath,
-    ['scripts/sls.mjs', 'package', '--stage', stage, '--package', dir],
-    {
-      encoding: 'utf8',
-    },
-  );
-  if (run.status !== 0) throw new Error(`serverless package failed:\n${run.stdout}\n${run.stderr}`);
-  return JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'));
+  return packagedTemplate(stage) as { Resources: Record<string, { Type: string; Properties: object }> };
 }
-
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
 
 describe('serverless.yml', () => {
   it.each(['dev', 'prod'])('packages %s with exactly the tables of the definitions module', (stage) => {
@@ -33,10 +15,13 @@ describe('serverless.yml', () => {
     const packaged = Object.fromEntries(
       Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::DynamoDB::Table'),
     );
-    expect(packaged).toEqual(tables.cloudFormationResources(stage));
-    const eventStore = tables.cloudFormationResources(stage).EventStoreTable.Properties;
+    const declared = Object.fromEntries(
+      Object.entries(app.tables).map(([id, table]) => [id, cloudFormationTable(table, stage)]),
+    );
+    expect(packaged).toEqual(declared);
+    const eventStore = (declared.EventStoreTable as { Properties: Record<string, unknown> }).Properties;
     expect(eventStore.StreamSpecification).toEqual({ StreamViewType: 'NEW_IMAGE' });
-    expect(eventStore.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled).toBe(true);
+    expect(eventStore.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
     expect(eventStore.DeletionProtectionEnabled).toBe(stage !== 'dev');
     expect(eventStore.TableName).toBe(`bbws-event-store-${stage}`);
   });
@@ -80,7 +65,9 @@ describe('serverless.yml', () => {
     const routes = resources
       .filter(([, r]) => r.Type === 'AWS::ApiGatewayV2::Route')
       .map(([, r]) => String(r.Properties.RouteKey));
-    expect(local.routes.map((r) => `${r.method} ${r.path}`).sort()).toEqual(routes.sort());
+    const routeKey = (r: { method: string; path: string }) =>
+      r.path === '$default' ? '$default' : `${r.method} ${r.path}`;
+    expect(local.routes.map(routeKey).sort()).toEqual(routes.sort());
 
     const wired = new Set(
       [...local.streams, ...local.sqs, ...local.rules, ...local.routes].map((e) => e.function),

@@ -1,11 +1,14 @@
 import { catalogue } from '#src/contexts/catalogue.js';
 import { documentClient } from '#src/platform/aws/dynamodb-client.js';
-import { loadConfig, tableNameFor } from '#src/platform/config/config.js';
+import { defaultRetryPolicy } from '#src/platform/command/retry.js';
+import { eventBusName, loadConfig } from '#src/platform/config/config.js';
 import { DynamoEventStore } from '#src/platform/event-store/dynamodb/dynamodb.event-store.js';
+import { tableName } from '#src/platform/infra/app.js';
 import { DynamoBulkRowWriter, DynamoProgressStore } from '#src/platform/projection-runtime/dynamodb.bulk.js';
 import { DynamoParkedEvents } from '#src/platform/projection-runtime/dynamodb.parked-events.js';
 import { DynamoProjectionWriter } from '#src/platform/projection-runtime/dynamodb.projection-writer.js';
 import { ProjectionRegistry } from '#src/platform/projection-runtime/registry.js';
+import { EventBridgeBus } from '#src/platform/publishing/eventbridge.bus.js';
 
 const REGISTRY_TTL_MS = 2000;
 
@@ -16,7 +19,7 @@ export function cliWiring() {
     config.DYNAMODB_ENDPOINT ??
     (config.STAGE === 'local' ? `http://127.0.0.1:${process.env.DYNAMODB_PORT ?? 8000}` : undefined);
   const client = documentClient({ region: config.AWS_REGION, endpoint });
-  const table = (id: string) => tableNameFor(config, id);
+  const table = (id: string) => tableName(id, config.STAGE);
   const store = new DynamoEventStore(client, table('EventStoreTable'), catalogue);
   const registry = new ProjectionRegistry(client, table('ProjectionRegistryTable'), table, REGISTRY_TTL_MS);
   const writer = new DynamoProjectionWriter(client, store);
@@ -27,6 +30,16 @@ export function cliWiring() {
     writer,
     parked,
     registryTtlMs: REGISTRY_TTL_MS,
+    /** The publisher's re-drive and recovery (EVENTBRIDGE_ENDPOINT: the local runtime's, printed by npm start). */
+    republishDeps: {
+      store,
+      parked,
+      bus: EventBridgeBus.connect(config.AWS_REGION, config.EVENTBRIDGE_ENDPOINT),
+      busName: eventBusName(config),
+      catalogue,
+      retry: { ...defaultRetryPolicy, attempts: 5 },
+      maxRequestBytes: config.EVENTBRIDGE_MAX_REQUEST_BYTES,
+    },
     rebuildDeps: {
       store,
       registry,

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import tables from '#src/platform/infra/tables.cjs';
 
 /** An unset variable and an empty one (serverless.yml's `${env:X, ''}`) mean the same. */
 const unset = <S extends z.ZodType>(schema: S) =>
@@ -19,6 +18,15 @@ const Env = z.object({
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   /** Failed attempts before a projection parks an event. */
   PROJECTION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
+  /** Failed attempts before the publisher parks an event EventBridge refuses for good. */
+  PUBLISH_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
+  /**
+   * Both stream consumers park whatever still fails once its stream record is this old (seconds), transient
+   * failures included, well before Lambda drops the record at 24 hours (docs/operations.md).
+   */
+  STREAM_PARK_AFTER_SECONDS: z.coerce.number().int().min(1).max(72_000).default(3600),
+  /** PutEvents' request limit (bytes, all entries together): 256 KB, whatever newer limits some sources report. */
+  EVENTBRIDGE_MAX_REQUEST_BYTES: z.coerce.number().int().min(1024).default(256 * 1024),
   /** `cognito` in AWS; `local` verifies tokens of the project's own issuer (keys in LOCAL_AUTH_DIR). */
   AUTH_MODE: z.enum(['cognito', 'local']).default('local'),
   COGNITO_USER_POOL_ID: unset(z.string()),
@@ -45,8 +53,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return parsed.data;
 }
-
-export const tableNameFor = (config: Pick<Config, 'STAGE'>, logicalId: string): string =>
-  tables.tableName(logicalId as tables.LogicalTableId, config.STAGE);
 
 export const eventBusName = (config: Pick<Config, 'STAGE'>): string => `bbws-events-${config.STAGE}`;

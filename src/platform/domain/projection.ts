@@ -17,7 +17,7 @@ export type Rows = ReadonlyMap<string, Row>;
 export interface Projection {
   readonly name: string;
   readonly version: number;
-  /** The table of this version, from src/platform/infra/tables.cjs. */
+  /** The logical id of this version's table, declared in its context's index.ts. */
   readonly table: string;
   /** Stream categories it reads (`tenant` for `tenant-...`). */
   readonly categories: readonly string[];

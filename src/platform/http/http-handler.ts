@@ -3,11 +3,15 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda
 import { ulid } from 'ulid';
 import type { z } from 'zod';
 import type { Principal, TokenVerifier } from '#src/platform/auth/principal.js';
-import { HttpError, problemResponse, toProblem } from './problem.js';
+import { notModified } from './preconditions.js';
+import { HttpError, type ProblemOptions, problemHeaders, problemResponse, toProblem } from './problem.js';
+import { type Route, routeKey } from './route.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
 export interface HttpRequest {
+  /** `GET`, `POST`, ...: the first word of the routeKey. */
+  method: string;
   routeKey: string;
   path: string;
   params: Record<string, string>;
@@ -25,30 +29,35 @@ export interface HttpResult {
   headers?: Record<string, string>;
 }
 
-export interface RouteSpec {
-  /** false: no token needed (the OpenAPI document) */
-  auth?: boolean;
-  handle(request: HttpRequest): Promise<HttpResult>;
+export interface HttpHandlerDependencies<D> extends ProblemOptions {
+  verifier: () => TokenVerifier;
+  logger: Logger;
+  /** Builds the routes' adapters on first use (not at import: a cold start that fails auth needs none). */
+  routeDeps: () => D;
 }
 
 /**
  * The shared HTTP wrapper: correlation id, JWT verification (401 on any doubt), routing by API Gateway's
- * routeKey, and one mapping of every typed error to application/problem+json. Handlers never build errors.
+ * routeKey, 304 for a GET whose If-None-Match names the answer's ETag, and one mapping of every typed error to
+ * application/problem+json (the context registers how its uniqueness keys read). Handlers never build errors.
  */
-export function httpHandler(
-  routes: Record<string, RouteSpec>,
-  deps: { verifier: () => TokenVerifier; logger: Logger },
+export function httpHandler<D>(
+  routes: readonly Route<D>[],
+  deps: HttpHandlerDependencies<D>,
 ): (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2> {
+  const byKey = new Map(routes.map((route) => [routeKey(route), route]));
   return async (event) => {
     const headers = lowerKeys(event.headers ?? {});
     const correlationId = validCorrelationId(headers['x-correlation-id']) ?? ulid();
     const started = Date.now();
     try {
-      const route = routes[event.routeKey];
+      const route = byKey.get(event.routeKey);
       if (!route) throw new HttpError(404, 'Not Found', `no route ${event.routeKey}`);
       const principal =
-        route.auth === false ? anonymous : await authenticate(deps.verifier(), headers.authorization);
-      const result = await route.handle(toRequest(event, headers, correlationId, principal));
+        route.auth === 'public' ? anonymous : await authenticate(deps.verifier(), headers.authorization);
+      const request = toRequest(event, headers, correlationId, principal);
+      const answer = await route.handle(request, deps.routeDeps());
+      const result = notModified(request, answer) ?? answer;
       deps.logger.info('request', {
         correlationId,
         routeKey: event.routeKey,
@@ -58,7 +67,7 @@ export function httpHandler(
       });
       return toResponse(result, correlationId);
     } catch (error) {
-      return failure(deps.logger, event, correlationId, error);
+      return failure(deps, event, correlationId, error);
     }
   };
 }
@@ -70,6 +79,7 @@ function toRequest(
   principal: Principal,
 ): HttpRequest {
   return {
+    method: event.routeKey.split(' ')[0] ?? '',
     routeKey: event.routeKey,
     path: event.rawPath,
     params: (event.pathParameters ?? {}) as Record<string, string>,
@@ -95,12 +105,16 @@ function toResponse(result: HttpResult, correlationId: string): APIGatewayProxyR
 }
 
 function failure(
-  logger: Logger,
+  { logger, uniqueKeys }: Pick<HttpHandlerDependencies<unknown>, 'logger' | 'uniqueKeys'>,
   event: APIGatewayProxyEventV2,
   correlationId: string,
   error: unknown,
 ): APIGatewayProxyResultV2 {
-  const problem = { ...toProblem(error), instance: event.rawPath, correlationId };
+  const problem = {
+    ...toProblem(error, uniqueKeys ? { uniqueKeys } : {}),
+    instance: event.rawPath,
+    correlationId,
+  };
   const fields = {
     correlationId,
     routeKey: event.routeKey,
@@ -111,7 +125,11 @@ function failure(
   if (problem.status >= 500) logger.error('request failed', fields);
   else logger.info('request refused', fields);
   const challenge: Record<string, string> = problem.status === 401 ? { 'www-authenticate': 'Bearer' } : {};
-  return problemResponse(problem, { 'x-correlation-id': correlationId, ...challenge });
+  return problemResponse(problem, {
+    ...problemHeaders(error),
+    'x-correlation-id': correlationId,
+    ...challenge,
+  });
 }
 
 const anonymous: Principal = { sub: 'anonymous', platformRoles: [] };

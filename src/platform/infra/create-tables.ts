@@ -5,30 +5,40 @@ import {
   ListTablesCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import tables from './tables.cjs';
+import { app } from './app.js';
+import { cloudFormationTable } from './cloudformation.js';
 
-export type LogicalTableId = tables.LogicalTableId;
+export { tableName } from './app.js';
 
-export const tableName = (id: LogicalTableId, stage: string): string => tables.tableName(id, stage);
+interface TableProperties {
+  TableName: string;
+  BillingMode: 'PAY_PER_REQUEST';
+  AttributeDefinitions: CreateTableCommandInput['AttributeDefinitions'];
+  KeySchema: CreateTableCommandInput['KeySchema'];
+  GlobalSecondaryIndexes?: CreateTableCommandInput['GlobalSecondaryIndexes'];
+  StreamSpecification?: { StreamViewType: 'NEW_IMAGE' };
+  TimeToLiveSpecification?: { AttributeName: string; Enabled: boolean };
+}
 
-/** Creates every table of the definitions module that does not exist yet, exactly as CloudFormation would. */
+/** Creates every declared table that does not exist yet, from the same rendering CloudFormation deploys. */
 export async function createTables(client: DynamoDBClient, stage: string): Promise<string[]> {
   const existing = new Set((await client.send(new ListTablesCommand({}))).TableNames ?? []);
   const created: string[] = [];
-  for (const [id, resource] of Object.entries(tables.cloudFormationResources(stage))) {
-    const props = resource.Properties;
+  for (const [id, table] of Object.entries(app.tables)) {
+    const props = cloudFormationTable(table, stage).Properties as unknown as TableProperties;
     if (existing.has(props.TableName)) continue;
-    const input: CreateTableCommandInput = {
-      TableName: props.TableName,
-      BillingMode: props.BillingMode,
-      AttributeDefinitions: props.AttributeDefinitions,
-      KeySchema: props.KeySchema,
-      GlobalSecondaryIndexes: props.GlobalSecondaryIndexes,
-      StreamSpecification: props.StreamSpecification
-        ? { StreamEnabled: true, StreamViewType: props.StreamSpecification.StreamViewType as 'NEW_IMAGE' }
-        : undefined,
-    };
-    await client.send(new CreateTableCommand(input));
+    await client.send(
+      new CreateTableCommand({
+        TableName: props.TableName,
+        BillingMode: props.BillingMode,
+        AttributeDefinitions: props.AttributeDefinitions,
+        KeySchema: props.KeySchema,
+        GlobalSecondaryIndexes: props.GlobalSecondaryIndexes,
+        StreamSpecification: props.StreamSpecification
+          ? { StreamEnabled: true, StreamViewType: props.StreamSpecification.StreamViewType }
+          : undefined,
+      }),
+    );
     if (props.TimeToLiveSpecification) {
       await client.send(
         new UpdateTimeToLiveCommand({

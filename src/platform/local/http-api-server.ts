@@ -24,27 +24,40 @@ export class LocalHttpApi {
   private server: Server | undefined;
   private readonly routes: CompiledRoute[];
 
+  private readonly fallback: CompiledRoute | undefined;
+
   constructor(routes: LocalRoute[]) {
-    this.routes = routes.map((route) => {
-      const params: string[] = [];
-      const pattern = route.path
-        .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
-        .replace(/\\?\{([^}]+)\\?\}/g, (_m, name: string) => {
-          const greedy = name.endsWith('+');
-          params.push(greedy ? name.slice(0, -1) : name);
-          return greedy ? '(.+)' : '([^/]+)';
-        });
-      return {
-        ...route,
-        regex: new RegExp(`^${pattern}$`),
-        params,
-        routeKey: `${route.method} ${route.path}`,
-      };
-    });
+    const fallback = routes.find((route) => route.path === '$default');
+    this.fallback = fallback && { ...fallback, regex: /^/, params: [], routeKey: '$default' };
+    this.routes = routes
+      .filter((route) => route !== fallback)
+      .map((route) => {
+        const params: string[] = [];
+        const pattern = route.path
+          .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
+          .replace(/\\?\{([^}]+)\\?\}/g, (_m, name: string) => {
+            const greedy = name.endsWith('+');
+            params.push(greedy ? name.slice(0, -1) : name);
+            return greedy ? '(.+)' : '([^/]+)';
+          });
+        return {
+          ...route,
+          regex: new RegExp(`^${pattern}$`),
+          params,
+          routeKey: `${route.method} ${route.path}`,
+        };
+      });
   }
 
   async listen(port: number): Promise<string> {
-    this.server = createServer((req, res) => void this.handle(req, res));
+    // No request, however malformed, may end the process: a failure becomes API Gateway's 500.
+    this.server = createServer((req, res) =>
+      this.handle(req, res).catch((error: unknown) => {
+        console.error('local HTTP API failed:', error);
+        if (!res.headersSent) send(res, 500, JSON_TYPE, '{"message":"Internal Server Error"}');
+        else res.destroy();
+      }),
+    );
     await new Promise<void>((resolve, reject) => {
       this.server?.once('error', reject);
       this.server?.listen(port, '127.0.0.1', resolve);
@@ -61,7 +74,7 @@ export class LocalHttpApi {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = (req.method ?? 'GET').toUpperCase();
-    const match = this.match(method, url.pathname);
+    const match = this.match(method, url.pathname) ?? this.defaultRoute();
     const body = await readBody(req);
     if (body === undefined) return send(res, 413, JSON_TYPE, '{"message":"Request Entity Too Large"}');
     if (!match) return send(res, 404, JSON_TYPE, '{"message":"Not Found"}');
@@ -86,15 +99,28 @@ export class LocalHttpApi {
       const m = route.regex.exec(path);
       if (!m) continue;
       const pathParameters = Object.fromEntries(
-        route.params.map((name, i) => [name, decodeURIComponent(m[i + 1] ?? '')]),
+        route.params.map((name, i) => [name, decode(m[i + 1] ?? '')]),
       );
       return { route, pathParameters };
     }
     return undefined;
   }
+
+  private defaultRoute() {
+    return this.fallback && { route: this.fallback, pathParameters: {} };
+  }
 }
 
 const JSON_TYPE = { 'content-type': 'application/json' };
+
+/** API Gateway hands a path parameter it cannot percent-decode (`%FF%FE`) to the function as it came. */
+function decode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
 
 /** The body as text, or undefined when it is over API Gateway's limit. */
 async function readBody(req: IncomingMessage): Promise<string | undefined> {

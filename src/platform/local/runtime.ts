@@ -1,17 +1,17 @@
 import { join, resolve } from 'node:path';
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { createSqsServer } from 'local-aws-sqs';
+import { DynamoDBStreamsClient, ListStreamsCommand } from '@aws-sdk/client-dynamodb-streams';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { dynamoClient } from '#src/platform/aws/dynamodb-client.js';
 import { createTables, tableName } from '#src/platform/infra/create-tables.js';
-import type tables from '#src/platform/infra/tables.cjs';
 import { type RunningDynamoDb, startDynamoDbLocal } from './dynamodb-local.js';
 import { LocalEventBridge } from './eventbridge-server.js';
 import { LocalHttpApi } from './http-api-server.js';
+import { type LocalIamOptions, runtimeRoles } from './iam/function-roles.js';
 import { LambdaHost } from './lambda-host.js';
 import { freePort } from './ports.js';
-import { StreamPoller } from './stream-poller.js';
+import type { SqsPoller } from './sqs-poller.js';
+import { type LocalSqsRuntime, type PollerOptions, startLocalSqs } from './sqs-runtime.js';
+import { retrySettings, StreamPoller, type StreamRetrySettings } from './stream-poller.js';
 import { type LocalWiring, loadWiring } from './wiring.js';
 
 export interface LocalRuntimeOptions {
@@ -29,6 +29,19 @@ export interface LocalRuntimeOptions {
   /** The handlers' log level (their structured JSON logs go to stdout). */
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   log?: (line: string) => void;
+  /** Drills: retry settings replacing the packaged ones for a stream consumer (scaled down, or reverted). */
+  streamSettings?: (subscription: LocalWiring['streams'][number]) => Partial<StreamRetrySettings>;
+  /** Port of the SQS API (`npm run bbws -- queues ...` reaches it there); a free one when absent. */
+  sqsPort?: number;
+  /** Tests and drills: SQS mapping settings replacing the packaged ones. */
+  sqsSettings?: PollerOptions['settings'];
+  /** Drills: an endpoint in front of DynamoDB Local (a fault-injecting proxy) for the handlers, not the pollers. */
+  handlerDynamoEndpoint?: (dynamoEndpoint: string) => Promise<{ endpoint: string; stop(): Promise<void> }>;
+  /**
+   * Each function's role from the packaged template, enforced on every SDK call its invocations and its event
+   * source mappings make (src/platform/local/iam). On unless `{ enforce: false }`.
+   */
+  iam?: LocalIamOptions;
 }
 
 export interface RunningRuntime {
@@ -37,6 +50,13 @@ export interface RunningRuntime {
   httpUrl: string;
   eventBridge: LocalEventBridge;
   wiring: LocalWiring;
+  /** The stream consumers' event source mappings. */
+  pollers: { function: string; poller: StreamPoller }[];
+  /** Queues, their rules and the SQS event source mappings (sqs-runtime.ts). */
+  sqs: LocalSqsRuntime;
+  queuePollers: { function: string; poller: SqsPoller }[];
+  /** Runs `body` with a function's role, as its invocations run (tests: `expectDenials` marks denials expected). */
+  runAs<T>(functionName: string, body: () => T, options?: { expectDenials?: boolean }): T;
   /** Lines saying what runs where. */
   describe(): string[];
   stop(): Promise<void>;
@@ -64,45 +84,40 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<R
     stops.push(async () => ddb.destroy());
     const created = await createTables(ddb, options.stage);
 
-    const sqsPort = await freePort();
-    const sqsServer = await createSqsServer({
-      port: sqsPort,
-      hostname: '127.0.0.1',
-      emulateQueueCreationLifecycle: false,
-    });
-    stops.push(() => new Promise<void>((done) => sqsServer.close(() => done())));
-    const sqsEndpoint = `http://127.0.0.1:${sqsPort}`;
-    const sqs = new SQSClient({
-      region: 'af-south-1',
-      endpoint: sqsEndpoint,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-    const queueUrls: Record<string, string> = {};
-    for (const [id, base] of Object.entries(wiring.queues)) {
-      queueUrls[id] =
-        (await sqs.send(new CreateQueueCommand({ QueueName: `${base}-${options.stage}` }))).QueueUrl ?? '';
-    }
+    // Queues, rules with queue targets and SQS mappings, from the template (sqs-runtime.ts).
+    const localSqs = await startLocalSqs(wiring, options.stage, options.sqsPort);
+    stops.push(() => localSqs.stop());
+    const { endpoint: sqsEndpoint, client: sqs, queueUrls } = localSqs;
 
-    const host = new LambdaHost(root, wiring);
+    const roles = runtimeRoles(
+      root,
+      options.stage,
+      wiring.functions.map((f) => f.name),
+      options.iam,
+    );
+    const host = new LambdaHost(root, wiring, roles);
     const eventBridge = new LocalEventBridge(
-      wiring.rules.map((rule, i) => ({
-        name: `${rule.function}-rule-${i + 1}`,
-        bus: `${wiring.buses[rule.bus] ?? rule.bus}-${options.stage}`,
-        pattern: rule.pattern,
-        invoke: host.invoker(rule.function),
-      })),
+      wiring.rules
+        .map((rule, i) => ({
+          name: `${rule.function}-rule-${i + 1}`,
+          bus: `${wiring.buses[rule.bus] ?? rule.bus}-${options.stage}`,
+          pattern: rule.pattern,
+          invoke: host.invoker(rule.function),
+        }))
+        .concat(localSqs.rules),
       log,
     );
     const eventBridgeEndpoint = await eventBridge.listen(await freePort());
     stops.push(() => eventBridge.close());
 
     const stateDir = resolve(root, options.stateDir ?? '.local');
+    const handlerDynamo = await handlerEndpoint(options, dynamo.endpoint, stops);
     Object.assign(process.env, wiring.environment, ...wiring.functions.map((f) => f.environment), {
       STAGE: options.stage,
       AWS_REGION: 'af-south-1',
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
-      DYNAMODB_ENDPOINT: dynamo.endpoint,
+      DYNAMODB_ENDPOINT: handlerDynamo,
       EVENTBRIDGE_ENDPOINT: eventBridgeEndpoint,
       SQS_ENDPOINT: sqsEndpoint,
       AUTH_MODE: 'local',
@@ -120,26 +135,31 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<R
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
     stops.push(async () => streams.destroy());
+    const pollers: RunningRuntime['pollers'] = [];
     for (const subscription of wiring.streams) {
-      const table = tableName(subscription.table as tables.LogicalTableId, options.stage);
-      const { Table } = await ddb.send(new DescribeTableCommand({ TableName: table }));
+      const table = tableName(subscription.table, options.stage);
+      // Lambda's mapping needs ListStreams, DescribeStream, GetShardIterator and GetRecords on the function's role
+      // (AWS's AWSLambdaDynamoDBExecutionRole): the local mapping finds its stream and reads it with that role.
+      const streamArn = await host.runAs(subscription.function, () => latestStreamArn(streams, table));
       const queueUrl = subscription.onFailureQueue ? queueUrls[subscription.onFailureQueue] : undefined;
       const poller = new StreamPoller(streams, {
-        streamArn: Table?.LatestStreamArn ?? '',
-        batchSize: subscription.batchSize,
-        maximumRetryAttempts: subscription.maximumRetryAttempts,
-        bisect: subscription.bisect,
-        reportBatchItemFailures: subscription.reportBatchItemFailures,
+        streamArn,
+        functionName: subscription.function,
+        ...retrySettings(subscription, options.streamSettings),
         startingPosition: options.startingPosition ?? 'TRIM_HORIZON',
         invoke: host.invoker(subscription.function),
         pollMs: options.pollMs ?? 20,
         log: (line) => log(`${subscription.function}: ${line}`),
         onFailure: onFailureSender(sqs, queueUrl),
       });
-      poller.start();
+      host.runAs(subscription.function, () => poller.start());
+      pollers.push({ function: subscription.function, poller });
       stops.push(() => poller.stop());
     }
-    stops.push(async () => sqs.destroy());
+    const queuePollers = localSqs.startPollers(host, {
+      log,
+      ...(options.sqsSettings ? { settings: options.sqsSettings } : {}),
+    });
 
     const http = new LocalHttpApi(
       wiring.routes.map((route) => ({
@@ -157,16 +177,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<R
       httpUrl,
       eventBridge,
       wiring,
+      pollers,
+      sqs: localSqs,
+      queuePollers,
+      runAs: (functionName, body, runOptions) => host.runAs(functionName, body, runOptions),
       describe: () => [
         `HTTP API          ${httpUrl}/v1.0  (${wiring.routes.length} routes; OpenAPI at ${httpUrl}/v1.0/openapi.json)`,
         `DynamoDB Local    ${dynamo.endpoint}  (in memory, stage "${options.stage}")`,
         ...created.map((table) => `  table           ${table}`),
         `EventBridge API   ${eventBridgeEndpoint}  (${wiring.rules.length} rules from serverless.yml)`,
-        `SQS API           ${sqsEndpoint}  (${Object.values(wiring.queues).join(', ') || 'no queues'})`,
+        ...localSqs.describe(),
         ...wiring.streams.map(
           (s) => `stream consumer   ${s.function} <- ${s.table} stream (batch ${s.batchSize})`,
         ),
         ...wiring.rules.map((r) => `rule              ${JSON.stringify(r.pattern)} -> ${r.function}`),
+        `IAM               ${roles ? "each function's role from the packaged template, enforced" : 'not enforced'}`,
         `local auth        keys in ${join(stateDir, 'auth')}; tokens: npm run -s token -- --role Operator`,
       ],
       stop: stopAll,
@@ -177,10 +202,33 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<R
   }
 }
 
+/** The handlers' DynamoDB endpoint: DynamoDB Local, or a drill's proxy in front of it. */
+async function handlerEndpoint(
+  options: LocalRuntimeOptions,
+  endpoint: string,
+  stops: (() => Promise<void>)[],
+): Promise<string> {
+  const proxy = await options.handlerDynamoEndpoint?.(endpoint);
+  if (!proxy) return endpoint;
+  stops.push(() => proxy.stop());
+  return proxy.endpoint;
+}
+
 /** Lambda's on-failure destination: the batch's metadata as one SQS message. */
 function onFailureSender(sqs: SQSClient, queueUrl: string | undefined) {
   return async (failure: Record<string, unknown>) => {
     if (queueUrl)
       await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(failure) }));
   };
+}
+
+/** The table's newest stream (a recreated table keeps its old streams for 24 hours). */
+async function latestStreamArn(streams: DynamoDBStreamsClient, table: string): Promise<string> {
+  const { Streams = [] } = await streams.send(new ListStreamsCommand({ TableName: table }));
+  const newest = Streams.map((s) => s.StreamArn ?? '')
+    .filter((arn) => arn !== '')
+    .sort()
+    .at(-1);
+  if (!newest) throw new Error(`table ${table} has no stream`);
+  return newest;
 }

@@ -1,12 +1,48 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pattern } from './event-pattern.js';
 
+/** A queue as the template declares it (stage suffix removed from the name). */
+export interface LocalQueueSpec {
+  baseName: string;
+  fifo: boolean;
+  contentBasedDeduplication: boolean;
+  visibilityTimeoutSeconds?: number;
+  retentionSeconds?: number;
+  /** RedrivePolicy: the DLQ's logical id and the receives before a message moves there. */
+  redrive?: { deadLetterQueue: string; maxReceiveCount: number };
+}
+
+/** An EventBridge rule (AWS::Events::Rule resource) whose target is one of the queues. */
+export interface LocalQueueRule {
+  name: string;
+  /** Logical id of the bus, or `default`. */
+  bus: string;
+  pattern: Pattern;
+  queue: string;
+  messageGroupId?: string;
+}
+
+/** An SQS event source mapping of a function. */
+export interface LocalSqsMapping {
+  function: string;
+  queue: string;
+  batchSize: number;
+  maximumBatchingWindowSeconds: number;
+  reportBatchItemFailures: boolean;
+}
+
 /** Which function listens to what: read from serverless.yml (resolved by `serverless print`), never a second list. */
 export interface LocalWiring {
-  functions: { name: string; module: string; exportName: string; environment: Record<string, string> }[];
+  functions: {
+    name: string;
+    module: string;
+    exportName: string;
+    environment: Record<string, string>;
+    timeoutSeconds: number;
+  }[];
   streams: {
     function: string;
     table: string;
@@ -17,23 +53,35 @@ export interface LocalWiring {
     onFailureQueue?: string;
   }[];
   routes: { function: string; method: string; path: string }[];
+  /** Rules invoking a function directly (Serverless `eventBridge` events). */
   rules: { function: string; bus: string; pattern: Pattern }[];
-  sqs: { function: string; queue: string; batchSize: number }[];
-  /** logical id -> base name (stage suffix removed) */
-  queues: Record<string, string>;
+  /** Rules delivering to a queue (resources). */
+  queueRules: LocalQueueRule[];
+  sqs: LocalSqsMapping[];
+  /** logical id -> queue */
+  queues: Record<string, LocalQueueSpec>;
   buses: Record<string, string>;
   environment: Record<string, string>;
 }
 
+/** The queue's name on a stage, as cloudformation.ts names it (`<base>-<stage>`, `.fifo` last). */
+export const localQueueName = (queue: LocalQueueSpec, stage: string): string =>
+  `${queue.baseName}-${stage}${queue.fifo ? '.fifo' : ''}`;
+
+type Resource = { Type: string; Properties?: Record<string, unknown> };
+
 type Printed = {
-  provider: { environment?: Record<string, string> };
+  provider: { environment?: Record<string, string>; timeout?: number };
   functions: Record<
     string,
-    { handler: string; environment?: Record<string, string>; events?: Record<string, unknown>[] }
+    {
+      handler: string;
+      timeout?: number;
+      environment?: Record<string, string>;
+      events?: Record<string, unknown>[];
+    }
   >;
-  resources?:
-    | { Resources?: Record<string, { Type: string; Properties?: Record<string, unknown> }> }[]
-    | object;
+  resources?: { Resources?: Record<string, Resource> }[] | object;
 };
 
 const PRINT_STAGE = 'dev';
@@ -46,34 +94,33 @@ function logicalId(value: unknown): string {
   return id;
 }
 
-const baseName = (name: unknown): string => String(name).replace(new RegExp(`-${PRINT_STAGE}$`), '');
+const baseName = (name: unknown): string =>
+  String(name).replace(new RegExp(`-${PRINT_STAGE}(\\.fifo)?$`), '');
 
 /** Pure: the resolved serverless config -> local wiring. */
 export function wiringFrom(printed: Printed): LocalWiring {
   const resources = (Array.isArray(printed.resources) ? printed.resources : [printed.resources]).flatMap(
-    (r) =>
-      Object.entries(
-        (r as { Resources?: Record<string, { Type: string; Properties?: Record<string, unknown> }> })
-          ?.Resources ?? {},
-      ),
+    (r) => Object.entries((r as { Resources?: Record<string, Resource> })?.Resources ?? {}),
+  );
+  const queues = Object.fromEntries(
+    resources.filter(([, r]) => r.Type === 'AWS::SQS::Queue').map(([id, r]) => [id, queueSpec(r)]),
   );
   const wiring: LocalWiring = {
     functions: [],
     streams: [],
     routes: [],
     rules: [],
+    queueRules: resources
+      .filter(([, r]) => r.Type === 'AWS::Events::Rule')
+      .map(([id, r]) => queueRule(id, r, queues)),
     sqs: [],
-    queues: Object.fromEntries(
-      resources
-        .filter(([, r]) => r.Type === 'AWS::SQS::Queue')
-        .map(([id, r]) => [id, baseName(r.Properties?.QueueName)]),
-    ),
+    queues,
     buses: Object.fromEntries(
       resources
         .filter(([, r]) => r.Type === 'AWS::Events::EventBus')
         .map(([id, r]) => [id, baseName(r.Properties?.Name)]),
     ),
-    environment: printed.provider.environment ?? {},
+    environment: literalValues(printed.provider.environment),
   };
   for (const [name, fn] of Object.entries(printed.functions)) {
     const dot = fn.handler.lastIndexOf('.');
@@ -81,11 +128,50 @@ export function wiringFrom(printed: Printed): LocalWiring {
       name,
       module: `${fn.handler.slice(0, dot)}.ts`,
       exportName: fn.handler.slice(dot + 1),
-      environment: fn.environment ?? {},
+      environment: literalValues(fn.environment),
+      timeoutSeconds: fn.timeout ?? printed.provider.timeout ?? 6,
     });
     for (const event of fn.events ?? []) addEvent(wiring, name, event);
   }
   return wiring;
+}
+
+function queueSpec(resource: Resource): LocalQueueSpec {
+  const p = resource.Properties ?? {};
+  const redrive = p.RedrivePolicy as { deadLetterTargetArn: unknown; maxReceiveCount: number } | undefined;
+  return {
+    baseName: baseName(p.QueueName),
+    fifo: p.FifoQueue === true,
+    contentBasedDeduplication: p.ContentBasedDeduplication === true,
+    ...(p.VisibilityTimeout === undefined ? {} : { visibilityTimeoutSeconds: Number(p.VisibilityTimeout) }),
+    ...(p.MessageRetentionPeriod === undefined ? {} : { retentionSeconds: Number(p.MessageRetentionPeriod) }),
+    ...(redrive
+      ? {
+          redrive: {
+            deadLetterQueue: logicalId(redrive.deadLetterTargetArn),
+            maxReceiveCount: Number(redrive.maxReceiveCount),
+          },
+        }
+      : {}),
+  };
+}
+
+/** A rule resource the local runtime can run: one target, a queue of the template. */
+function queueRule(id: string, resource: Resource, queues: Record<string, LocalQueueSpec>): LocalQueueRule {
+  const p = resource.Properties ?? {};
+  const targets = (p.Targets ?? []) as { Arn: unknown; SqsParameters?: { MessageGroupId?: string } }[];
+  const [target] = targets;
+  const queue = target ? logicalId(target.Arn) : '';
+  if (targets.length !== 1 || !queues[queue])
+    throw new Error(`rule ${id}: the local runtime runs rules with exactly one queue target`);
+  const groupId = target?.SqsParameters?.MessageGroupId;
+  return {
+    name: id,
+    bus: typeof p.EventBusName === 'string' ? p.EventBusName : logicalId(p.EventBusName),
+    pattern: p.EventPattern as Pattern,
+    queue,
+    ...(groupId ? { messageGroupId: groupId } : {}),
+  };
 }
 
 function addEvent(wiring: LocalWiring, fn: string, event: Record<string, unknown>): void {
@@ -105,17 +191,24 @@ function addEvent(wiring: LocalWiring, fn: string, event: Record<string, unknown
       return;
     }
     case 'httpApi':
-      wiring.routes.push({
-        function: fn,
-        method: String(spec.method).toUpperCase(),
-        path: String(spec.path),
-      });
+      // `httpApi: '*'` is API Gateway's $default route: every request no other route matches.
+      wiring.routes.push(
+        (spec as unknown) === '*'
+          ? { function: fn, method: '*', path: '$default' }
+          : { function: fn, method: String(spec.method).toUpperCase(), path: String(spec.path) },
+      );
       return;
     case 'eventBridge':
       wiring.rules.push({ function: fn, bus: logicalId(spec.eventBus), pattern: spec.pattern as Pattern });
       return;
     case 'sqs':
-      wiring.sqs.push({ function: fn, queue: logicalId(spec.arn), batchSize: Number(spec.batchSize ?? 10) });
+      wiring.sqs.push({
+        function: fn,
+        queue: logicalId(spec.arn),
+        batchSize: Number(spec.batchSize ?? 10),
+        maximumBatchingWindowSeconds: Number(spec.maximumBatchingWindow ?? 0),
+        reportBatchItemFailures: spec.functionResponseType === 'ReportBatchItemFailures',
+      });
       return;
     default:
       throw new Error(`function ${fn}: the local runtime cannot run ${kind} events`);
@@ -124,12 +217,13 @@ function addEvent(wiring: LocalWiring, fn: string, event: Record<string, unknown
 
 /** Resolves serverless.yml once per content (cached under .local/), so `npm start` stays quick. */
 export function loadWiring(root: string): LocalWiring {
-  const hash = createHash('sha256')
-    .update(readFileSync(join(root, 'serverless.yml')))
-    .update(readFileSync(join(root, 'src/platform/infra/tables.cjs')))
-    .digest('hex')
-    .slice(0, 16);
-  const cache = join(root, '.local', `wiring-${hash}.json`);
+  // serverless.yml renders definitions from the code: any source file may change the wiring.
+  const hash = createHash('sha256');
+  for (const file of ['serverless.yml', ...sourceFiles(root, 'src'), ...sourceFiles(root, 'projections')]) {
+    hash.update(file).update(readFileSync(join(root, file)));
+  }
+  const digest = hash.digest('hex').slice(0, 16);
+  const cache = join(root, '.local', `wiring-${digest}.json`);
   if (existsSync(cache)) return wiringFrom(JSON.parse(readFileSync(cache, 'utf8')));
   const run = spawnSync(
     process.execPath,
@@ -145,4 +239,24 @@ export function loadWiring(root: string): LocalWiring {
   mkdirSync(join(root, '.local'), { recursive: true });
   writeFileSync(cache, json);
   return wiring;
+}
+
+/** Source files under `dir` (relative to root), tests excluded, in a stable order. */
+function sourceFiles(root: string, dir: string): string[] {
+  return readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })
+    .filter((file) => /\.(ts|cjs)$/.test(file) && !/\.test\.ts$/.test(file))
+    .map((file) => join(dir, file))
+    .sort();
+}
+
+/**
+ * Environment values that are plain strings. Values that are CloudFormation references (the user pool's id,
+ * a secret) only exist in AWS; the local runtime sets its own stand-ins for those.
+ */
+function literalValues(environment: Record<string, unknown> | undefined): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(environment ?? {}).filter(
+      (entry): entry is [string, string] => typeof entry[1] === 'string',
+    ),
+  );
 }

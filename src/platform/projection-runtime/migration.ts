@@ -2,7 +2,7 @@ import type { Projection, Row } from '#src/platform/domain/projection.js';
 
 /**
  * A read-model schema change: the next version of a projection is the previous one with `migrateRow` applied
- * to every row it writes, into a new table (declared in src/platform/infra/tables.cjs). A rebuild fills that table from
+ * to every row it writes, into a new table (declared in its context's index.ts). A rebuild fills that table from
  * the event table; `projections switch` makes it active. Numbered: applied in order, never edited once shipped.
  */
 export interface ReadModelMigration {

@@ -9,7 +9,6 @@ import { CommandRunner } from '#src/platform/command/command-runner.js';
 import { applyChanges, type Row } from '#src/platform/domain/projection.js';
 import { DynamoEventStore } from '#src/platform/event-store/dynamodb/dynamodb.event-store.js';
 import { tableName } from '#src/platform/infra/create-tables.js';
-import type tables from '#src/platform/infra/tables.cjs';
 import { TEST_STAGE, testDocumentClient, testTable } from '#test/dynamo.js';
 import { metadata } from '#test/fixtures.js';
 import { DynamoBulkRowWriter, DynamoProgressStore } from './dynamodb.bulk.js';
@@ -21,7 +20,7 @@ const client = testDocumentClient();
 const store = new DynamoEventStore(client, testTable('EventStoreTable'), catalogue);
 const runner = new CommandRunner({ store, clock: () => new Date(), newEventId: ulid });
 const registry = new ProjectionRegistry(client, testTable('ProjectionRegistryTable'), (id) =>
-  tableName(id as tables.LogicalTableId, TEST_STAGE),
+  tableName(id, TEST_STAGE),
 );
 const v2Table = testTable('TenantsV2Table');
 
@@ -86,6 +85,7 @@ describe('projection rebuild (blue/green) on DynamoDB Local', () => {
           if (failAfter > 0 && ++puts > failAfter) throw new Error('simulated crash');
           await bulk.putRows(table, r);
         },
+        clear: (table, onProgress) => bulk.clear(table, onProgress),
       },
       progress: new DynamoProgressStore(client, testTable('ProjectionRegistryTable')),
       clock: () => new Date(),
@@ -119,9 +119,11 @@ describe('projection rebuild (blue/green) on DynamoDB Local', () => {
     });
 
     // switch: readers resolve v2; v1 is retained until dropped
-    const entry = await registry.entry('tenants', true);
-    await registry.save({ name: 'tenants', active: 2, retained: [...entry.retained, entry.active] });
+    await registry.switchTo('tenants', 2);
     expect((await registry.active('tenants')).tableName).toBe(v2Table);
-    await registry.save({ name: 'tenants', active: 1, retained: [] }); // leave the shared registry as other tests expect
+    expect((await registry.entry('tenants', true)).retained).toEqual([1]);
+    // leave the shared registry as other tests expect
+    const { revision } = await registry.entry('tenants', true);
+    await registry.save({ name: 'tenants', active: 1, retained: [], ...(revision ? { revision } : {}) });
   });
 });

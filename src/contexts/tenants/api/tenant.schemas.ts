@@ -1,15 +1,17 @@
 import { z } from 'zod';
-import { Environment, Hierarchy, TenantRole } from '#src/contexts/tenants/domain/tenant.events.js';
+import { Cursor, Limit } from '#src/platform/http/paging.js';
+import { Environment, Hierarchy, TenantRole } from '../domain/tenant.events.js';
+import { tenantStream } from '../domain/tenant.stream.js';
 
-/** Request and response shapes of the tenant API: validation at the edge and the OpenAPI document, from one place. */
-export const TenantId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, - or _');
+// Request and response shapes of the tenant API: validation at the edge and the OpenAPI document, from one place.
+
+/** A tenant id is what the tenant stream's id allows: a route never accepts an id the event store refuses. */
+export const TenantId = tenantStream.idSchema;
 export const UserId = z
   .string()
   .regex(/^[A-Za-z0-9_.@:+-]{1,128}$/, 'must be 1-128 letters, digits or ._@:+-');
 const OrganizationName = z.string().trim().min(2).max(120);
 const Email = z.email().max(254);
-const Limit = z.coerce.number().int().min(1).max(100).default(25);
-const Cursor = z.string().max(2048).optional();
 export const TenantStatus = z.enum(['ACTIVE', 'PARKED', 'DELETED']);
 
 export const CreateTenantBody = z.strictObject({
@@ -54,7 +56,6 @@ export const ListTenantsQuery = z.strictObject({
   limit: Limit,
   cursor: Cursor,
 });
-export const PageQuery = z.strictObject({ limit: Limit, cursor: Cursor });
 export const DeleteTenantQuery = z.strictObject({ force: z.enum(['true', 'false']).optional() });
 
 const Links = z.record(z.string(), z.object({ href: z.string() }));

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Decider } from '#src/platform/domain/decider.js';
+import type { Decider, Timed } from '#src/platform/domain/decider.js';
 import { IllegalStateError, NotFoundError, ValidationError } from '#src/platform/domain/errors.js';
 import type { Environment, Hierarchy, TenantEvent, TenantRole } from './tenant.events.js';
 
@@ -28,8 +28,12 @@ export interface TenantFacts {
   organizationName: string;
   contactEmail: string;
   environment: z.infer<typeof Environment>;
+  /** By user id. Read it with `roleOf`: a plain lookup finds `constructor` or `toString` in every object. */
   users: Record<string, Role>;
   hierarchy: HierarchyTree | null;
+  /** When the tenant was created and last changed (any event): a single tenant is answered from this state. */
+  createdAt?: string | undefined;
+  updatedAt?: string | undefined;
 }
 
 export type TenantState =
@@ -38,13 +42,18 @@ export type TenantState =
   | ({ status: 'PARKED'; parkedReason: string } & TenantFacts)
   | ({ status: 'DELETED' } & TenantFacts);
 
+/** The user's role in the tenant, if they are a member: own properties only, whatever the user id. */
+export const roleOf = (facts: Pick<TenantFacts, 'users'>, userId: string): Role | undefined =>
+  Object.hasOwn(facts.users, userId) ? facts.users[userId] : undefined;
+
 /** Organisation names are unique ignoring case and spacing: "Acme  Corp" and "acme corp" collide. */
 export const organizationKey = (name: string): string =>
   `org:${name.normalize('NFKC').trim().replace(/\s+/g, ' ').toLowerCase()}`;
 
 export const tenantDecider: Decider<TenantCommand, TenantEvent, TenantState> = {
   name: 'tenant',
-  version: 'tenant-1',
+  // tenant-2: the state keeps createdAt/updatedAt (tenant-1 snapshots lack them and are ignored).
+  version: 'tenant-2',
   snapshotEvery: 50,
   initialState: () => ({ status: 'NEW' }),
   decide,
@@ -85,7 +94,7 @@ const onLive: { [T in Exclude<TenantCommand['type'], 'CreateTenant'>]: On<T> } =
   },
   DeleteTenant: (command) => remove(command),
   AssignUser: (command, state) => {
-    if (state.users[command.userId] === command.role) return [];
+    if (roleOf(state, command.userId) === command.role) return [];
     return [
       {
         type: 'USER_ASSIGNED',
@@ -94,7 +103,7 @@ const onLive: { [T in Exclude<TenantCommand['type'], 'CreateTenant'>]: On<T> } =
     ];
   },
   RemoveUser: (command, state) => {
-    if (!state.users[command.userId])
+    if (!roleOf(state, command.userId))
       throw new NotFoundError(`user ${command.userId} is not assigned to the tenant`);
     return [{ type: 'USER_REMOVED', data: { userId: command.userId } }];
   },
@@ -163,19 +172,28 @@ function assertUniqueNames(hierarchy: HierarchyTree): void {
   });
 }
 
-export function evolve(state: TenantState, event: TenantEvent): TenantState {
+/** Folds one event; every event is a change of the tenant, so it moves `updatedAt` (as the read model's row). */
+export function evolve(state: TenantState, event: Timed<TenantEvent>): TenantState {
+  const next = apply(state, event);
+  const at = event.occurredAt;
+  if (next.status === 'NEW' || at === undefined) return next;
+  return event.type === 'TENANT_CREATED' ? { ...next, createdAt: at, updatedAt: at } : { ...next, updatedAt: at };
+}
+
+function apply(state: TenantState, event: TenantEvent): TenantState {
   if (event.type === 'TENANT_CREATED') {
     return { status: 'ACTIVE', ...event.data, users: {}, hierarchy: null };
   }
   if (state.status === 'NEW') return state;
-  const { status: _status, ...facts } = state;
   const base: TenantFacts = {
-    tenantId: facts.tenantId,
-    organizationName: facts.organizationName,
-    contactEmail: facts.contactEmail,
-    environment: facts.environment,
-    users: facts.users,
-    hierarchy: facts.hierarchy,
+    tenantId: state.tenantId,
+    organizationName: state.organizationName,
+    contactEmail: state.contactEmail,
+    environment: state.environment,
+    users: state.users,
+    hierarchy: state.hierarchy,
+    createdAt: state.createdAt,
+    updatedAt: state.updatedAt,
   };
   switch (event.type) {
     case 'TENANT_UPDATED':

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { tenantCreatedV1ToV2 } from '#migrations/tenants/events/0001-tenant-created-environment.js';
-import type { EventDefinition } from '#src/platform/event-store/catalogue.js';
+import { defineEvents, type EventsOf } from '#src/platform/domain/events.js';
 
 export const Environment = z.enum(['dev', 'sit', 'prod']);
 export const TenantRole = z.enum(['TenantAdmin', 'TenantMember']);
@@ -42,45 +42,31 @@ export const Hierarchy = z.strictObject({
     .max(50),
 });
 
-export type TenantEvent =
-  | { type: 'TENANT_CREATED'; data: z.infer<typeof TenantCreated> }
-  | { type: 'TENANT_UPDATED'; data: z.infer<typeof TenantUpdated> }
-  | { type: 'TENANT_PARKED'; data: z.infer<typeof TenantParked> }
-  | { type: 'TENANT_UNPARKED'; data: z.infer<typeof TenantUnparked> }
-  | { type: 'TENANT_DELETED'; data: z.infer<typeof TenantDeleted> }
-  | { type: 'USER_ASSIGNED'; data: z.infer<typeof UserAssigned> }
-  | { type: 'USER_REMOVED'; data: z.infer<typeof UserRemoved> }
-  | { type: 'HIERARCHY_CREATED'; data: z.infer<typeof Hierarchy> }
-  | { type: 'HIERARCHY_UPDATED'; data: z.infer<typeof Hierarchy> }
-  | { type: 'HIERARCHY_DELETED'; data: z.infer<typeof TenantUnparked> };
-
-const tenant = (type: TenantEvent['type'], description: string, schema: z.ZodType): EventDefinition => ({
-  type,
-  context: 'tenant-management',
-  schemas: [schema],
-  upcasters: [],
-  description,
-});
-
-export const tenantEventDefinitions: EventDefinition[] = [
-  {
-    type: 'TENANT_CREATED',
-    context: 'tenant-management',
+/** Every tenant-management event, declared once: the catalogue's definitions and `TenantEvent` come from here. */
+export const tenantEvents = defineEvents('tenant-management', {
+  TENANT_CREATED: {
     schemas: [TenantCreatedV1, TenantCreated],
     upcasters: [tenantCreatedV1ToV2],
     description: 'An operator created a tenant (v2 added environment).',
   },
-  tenant('TENANT_UPDATED', 'Organisation name or contact email changed.', TenantUpdated),
-  tenant('TENANT_PARKED', 'The tenant was parked (its services stop) with a reason.', TenantParked),
-  tenant('TENANT_UNPARKED', 'A parked tenant was brought back.', TenantUnparked),
-  tenant(
-    'TENANT_DELETED',
-    'The tenant was soft-deleted; its organisation name is free again.',
-    TenantDeleted,
-  ),
-  tenant('USER_ASSIGNED', 'A user was given a role in the tenant.', UserAssigned),
-  tenant('USER_REMOVED', 'A user lost access to the tenant.', UserRemoved),
-  tenant('HIERARCHY_CREATED', 'The division/group/team hierarchy was first set.', Hierarchy),
-  tenant('HIERARCHY_UPDATED', 'The hierarchy was replaced.', Hierarchy),
-  tenant('HIERARCHY_DELETED', 'The hierarchy was removed.', TenantUnparked),
-];
+  TENANT_UPDATED: { schemas: [TenantUpdated], description: 'Organisation name or contact email changed.' },
+  TENANT_PARKED: {
+    schemas: [TenantParked],
+    description: 'The tenant was parked (its services stop) with a reason.',
+  },
+  TENANT_UNPARKED: { schemas: [TenantUnparked], description: 'A parked tenant was brought back.' },
+  TENANT_DELETED: {
+    schemas: [TenantDeleted],
+    description: 'The tenant was soft-deleted; its organisation name is free again.',
+  },
+  USER_ASSIGNED: { schemas: [UserAssigned], description: 'A user was given a role in the tenant.' },
+  USER_REMOVED: { schemas: [UserRemoved], description: 'A user lost access to the tenant.' },
+  HIERARCHY_CREATED: { schemas: [Hierarchy], description: 'The division/group/team hierarchy was first set.' },
+  HIERARCHY_UPDATED: { schemas: [Hierarchy], description: 'The hierarchy was replaced.' },
+  HIERARCHY_DELETED: { schemas: [TenantUnparked], description: 'The hierarchy was removed.' },
+});
+
+/** The `{type, data}` union the tenant decider and projections work with, derived from the schemas above. */
+export type TenantEvent = EventsOf<typeof tenantEvents>;
+
+export const tenantEventDefinitions = tenantEvents.definitions;

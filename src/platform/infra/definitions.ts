@@ -1,0 +1,136 @@
+import type { RouteDeclaration } from '#src/platform/http/route.js';
+
+/**
+ * The vocabulary in which the platform and every bounded context declare what they deploy: tables, queues,
+ * rules, functions with their triggers and permissions. Declared once, in code; serverless.yml renders it
+ * (src/platform/infra/serverless.cjs), the local runtime derives its wiring from the packaged template, IAM roles
+ * come from the permissions, and tests prove the three agree.
+ */
+
+export type AttributeType = 'S' | 'N' | 'B';
+
+export interface KeyDefinition {
+  hash: string;
+  range?: string;
+}
+
+export interface TableDefinition {
+  /** The table's name without the stage suffix, e.g. `bbws-tenants`. */
+  baseName: string;
+  attributes: Record<string, AttributeType>;
+  key: KeyDefinition;
+  stream?: 'NEW_IMAGE' | 'NEW_AND_OLD_IMAGES' | 'KEYS_ONLY' | 'OLD_IMAGE';
+  ttlAttribute?: string;
+  globalIndexes: { name: string; key: KeyDefinition }[];
+}
+
+export interface QueueDefinition {
+  /** The queue's name without the stage suffix (FIFO queues get `.fifo` appended). */
+  baseName: string;
+  fifo?: boolean;
+  /** Seconds; AWS advises at least six times the consuming function's timeout. */
+  visibilityTimeoutSeconds?: number;
+  retentionSeconds?: number;
+  /** Receives before a message moves to the queue's dead-letter queue (`<baseName>-dlq`); none without it. */
+  maxReceiveCount?: number;
+}
+
+/** An EventBridge event pattern (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html). */
+export type EventPattern = { [key: string]: unknown };
+
+/** The platform's own bus (`bbws-events-<stage>`) or the account's default bus (where AWS services send). */
+export type BusRef = 'platform' | 'default';
+
+/** A rule delivering matching events to a queue (the consumer reads the queue: retries, DLQ, batching). */
+export interface RuleDefinition {
+  bus: BusRef;
+  description: string;
+  pattern: EventPattern;
+  /** Logical id of a queue of the same module set. */
+  queue: string;
+  /** FIFO queues only: EventBridge's SqsParameters.MessageGroupId is a fixed string. */
+  messageGroupId?: string;
+}
+
+export interface StreamTrigger {
+  kind: 'stream';
+  /** Logical id of a table with a stream. */
+  table: string;
+  batchSize: number;
+  /** -1: until the record expires (24 h); see docs/operations.md for what the handler does before that. */
+  maximumRetryAttempts: number;
+  /** -1 or 60..604800 */
+  maximumRecordAgeInSeconds: number;
+  bisectBatchOnFunctionError: boolean;
+  /** Logical id of the queue receiving Lambda's on-failure metadata. */
+  onFailureQueue: string;
+  startingPosition: 'TRIM_HORIZON' | 'LATEST';
+}
+
+export interface SqsTrigger {
+  kind: 'sqs';
+  /** Logical id of a queue. */
+  queue: string;
+  batchSize: number;
+  maximumBatchingWindowSeconds?: number;
+}
+
+/** A rule on a bus invoking the function directly (asynchronous invocation: two retries, then dropped). */
+export interface EventBridgeTrigger {
+  kind: 'eventBridge';
+  bus: BusRef;
+  pattern: EventPattern;
+}
+
+export type Trigger = StreamTrigger | SqsTrigger | EventBridgeTrigger;
+
+export type DynamoAction =
+  | 'GetItem'
+  | 'BatchGetItem'
+  | 'Query'
+  | 'Scan'
+  | 'PutItem'
+  | 'UpdateItem'
+  | 'DeleteItem'
+  | 'BatchWriteItem'
+  | 'ConditionCheckItem';
+
+/**
+ * What a function may call, in the platform's terms; rendered to IAM statements on its own role. Trigger
+ * permissions (reading its stream or queue, sending to its on-failure queue, writing its logs) are added by
+ * the renderer.
+ */
+export type Permission =
+  | { service: 'dynamodb'; actions: readonly DynamoAction[]; tables: readonly string[]; indexes?: boolean }
+  | { service: 'events'; actions: readonly 'PutEvents'[]; bus: BusRef }
+  | {
+      service: 'sqs';
+      actions: readonly ('SendMessage' | 'ReceiveMessage' | 'DeleteMessage' | 'GetQueueAttributes')[];
+      queues: readonly string[];
+    }
+  | { service: 'cognito-idp'; actions: readonly string[] };
+
+export interface FunctionDefinition {
+  /** The function's name in serverless.yml (camelCase). */
+  name: string;
+  /** `<module path without extension>.<export>`, e.g. `src/platform/handlers/health.handler`. */
+  handler: string;
+  description: string;
+  timeoutSeconds?: number;
+  memorySize?: number;
+  /** HTTP routes this function serves (API Gateway HTTP API); `$default` catches every other request. */
+  routes?: readonly RouteDeclaration[];
+  catchAll?: boolean;
+  triggers?: readonly Trigger[];
+  permissions: readonly Permission[];
+}
+
+/** What one module (the platform, or one bounded context) deploys. */
+export interface Deployables {
+  tables?: Readonly<Record<string, TableDefinition>>;
+  queues?: Readonly<Record<string, QueueDefinition>>;
+  rules?: Readonly<Record<string, RuleDefinition>>;
+  functions?: readonly FunctionDefinition[];
+  /** Other CloudFormation resources (the event bus, the user pool), by logical id. */
+  resources?: (stage: string) => Readonly<Record<string, unknown>>;
+}

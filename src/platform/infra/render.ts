@@ -1,0 +1,203 @@
+import {
+  cloudFormationQueue,
+  cloudFormationTable,
+  DEPLOYABLE_STAGES,
+  getAtt,
+  type Json,
+  ref,
+} from './cloudformation.js';
+import type {
+  Deployables,
+  FunctionDefinition,
+  QueueDefinition,
+  RuleDefinition,
+  TableDefinition,
+  Trigger,
+} from './definitions.js';
+import { executionRole, roleId } from './iam.js';
+import { queueWiringProblems } from './queue-checks.js';
+
+/** Every module's deployables merged, refusing a logical id declared twice. */
+export interface Merged {
+  tables: Record<string, TableDefinition>;
+  queues: Record<string, QueueDefinition>;
+  rules: Record<string, RuleDefinition>;
+  functions: FunctionDefinition[];
+  resources: ((stage: string) => Readonly<Record<string, unknown>>)[];
+}
+
+export function merge(modules: readonly Deployables[]): Merged {
+  const merged: Merged = { tables: {}, queues: {}, rules: {}, functions: [], resources: [] };
+  const ids = new Set<string>();
+  const claim = (id: string) => {
+    if (ids.has(id)) throw new Error(`logical id ${id} is declared twice`);
+    ids.add(id);
+  };
+  for (const module of modules) {
+    for (const [kind, entries] of [
+      ['tables', module.tables],
+      ['queues', module.queues],
+      ['rules', module.rules],
+    ] as const) {
+      for (const [id, value] of Object.entries(entries ?? {})) {
+        claim(id);
+        (merged[kind] as Record<string, unknown>)[id] = value;
+      }
+    }
+    for (const fn of module.functions ?? []) {
+      claim(fn.name);
+      merged.functions.push(fn);
+    }
+    if (module.resources) merged.resources.push(module.resources);
+  }
+  return merged;
+}
+
+export function assertDeployableStage(stage: string): void {
+  if (!(DEPLOYABLE_STAGES as readonly string[]).includes(stage)) {
+    throw new Error(`stage must be one of ${DEPLOYABLE_STAGES.join(', ')}, got ${stage}`);
+  }
+}
+
+function triggerEvent(trigger: Trigger): Json {
+  switch (trigger.kind) {
+    case 'stream':
+      return {
+        stream: {
+          type: 'dynamodb',
+          arn: getAtt(trigger.table, 'StreamArn'),
+          startingPosition: trigger.startingPosition,
+          batchSize: trigger.batchSize,
+          batchWindow: 0,
+          maximumRetryAttempts: trigger.maximumRetryAttempts,
+          maximumRecordAgeInSeconds: trigger.maximumRecordAgeInSeconds,
+          bisectBatchOnFunctionError: trigger.bisectBatchOnFunctionError,
+          functionResponseType: 'ReportBatchItemFailures',
+          destinations: { onFailure: { arn: getAtt(trigger.onFailureQueue, 'Arn'), type: 'sqs' } },
+        },
+      };
+    case 'sqs':
+      return {
+        sqs: {
+          arn: getAtt(trigger.queue, 'Arn'),
+          batchSize: trigger.batchSize,
+          // FIFO mappings take no batching window at all (not even 0): only render one that was declared.
+          ...(trigger.maximumBatchingWindowSeconds === undefined
+            ? {}
+            : { maximumBatchingWindow: trigger.maximumBatchingWindowSeconds }),
+          functionResponseType: 'ReportBatchItemFailures',
+        },
+      };
+    case 'eventBridge':
+      return {
+        eventBridge: {
+          ...(trigger.bus === 'platform' ? { eventBus: ref('EventBus') } : {}),
+          pattern: trigger.pattern as Json,
+        },
+      };
+    default:
+      return trigger satisfies never;
+  }
+}
+
+/** serverless.yml's `functions`: handler, role, and every trigger as a Serverless event. */
+export function serverlessFunctions(merged: Merged): Record<string, Json> {
+  return Object.fromEntries(
+    merged.functions.map((fn) => {
+      const events: Json[] = [
+        ...(fn.routes ?? []).map((route) => ({ httpApi: { method: route.method, path: route.path } })),
+        ...(fn.catchAll ? [{ httpApi: '*' }] : []),
+        ...(fn.triggers ?? []).map(triggerEvent),
+      ];
+      const definition: Record<string, Json> = {
+        handler: fn.handler,
+        description: fn.description,
+        role: roleId(fn),
+        events,
+      };
+      if (fn.timeoutSeconds !== undefined) definition.timeout = fn.timeoutSeconds;
+      if (fn.memorySize !== undefined) definition.memorySize = fn.memorySize;
+      return [fn.name, definition];
+    }),
+  );
+}
+
+/** A rule delivering to a queue, and the queue policy letting that rule (only) send to it. */
+function ruleResources(id: string, rule: RuleDefinition): Record<string, Json> {
+  const busName = rule.bus === 'platform' ? ref('EventBus') : 'default';
+  return {
+    [id]: {
+      Type: 'AWS::Events::Rule',
+      Properties: {
+        Description: rule.description,
+        EventBusName: busName,
+        EventPattern: rule.pattern as Json,
+        State: 'ENABLED',
+        Targets: [
+          {
+            Id: `${id}Queue`,
+            Arn: getAtt(rule.queue, 'Arn'),
+            ...(rule.messageGroupId ? { SqsParameters: { MessageGroupId: rule.messageGroupId } } : {}),
+          },
+        ],
+      },
+    },
+    [`${id}QueuePolicy`]: {
+      Type: 'AWS::SQS::QueuePolicy',
+      Properties: {
+        Queues: [ref(rule.queue)],
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { Service: 'events.amazonaws.com' },
+              Action: 'sqs:SendMessage',
+              Resource: getAtt(rule.queue, 'Arn'),
+              Condition: { ArnEquals: { 'aws:SourceArn': getAtt(id, 'Arn') } },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+/**
+ * In ALARM while the queue's DLQ holds a message: retries ran out for something (docs/operations.md says what to
+ * do). No action is attached yet: a stage's notification topic subscribes when it exists.
+ */
+function deadLetterAlarm(id: string, stage: string): Json {
+  return {
+    Type: 'AWS::CloudWatch::Alarm',
+    Properties: {
+      AlarmName: `bbws-${stage}-${id}-dead-letters`,
+      AlarmDescription: `Messages in the dead-letter queue of ${id}: redrive with npm run bbws -- queues redrive ${id}`,
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: getAtt(`${id}DeadLetter`, 'QueueName') }],
+      Statistic: 'Maximum',
+      Period: 60,
+      EvaluationPeriods: 1,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    },
+  };
+}
+
+/** serverless.yml's `resources.Resources`: tables, queues, rules, one role per function, and the rest. */
+export function cloudFormationResources(merged: Merged, stage: string): Record<string, Json> {
+  const problems = queueWiringProblems(merged);
+  if (problems.length > 0) throw new Error(`queue wiring AWS would refuse:\n  ${problems.join('\n  ')}`);
+  const resources: Record<string, Json> = {};
+  for (const [id, table] of Object.entries(merged.tables)) resources[id] = cloudFormationTable(table, stage);
+  for (const [id, queue] of Object.entries(merged.queues)) {
+    Object.assign(resources, cloudFormationQueue(id, queue, stage));
+    if (queue.maxReceiveCount !== undefined) resources[`${id}DeadLetterAlarm`] = deadLetterAlarm(id, stage);
+  }
+  for (const [id, rule] of Object.entries(merged.rules)) Object.assign(resources, ruleResources(id, rule));
+  for (const fn of merged.functions) resources[roleId(fn)] = executionRole(fn, stage);
+  for (const more of merged.resources) Object.assign(resources, more(stage));
+  return resources;
+}

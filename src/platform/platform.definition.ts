@@ -1,0 +1,202 @@
+import type { BoundedContext } from '#src/platform/context.js';
+import type { RouteDeclaration } from '#src/platform/http/route.js';
+import { type Json, ref } from '#src/platform/infra/cloudformation.js';
+import type { Deployables, StreamTrigger } from '#src/platform/infra/definitions.js';
+
+/** The platform's own routes (each context declares its own). */
+export const healthRoute: RouteDeclaration = {
+  method: 'GET',
+  path: '/v1.0/health',
+  auth: 'public',
+  summary: 'Liveness: no auth, no data',
+  response: { status: 200 },
+};
+export const openApiRoute: RouteDeclaration = {
+  method: 'GET',
+  path: '/v1.0/openapi.json',
+  auth: 'public',
+  summary: 'This document',
+  response: { status: 200 },
+};
+
+/**
+ * Both stream consumers retry a failing record until it expires (24 h): Lambda never gives up first. The
+ * handlers park what keeps failing well before that (docs/operations.md states the bound), so nothing is
+ * dropped; the on-failure queue only ever gets metadata, an alarm source.
+ */
+const eventStream = (bisect: boolean): StreamTrigger => ({
+  kind: 'stream',
+  table: 'EventStoreTable',
+  batchSize: 100,
+  maximumRetryAttempts: -1,
+  maximumRecordAgeInSeconds: -1,
+  bisectBatchOnFunctionError: bisect,
+  onFailureQueue: 'StreamFailuresQueue',
+  startingPosition: 'TRIM_HORIZON',
+});
+
+/** What the platform deploys: the event table and its two stream consumers, the bus, the user pool, HTTP edges. */
+export function platformDeployables(contexts: readonly BoundedContext[]): Deployables {
+  const projectionTables = contexts.flatMap((c) => c.projections.map((p) => p.table));
+  return {
+    tables: {
+      EventStoreTable: {
+        baseName: 'bbws-event-store',
+        attributes: { pk: 'S', sk: 'N' },
+        key: { hash: 'pk', range: 'sk' },
+        stream: 'NEW_IMAGE',
+        ttlAttribute: 'expiresAt',
+        globalIndexes: [],
+      },
+      // Events a consumer could not apply or publish after its bound, and the attempt counters before that.
+      ParkedEventsTable: {
+        baseName: 'bbws-parked-events',
+        attributes: { pk: 'S', sk: 'N' },
+        key: { hash: 'pk', range: 'sk' },
+        ttlAttribute: 'expiresAt',
+        globalIndexes: [],
+      },
+      // Which version of each projection readers use, and the progress of rebuilds.
+      ProjectionRegistryTable: {
+        baseName: 'bbws-projection-registry',
+        attributes: { pk: 'S', sk: 'S' },
+        key: { hash: 'pk', range: 'sk' },
+        globalIndexes: [],
+      },
+      // The consumers' deduplication ledger: one item per (consumer, eventId), TTL'd (src/platform/consumers).
+      ConsumerLedgerTable: {
+        baseName: 'bbws-consumer-ledger',
+        attributes: { pk: 'S' },
+        key: { hash: 'pk' },
+        ttlAttribute: 'expiresAt',
+        globalIndexes: [],
+      },
+    },
+    queues: {
+      // Lambda's on-failure destination of the stream consumers: record metadata only, an alarm source.
+      StreamFailuresQueue: { baseName: 'bbws-stream-failures' },
+    },
+    functions: [
+      {
+        name: 'projectionDispatcher',
+        handler: 'src/platform/handlers/projection-dispatcher.handler',
+        description:
+          'Runs every read-model projection (and a shadow being rebuilt) over the event table stream',
+        timeoutSeconds: 60,
+        triggers: [eventStream(false)],
+        permissions: [
+          { service: 'dynamodb', actions: ['Query'], tables: ['EventStoreTable'] },
+          {
+            service: 'dynamodb',
+            actions: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
+            tables: projectionTables,
+          },
+          {
+            service: 'dynamodb',
+            actions: ['PutItem', 'UpdateItem', 'DeleteItem'],
+            tables: ['ParkedEventsTable'],
+          },
+          { service: 'dynamodb', actions: ['GetItem', 'PutItem'], tables: ['ProjectionRegistryTable'] },
+        ],
+      },
+      {
+        name: 'eventPublisher',
+        handler: 'src/platform/handlers/event-publisher.handler',
+        description: 'Publishes every event to the bbws-events bus (at least once)',
+        timeoutSeconds: 60,
+        triggers: [eventStream(true)],
+        permissions: [
+          { service: 'events', actions: ['PutEvents'], bus: 'platform' },
+          { service: 'dynamodb', actions: ['PutItem', 'UpdateItem'], tables: ['ParkedEventsTable'] },
+        ],
+      },
+      {
+        name: 'health',
+        handler: 'src/platform/handlers/health.handler',
+        description: 'Liveness, and 404 problem+json for every undeclared route ($default)',
+        routes: [healthRoute],
+        catchAll: true,
+        permissions: [],
+      },
+      {
+        name: 'openApi',
+        handler: 'src/platform/handlers/openapi.handler',
+        description: 'The OpenAPI document of every declared route',
+        routes: [openApiRoute],
+        permissions: [],
+      },
+    ],
+    resources: platformResources,
+  };
+}
+
+/** The bus and the Cognito user pool the code assumes (groups Admin and Operator, the membership attribute). */
+function platformResources(stage: string): Record<string, Json> {
+  return {
+    EventBus: { Type: 'AWS::Events::EventBus', Properties: { Name: `bbws-events-${stage}` } },
+    UserPool: {
+      Type: 'AWS::Cognito::UserPool',
+      DeletionPolicy: stage === 'dev' ? 'Delete' : 'Retain',
+      UpdateReplacePolicy: stage === 'dev' ? 'Delete' : 'Retain',
+      Properties: {
+        UserPoolName: `bbws-users-${stage}`,
+        UsernameAttributes: ['email'],
+        AutoVerifiedAttributes: ['email'],
+        AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+        Policies: {
+          PasswordPolicy: {
+            MinimumLength: 12,
+            RequireLowercase: true,
+            RequireUppercase: true,
+            RequireNumbers: true,
+            RequireSymbols: false,
+          },
+        },
+        MfaConfiguration: 'OPTIONAL',
+        EnabledMfas: ['SOFTWARE_TOKEN_MFA'],
+        // Tenant memberships: JSON {tenantId: {role, version}} kept by the identity sync (2048 characters max).
+        Schema: [
+          {
+            Name: 'tenants',
+            AttributeDataType: 'String',
+            Mutable: true,
+            StringAttributeConstraints: { MaxLength: '2048' },
+          },
+        ],
+        DeletionProtection: stage === 'dev' ? 'INACTIVE' : 'ACTIVE',
+      },
+    },
+    AdminGroup: {
+      Type: 'AWS::Cognito::UserPoolGroup',
+      Properties: { GroupName: 'Admin', UserPoolId: ref('UserPool'), Description: 'Platform administrators' },
+    },
+    OperatorGroup: {
+      Type: 'AWS::Cognito::UserPoolGroup',
+      Properties: { GroupName: 'Operator', UserPoolId: ref('UserPool'), Description: 'Platform operators' },
+    },
+    UserPoolClient: {
+      Type: 'AWS::Cognito::UserPoolClient',
+      Properties: {
+        ClientName: `bbws-portal-${stage}`,
+        UserPoolId: ref('UserPool'),
+        GenerateSecret: false,
+        ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+        PreventUserExistenceErrors: 'ENABLED',
+        // The membership attribute is the platform's to write: clients may read it, never set it.
+        ReadAttributes: ['email', 'email_verified', 'custom:tenants'],
+        WriteAttributes: ['email'],
+        AccessTokenValidity: 60,
+        IdTokenValidity: 60,
+        TokenValidityUnits: { AccessToken: 'minutes', IdToken: 'minutes' },
+      },
+    },
+    // The key that signs pagination cursors: generated, never in git or in the template.
+    CursorSecret: {
+      Type: 'AWS::SecretsManager::Secret',
+      Properties: {
+        Name: `bbws-cursor-secret-${stage}`,
+        GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true },
+      },
+    },
+  };
+}
