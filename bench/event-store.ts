@@ -2,23 +2,56 @@
  * Event-store benchmark against DynamoDB Local, in one process: every figure of ours is a ratio to the raw
  * DynamoDB operation it stands on, measured interleaved in the same run on a raw table of the same key shape
  * (stream on, created before the store's tables: late stream tables are slow in DynamoDB Local).
- * Run: npm run bench:event-store [-- --iterations 400]. The last line is one JSON object of the figures.
+ * Run: npm run bench:event-store [-- --iterations 400]. The last line is one JSON object of the figures; the
+ * run fails (exit 1) if any figure is not a finite number.
  */
+import { parseArgs } from 'node:util';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { documentClient, dynamoClient } from '#src/platform/aws/dynamodb-client.js';
 import { CommandRunner } from '#src/platform/command/command-runner.js';
+import { prepareBatch } from '#src/platform/event-store/core.js';
 import { DynamoEventStore } from '#src/platform/event-store/dynamodb/dynamodb.event-store.js';
-import type { LoadToken, NewEvent } from '#src/platform/event-store/event-store.port.js';
+import type { CommitItem } from '#src/platform/event-store/dynamodb/event-items.js';
+import type { AppendOptions, LoadToken, NewEvent } from '#src/platform/event-store/event-store.port.js';
 import { createTables, tableName } from '#src/platform/infra/create-tables.js';
 import { startDynamoDbLocal } from '#src/platform/local/dynamodb-local.js';
 import { counterCatalogue, counterDecider } from '#test/counter.decider.js';
-import { median, percentile, runInterleaved, type Sample } from './measure.js';
+import {
+  median,
+  parseBenchArgs,
+  percentile,
+  printFigures,
+  runInterleaved,
+  type Sample,
+  wholeNumber,
+} from './measure.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const iterations = Number(process.argv[process.argv.indexOf('--iterations') + 1] || 400);
+const USAGE = `Usage: npm run bench:event-store [-- --iterations N]
+
+  --iterations N   samples per figure (default 400; the 10,000-event loads take N / 10, at least 20)
+  -h, --help       this text`;
+const { iterations } = parseBenchArgs(USAGE, () => {
+  const { values } = parseArgs({
+    options: {
+      iterations: { type: 'string', default: '400' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  return { help: values.help, iterations: wholeNumber('iterations', values.iterations) };
+});
 const RAW = 'bench-raw';
+type AppendKind = 'plain' | 'reserved' | 'conditioned';
 const SNAPSHOT_EVERY = 10;
 
 const event = (): NewEvent => ({
@@ -108,6 +141,31 @@ async function main(): Promise<void> {
       }),
     );
   };
+  // The raw shape of an append conditioned on one other stream: the commit Put and a ConditionCheck on the
+  // other stream's next key, which is absent (the other stream has not moved).
+  const rawConditioned = async () => {
+    const pk = `raw-${ulid()}`;
+    await doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: RAW,
+              Item: rawItem(pk, 1),
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          {
+            ConditionCheck: {
+              TableName: RAW,
+              Key: { pk: `${pk}-other`, sk: 2 },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+        ],
+      }),
+    );
+  };
   // Read the worker's previous item (consistently), write the next: the raw shape of load + append.
   const previous = new Map<number, string>();
   const rawReadPut = async (worker = 0) => {
@@ -126,20 +184,34 @@ async function main(): Promise<void> {
   };
   // Ours: each worker appends to its own stream, passing on the token of its previous append, as a writer
   // that knows its head does (the command runner passes the token of its load).
+  // A conditioned append is conditioned on the token of the worker's own "authorising" stream, which never moves.
   const heads = new Map<string, LoadToken>();
+  const authoriser = async (worker: number): Promise<LoadToken> => {
+    const stream = `counter-bench-auth-${worker}`;
+    const known = heads.get(stream);
+    if (known) return known;
+    const { token } = await store.append(stream, 'no_stream', [event()]);
+    heads.set(stream, token);
+    return token;
+  };
+  // What an append carries besides its events, by kind: nothing, a reservation and an idempotency key, or a
+  // condition on the worker's authorising stream.
+  const extras = async (kind: AppendKind, worker: number): Promise<AppendOptions> => {
+    if (kind === 'conditioned') return { conditions: [await authoriser(worker)] };
+    if (kind === 'plain') return {};
+    return {
+      reservations: { claim: [`bench:${ulid()}`] },
+      idempotency: { scope: 'bench', key: ulid(), requestHash: 'h', result: {} },
+    };
+  };
   const appendTo =
-    (events: number, options: { reserve?: boolean } = {}) =>
+    (events: number, kind: AppendKind = 'plain') =>
     async (worker: number) => {
-      const stream = `counter-bench-${events}-${options.reserve ? 'r' : 'p'}-${worker}`;
+      const stream = `counter-bench-${events}-${kind.slice(0, 1)}-${worker}`;
       const token = heads.get(stream);
       const result = await store.append(stream, token?.version ?? 0, Array.from({ length: events }, event), {
         ...(token ? { token } : {}),
-        ...(options.reserve
-          ? {
-              reservations: { claim: [`bench:${ulid()}`] },
-              idempotency: { scope: 'bench', key: ulid(), requestHash: 'h', result: {} },
-            }
-          : {}),
+        ...(await extras(kind, worker)),
       });
       heads.set(stream, result.token);
     };
@@ -169,7 +241,8 @@ async function main(): Promise<void> {
 
   await compare('appendVsRawPut', rawPut(1), appendTo(1));
   await compare('append5VsRawPut', rawPut(5), appendTo(5));
-  await compare('reservedAppendVsRawTx', rawTransaction, appendTo(1, { reserve: true }));
+  await compare('reservedAppendVsRawTx', rawTransaction, appendTo(1, 'reserved'));
+  await compare('conditionedAppendVsRawTx', rawConditioned, appendTo(1, 'conditioned'));
   await compare('commandVsRawReadPut', rawReadPut, command);
 
   // Load at the worst offset from the last snapshot (N-1 events after it), long stream vs short stream.
@@ -192,11 +265,54 @@ async function main(): Promise<void> {
     line('load 10,009 vs 19 events (N=10, 9 after snapshot)', shortLoads, longLoads, figures.load10kVs10),
   );
 
+  // load() where no snapshot helps, against readStream of the same stream (the same events decoded).
+  const loadVsReadStream = async (
+    name: string,
+    stream: string,
+    runs: { iterations: number; warmup?: number },
+  ) => {
+    const { raw: reads, ours: loads } = await runInterleaved(
+      async () => {
+        await store.readStream(stream);
+      },
+      async () => {
+        await store.load(stream, { deciderVersion: decider.version, snapshotEvery: SNAPSHOT_EVERY });
+      },
+      { ...runs, concurrency: 1 },
+    );
+    figures[name] = round(median(loads) / median(reads));
+    return { reads, loads };
+  };
+  const unsnapshotted = await writeOneEventCommits(doc, tableName('EventStoreTable', 'bench'), 10_000);
+  const big = await loadVsReadStream('load10kNoSnapshotVsReadStream', unsnapshotted, {
+    iterations: Math.max(20, Math.ceil(iterations / 10)),
+    warmup: 3,
+  });
+  report.push(
+    line(
+      'load vs readStream, 10,000 1-event items, no snapshot',
+      big.reads,
+      big.loads,
+      figures.load10kNoSnapshotVsReadStream ?? Number.NaN,
+    ),
+  );
+  const ten = `counter-bench-ten-${ulid()}`;
+  for (let version = 0; version < 10; ) version = (await store.append(ten, version, [event()])).version;
+  const small = await loadVsReadStream('load10VsReadStream', ten, { iterations });
+  report.push(
+    line(
+      'load vs readStream, 10 1-event items, no snapshot',
+      small.reads,
+      small.loads,
+      figures.load10VsReadStream ?? Number.NaN,
+    ),
+  );
+
   console.log(
     `event-store benchmark, ${iterations} iterations per figure, DynamoDB Local ${dynamo.endpoint}`,
   );
   console.log(
-    'figure                                        raw p50   ours p50   raw p99   ours p99   ratio',
+    'figure                                                raw p50   ours p50   raw p99   ours p99   ratio',
   );
   for (const row of report) console.log(row);
   const summary = {
@@ -209,11 +325,36 @@ async function main(): Promise<void> {
     reservedAppendVsRawTxC8: figures.reservedAppendVsRawTxC8,
     commandVsRawReadPutC8: figures.commandVsRawReadPutC8,
     load10kVs10: figures.load10kVs10,
+    conditionedAppendVsRawTx: figures.conditionedAppendVsRawTxC1,
+    conditionedAppendVsRawTxC8: figures.conditionedAppendVsRawTxC8,
+    load10kNoSnapshotVsReadStream: figures.load10kNoSnapshotVsReadStream,
+    load10VsReadStream: figures.load10VsReadStream,
   };
   doc.destroy();
   raw.destroy();
   await dynamo.stop();
-  console.log(JSON.stringify(summary));
+  printFigures(summary);
+}
+
+/**
+ * A stream of `events` one-event commits, the shape a stream written command by command has, with no snapshot.
+ * Written with BatchWriteItem in the store's item shape (validated by the store's own prepareBatch): appending
+ * 10,000 times one after another would take most of a minute.
+ */
+async function writeOneEventCommits(doc: DynamoDBDocumentClient, table: string, events: number) {
+  const stream = `counter-bench-flat-${ulid()}`;
+  const items: CommitItem[] = Array.from({ length: events }, (_, i) => {
+    const stored = prepareBatch(counterCatalogue, stream, i, [event()]);
+    return { pk: stream, sk: i + 1, n: 1, ev: JSON.stringify(stored), ts: Date.now() };
+  });
+  for (let start = 0; start < items.length; start += 25) {
+    let pending = items.slice(start, start + 25).map((Item) => ({ PutRequest: { Item } }));
+    while (pending.length > 0) {
+      const out = await doc.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
+      pending = (out.UnprocessedItems?.[table] ?? []) as typeof pending;
+    }
+  }
+  return stream;
 }
 
 /** A stream of `snapshotAt + N - 1` events whose last snapshot is at `snapshotAt`, as the runner writes it. */
@@ -237,7 +378,7 @@ async function buildStream(store: DynamoEventStore, prefix: string, snapshotAt: 
 const round = (x: number) => Math.round(x * 100) / 100;
 const ms = (x: number) => `${x.toFixed(2)} ms`.padStart(10);
 function line(name: string, raw: Sample, ours: Sample, ratio: number): string {
-  return `${name.padEnd(44)}${ms(median(raw))} ${ms(median(ours))} ${ms(percentile(raw, 99))} ${ms(percentile(ours, 99))}   ${ratio.toFixed(2)}x`;
+  return `${name.padEnd(52)}${ms(median(raw))} ${ms(median(ours))} ${ms(percentile(raw, 99))} ${ms(percentile(ours, 99))}   ${ratio.toFixed(2)}x`;
 }
 
 main().catch((error: unknown) => {

@@ -1,6 +1,13 @@
 import type { EventCatalogue } from './catalogue.js';
 import { EventTooLargeError, InvalidEventError } from './errors.js';
-import type { EventEnvelope, EventMetadata, ExpectedVersion, NewEvent } from './event-store.port.js';
+import type {
+  EventEnvelope,
+  EventMetadata,
+  ExpectedVersion,
+  LoadToken,
+  NewEvent,
+  Snapshot,
+} from './event-store.port.js';
 
 /** DynamoDB's item limit, less room for the key and bookkeeping attributes. */
 export const ITEM_LIMIT_BYTES = 400 * 1024;
@@ -32,6 +39,42 @@ export function assertExpected(expected: ExpectedVersion): void {
   if (typeof expected === 'number' && (!Number.isSafeInteger(expected) || expected < 0)) {
     throw new RangeError(`invalid expected version ${expected}`);
   }
+}
+
+/**
+ * The other streams an append is conditioned on, one token per stream. A condition on the appended stream
+ * itself is a mistake (its head is `expected`/`token`), and two different versions of one stream never hold.
+ */
+export function conditionsFor(streamId: string, conditions: readonly LoadToken[] = []): LoadToken[] {
+  const byStream = new Map<string, LoadToken>();
+  for (const token of conditions) {
+    assertStreamId(token.streamId);
+    if (!Number.isSafeInteger(token.version) || token.version < 0) {
+      throw new RangeError(`invalid condition version ${token.version} on ${token.streamId}`);
+    }
+    if (token.streamId === streamId) {
+      throw new RangeError(
+        `an append to ${streamId} cannot be conditioned on ${streamId}: pass its token as token`,
+      );
+    }
+    const seen = byStream.get(token.streamId);
+    if (seen && seen.version !== token.version) {
+      throw new RangeError(
+        `conditions on ${token.streamId} at ${seen.version} and ${token.version} never both hold`,
+      );
+    }
+    if (!seen) byStream.set(token.streamId, token);
+  }
+  return [...byStream.values()];
+}
+
+/**
+ * The snapshot to write with an append that ends at `version`, if it describes that version. A snapshot is the
+ * state the caller computed for the head it loaded; an append replanned onto a newer head ends elsewhere, and
+ * its snapshot would describe a state the stream never had at that version.
+ */
+export function snapshotAt(snapshot: Snapshot | undefined, version: number): Snapshot | undefined {
+  return snapshot?.version === version ? snapshot : undefined;
 }
 
 /** Whether a stream at `actual` satisfies `expected`. */

@@ -13,6 +13,26 @@ export class ConcurrencyError extends Error {
   }
 }
 
+/**
+ * An append was conditioned on another stream's head (the stream that authorised it, say) and that stream has
+ * moved: nothing was written. `streamId` names the conditioned stream, so a caller can tell "my stream moved"
+ * (a plain ConcurrencyError on the stream it appended to) from "what I decided on moved" (this one).
+ */
+export class StreamConditionError extends ConcurrencyError {
+  override readonly name = 'StreamConditionError';
+  constructor(
+    streamId: string,
+    override readonly expected: number,
+    actual: number,
+    /** The stream the refused append was for. */
+    readonly appendTo: string,
+    options?: ErrorOptions,
+  ) {
+    super(streamId, expected, actual, options);
+    this.message = `append to ${appendTo} refused: stream ${streamId} is at version ${actual}, the append was conditioned on ${expected}`;
+  }
+}
+
 /** A uniqueness reservation (organisation name, subdomain, ...) is held by another stream. */
 export class UniquenessError extends Error {
   override readonly name = 'UniquenessError';

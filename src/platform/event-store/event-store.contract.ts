@@ -12,6 +12,7 @@ import {
   InvalidEventError,
   UniquenessError,
 } from './errors.js';
+import { conditionsContract } from './event-store.conditions.contract.js';
 import type { EventEnvelope, EventStore, NewEvent } from './event-store.port.js';
 
 export interface ContractHarness {
@@ -112,6 +113,24 @@ export function eventStoreContract(name: string, makeHarness: () => ContractHarn
       expect(await store.readStream(stream, version + 1)).toEqual([]);
     });
 
+    it('lets exactly one of two concurrent appends at one version win, idempotency keys or not', async () => {
+      const store = makeHarness().store();
+      for (const keyed of [false, true]) {
+        const stream = newStreamId();
+        const settled = await Promise.allSettled(
+          ['h1', 'h2'].map((requestHash) =>
+            store.append(stream, 'no_stream', updates(2), {
+              ...(keyed
+                ? { idempotency: { scope: 'c', key: ulid(), requestHash, result: requestHash } }
+                : {}),
+            }),
+          ),
+        );
+        expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(1);
+        expect(versions(await store.readStream(stream))).toEqual([1, 2]);
+      }
+    });
+
     it('takes a reservation atomically with the events and releases it with a later event', async () => {
       const store = makeHarness().store();
       const [a, b] = [newStreamId(), newStreamId()];
@@ -194,6 +213,28 @@ export function eventStoreContract(name: string, makeHarness: () => ContractHarn
       const otherDecider = await store.load(stream, { deciderVersion: 'v2' });
       expect(otherDecider.snapshot).toBeUndefined();
       expect(versions(otherDecider.events)).toEqual(range(1, 13));
+    });
+
+    it('writes a snapshot only when the append ends at its version (an any/exists append may land later)', async () => {
+      const store = makeHarness().store();
+      for (const expected of ['any', 'exists'] as const) {
+        const stream = newStreamId();
+        await store.append(stream, 'no_stream', updates(10));
+        const loaded = await store.load(stream, { deciderVersion: 'v1' });
+        await store.append(stream, 10, updates(100)); // another writer gets in first
+        // Computed for 10 + 2; the store replans the stale append at the new head and it ends at 112.
+        const snapshot = { deciderVersion: 'v1', version: 12, state: { count: 12 } };
+        const stale = await store.append(stream, expected, updates(2), { token: loaded.token, snapshot });
+        expect(stale.version).toBe(112);
+        const after = await store.load(stream, { deciderVersion: 'v1' });
+        expect(after.snapshot).toBeUndefined();
+        expect(versions(after.events)).toEqual(range(1, 112));
+        const fresh = { deciderVersion: 'v1', version: 114, state: { count: 114 } };
+        await store.append(stream, expected, updates(2), { token: after.token, snapshot: fresh });
+        const latest = await store.load(stream, { deciderVersion: 'v1' });
+        expect(latest.snapshot).toEqual({ version: 114, state: { count: 114 } });
+        expect(latest.events).toEqual([]);
+      }
     });
 
     it('keeps snapshots usable as the stream grows past many snapshots', async () => {
@@ -338,5 +379,7 @@ export function eventStoreContract(name: string, makeHarness: () => ContractHarn
       expect([...seen.values()].map((v) => v.length).sort((x, y) => x - y)).toEqual([40, 125, 210]);
       for (const found of seen.values()) expect(found).toEqual(range(1, found.length));
     });
+
+    conditionsContract(makeHarness);
   });
 }

@@ -51,10 +51,19 @@ export interface AppendOptions {
   /** Uniqueness keys to take for this stream (e.g. `org:acme`) and to give back, in the same atomic write. */
   reservations?: { claim?: readonly string[]; release?: readonly string[] };
   idempotency?: IdempotencyRecord;
-  /** State after this append, written with it (deciders snapshot every N events). */
+  /**
+   * State after this append, written with it (deciders snapshot every N events). Written only if its `version`
+   * is the version the append ends at: an `any`/`exists` append that lands on a newer head drops it.
+   */
   snapshot?: Snapshot;
   /** The token `load` returned: lets the store plan the write from its own consistent read. */
   token?: LoadToken;
+  /**
+   * Tokens of OTHER streams (from `load` or `append`): the append happens only if each of those streams is still
+   * exactly at its token's version, in the same atomic write; otherwise StreamConditionError and nothing is
+   * written. A token the store did not issue is checked against the stream's head first.
+   */
+  conditions?: readonly LoadToken[];
 }
 
 export interface AppendResult {

@@ -2,13 +2,20 @@ import type { EventCatalogue } from './catalogue.js';
 import {
   assertExpected,
   assertStreamId,
+  conditionsFor,
   decodeEvent,
   idempotencyId,
   prepareBatch,
   type StoredEvent,
   satisfies,
+  snapshotAt,
 } from './core.js';
-import { ConcurrencyError, IdempotencyKeyReuseError, UniquenessError } from './errors.js';
+import {
+  ConcurrencyError,
+  IdempotencyKeyReuseError,
+  StreamConditionError,
+  UniquenessError,
+} from './errors.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -17,6 +24,7 @@ import type {
   ExpectedVersion,
   LoadOptions,
   LoadResult,
+  LoadToken,
   NewEvent,
   ReadAllBatch,
   ReadAllOptions,
@@ -62,40 +70,67 @@ export class InMemoryEventStore implements EventStore {
     events: readonly NewEvent[],
     options: AppendOptions = {},
   ): Promise<AppendResult> {
+    return this.appendNow(streamId, expected, events, options);
+  }
+
+  /**
+   * Synchronous from the first check to the last write: with no await in between, concurrent appends cannot
+   * interleave, so every check still holds when the write happens (the DynamoDB store gets this from one
+   * conditional write or one transaction).
+   */
+  private appendNow(
+    streamId: string,
+    expected: ExpectedVersion,
+    events: readonly NewEvent[],
+    options: AppendOptions,
+  ): AppendResult {
     assertStreamId(streamId);
     assertExpected(expected);
+    const conditions = conditionsFor(streamId, options.conditions);
     const stream = this.streams.get(streamId);
     const actual = stream?.events.length ?? 0;
     const stored = prepareBatch(this.catalogue, streamId, actual, events);
-    const { idempotency, reservations } = options;
-    if (idempotency) {
-      const replay = await this.findIdempotent(idempotency.scope, idempotency.key, idempotency.requestHash);
-      if (replay)
-        return {
-          streamId,
-          version: actual,
-          events: [],
-          replayed: replay,
-          token: { streamId, version: actual },
-        };
-    }
+    const { idempotency } = options;
+    const replay = idempotency && this.replay(idempotency.scope, idempotency.key, idempotency.requestHash);
+    if (replay)
+      return {
+        streamId,
+        version: actual,
+        events: [],
+        replayed: replay,
+        token: { streamId, version: actual },
+      };
     if (!satisfies(expected, actual)) throw new ConcurrencyError(streamId, expected, actual);
-    for (const key of reservations?.claim ?? []) {
-      const holder = this.reservations.get(key);
-      if (holder !== undefined && holder !== streamId) throw new UniquenessError(key, holder);
-    }
+    this.checkConditions(streamId, conditions);
+    this.checkClaims(streamId, options.reservations?.claim ?? []);
     // Every check passed: commit all parts at once, as the DynamoDB transaction does.
     const next: Stream = stream ?? { events: [], appendedAt: [] };
     next.events.push(...stored);
     next.appendedAt.push(...stored.map(() => this.now().getTime()));
-    if (options.snapshot) {
-      const { deciderVersion, version, state } = options.snapshot;
+    const version = next.events.length;
+    const snapshot = snapshotAt(options.snapshot, version);
+    if (snapshot) {
+      const { deciderVersion, state } = snapshot;
       next.snapshot = { deciderVersion, version, state: JSON.stringify(state) };
     }
     this.streams.set(streamId, next);
     this.commitExtras(streamId, options);
-    const version = next.events.length;
     return { streamId, version, events: this.decode(streamId, stored), token: { streamId, version } };
+  }
+
+  /** This store keeps every head in memory: any token, issued or not, is checked against the truth. */
+  private checkConditions(appendTo: string, conditions: readonly LoadToken[]): void {
+    for (const { streamId, version } of conditions) {
+      const actual = this.streams.get(streamId)?.events.length ?? 0;
+      if (actual !== version) throw new StreamConditionError(streamId, version, actual, appendTo);
+    }
+  }
+
+  private checkClaims(streamId: string, claims: readonly string[]): void {
+    for (const key of claims) {
+      const holder = this.reservations.get(key);
+      if (holder !== undefined && holder !== streamId) throw new UniquenessError(key, holder);
+    }
   }
 
   private commitExtras(streamId: string, { reservations, idempotency }: AppendOptions): void {
@@ -157,6 +192,10 @@ export class InMemoryEventStore implements EventStore {
     key: string,
     requestHash: string,
   ): Promise<{ result: unknown } | undefined> {
+    return this.replay(scope, key, requestHash);
+  }
+
+  private replay(scope: string, key: string, requestHash: string): { result: unknown } | undefined {
     const record = this.idempotency.get(idempotencyId(scope, key));
     if (!record || record.expiresAt <= this.nowSeconds()) return undefined;
     if (record.hash !== requestHash) throw new IdempotencyKeyReuseError(key);

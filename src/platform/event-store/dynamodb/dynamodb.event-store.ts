@@ -16,6 +16,7 @@ import type { EventCatalogue } from '#src/platform/event-store/catalogue.js';
 import {
   assertExpected,
   assertStreamId,
+  conditionsFor,
   decodeEvent,
   ITEM_LIMIT_BYTES,
   ITEM_OVERHEAD_BYTES,
@@ -25,10 +26,12 @@ import {
   prepareBatch,
   type StoredEvent,
   satisfies,
+  snapshotAt,
 } from '#src/platform/event-store/core.js';
 import {
   ConcurrencyError,
   IdempotencyKeyReuseError,
+  StreamConditionError,
   UniquenessError,
 } from '#src/platform/event-store/errors.js';
 import type {
@@ -43,6 +46,7 @@ import type {
   NewEvent,
   ReadAllBatch,
   ReadAllOptions,
+  Snapshot,
 } from '#src/platform/event-store/event-store.port.js';
 import {
   type CommitItem,
@@ -52,6 +56,14 @@ import {
   RESERVATION_PREFIX,
   type SnapshotRecord,
 } from './event-items.js';
+import {
+  commitOp,
+  conditionOps,
+  idempotencyOps,
+  reservationOps,
+  transactItem,
+  type WriteOp,
+} from './write-ops.js';
 
 export interface DynamoEventStoreOptions {
   now?: () => Date;
@@ -60,10 +72,9 @@ export interface DynamoEventStoreOptions {
 type WriteOutcome =
   | { kind: 'done' }
   | { kind: 'replayed'; replayed: { result: unknown } }
-  | { kind: 'conflict' };
-type Op = Record<string, unknown> & { kind: 'Put' | 'Delete'; role: string };
+  | { kind: 'conflict' }
+  | { kind: 'condition'; condition: LoadToken };
 
-const DAY_SECONDS = 24 * 60 * 60;
 const MAX_REPLANS = 10;
 const DEFAULT_SNAPSHOT_WINDOW = 25;
 
@@ -79,8 +90,8 @@ class Token implements LoadToken {
  * Event store on one DynamoDB table. Each append is one commit item (pk = streamId, sk = first version) written
  * with attribute_not_exists at head + 1, where head is never the caller's word: it comes from the store's own
  * consistent read (directly, or through a token the store issued). See docs/architecture.md for why that keeps
- * versions gap-free. A plain append is one conditional PutItem; reservations and idempotency records make it a
- * TransactWriteItems.
+ * versions gap-free. A plain append is one conditional PutItem; conditions on other streams, reservations and
+ * idempotency records make it a TransactWriteItems.
  */
 export class DynamoEventStore implements EventStore {
   private readonly issued = new WeakSet<Token>();
@@ -103,45 +114,62 @@ export class DynamoEventStore implements EventStore {
   ): Promise<AppendResult> {
     assertStreamId(streamId);
     assertExpected(expected);
+    const conditions = conditionsFor(streamId, options.conditions);
     // Validated and size-checked once, before any I/O; each attempt only renumbers from the head it writes at.
     const prepared = prepareBatch(this.catalogue, streamId, 0, events);
+    const moved = await this.unissuedConditionMoved(streamId, conditions);
+    if (moved) return this.refuse(moved, options);
     let head = this.headFromToken(streamId, expected, options.token) ?? (await this.readHead(streamId));
     for (let attempt = 0; ; attempt++) {
-      if (!satisfies(expected, head)) return this.refuse(streamId, expected, head, options);
+      if (!satisfies(expected, head))
+        return this.refuse(new ConcurrencyError(streamId, expected, head), options);
       const stored = numberedAfter(prepared, head);
-      const outcome = await this.write(streamId, head, stored, options);
-      if (outcome.kind === 'done') {
-        const version = head + stored.length;
-        return {
-          streamId,
-          version,
-          events: this.decode(streamId, stored),
-          token: this.issue(streamId, version),
-        };
-      }
+      const outcome = await this.write(streamId, head, stored, options, conditions);
+      if (outcome.kind === 'done') return this.appended(streamId, head + stored.length, stored);
+      if (outcome.kind === 'condition') throw await this.conditionError(streamId, outcome.condition);
+      if (outcome.kind === 'replayed') return this.replayed(streamId, outcome.replayed);
       const actual = await this.readHead(streamId);
-      if (outcome.kind === 'replayed') {
-        return {
-          streamId,
-          version: actual,
-          events: [],
-          replayed: outcome.replayed,
-          token: this.issue(streamId, actual),
-        };
+      if (!replans(expected, actual) || attempt >= MAX_REPLANS) {
+        return this.refuse(new ConcurrencyError(streamId, expected, actual), options);
       }
-      // Someone appended first. `any` and `exists` append at the new head; a version was a promise that broke.
-      const replan = expected === 'any' || (expected === 'exists' && actual > 0);
-      if (!replan || attempt >= MAX_REPLANS) return this.refuse(streamId, expected, actual, options);
       head = actual;
     }
   }
 
+  private async replayed(streamId: string, replayed: { result: unknown }): Promise<AppendResult> {
+    const version = await this.readHead(streamId);
+    return { streamId, version, events: [], replayed, token: this.issue(streamId, version) };
+  }
+
+  private appended(streamId: string, version: number, stored: readonly StoredEvent[]): AppendResult {
+    return { streamId, version, events: this.decode(streamId, stored), token: this.issue(streamId, version) };
+  }
+
   /** A retry of an append that already happened gets its first result, not a conflict. */
-  private async refuse(streamId: string, expected: ExpectedVersion, head: number, options: AppendOptions) {
+  private async refuse(error: ConcurrencyError, options: AppendOptions): Promise<AppendResult> {
     const idem = options.idempotency;
     const replayed = idem && (await this.findIdempotent(idem.scope, idem.key, idem.requestHash));
-    if (!replayed) throw new ConcurrencyError(streamId, expected, head);
-    return { streamId, version: head, events: [], replayed, token: this.issue(streamId, head) };
+    if (!replayed) throw error;
+    return this.replayed(error instanceof StreamConditionError ? error.appendTo : error.streamId, replayed);
+  }
+
+  /**
+   * A token the store did not issue may name any version: one ahead of the stream, or inside an item, has no
+   * item at version + 1 and would pass the ConditionCheck. So its version is checked against the stream's head
+   * first; once it is a real head, the ConditionCheck in the write covers the time between.
+   */
+  private async unissuedConditionMoved(appendTo: string, conditions: readonly LoadToken[]) {
+    const unissued = conditions.filter((token): boolean => !this.isIssued(token));
+    const heads = await Promise.all(unissued.map((token) => this.readHead(token.streamId)));
+    const index = heads.findIndex((head, i) => head !== unissued[i]?.version);
+    const token = unissued[index];
+    return token && new StreamConditionError(token.streamId, token.version, heads[index] ?? 0, appendTo);
+  }
+
+  /** The conditioned stream's head as it is now: the caller's next step depends on how far it moved. */
+  private async conditionError(appendTo: string, condition: LoadToken): Promise<StreamConditionError> {
+    const actual = await this.readHead(condition.streamId);
+    return new StreamConditionError(condition.streamId, condition.version, actual, appendTo);
   }
 
   async readStream(streamId: string, fromVersion = 1): Promise<EventEnvelope[]> {
@@ -161,7 +189,18 @@ export class DynamoEventStore implements EventStore {
 
   async load(streamId: string, options: LoadOptions = {}): Promise<LoadResult> {
     assertStreamId(streamId);
-    const { newestFirst, snapshot } = await this.newestUntilSnapshot(streamId, options);
+    // No decider version, no usable snapshot: the whole stream, read forward at full page size.
+    if (options.deciderVersion === undefined) {
+      const events = await this.readStream(streamId);
+      const version = events.at(-1)?.version ?? 0;
+      return { version, events, token: this.issue(streamId, version) };
+    }
+    const window = Math.max(1, options.snapshotEvery ?? DEFAULT_SNAPSHOT_WINDOW);
+    const { newestFirst, snapshot } = await this.newestUntilSnapshot(
+      streamId,
+      options.deciderVersion,
+      window,
+    );
     const version = newestFirst[0] ? lastVersion(newestFirst[0]) : 0;
     const after = snapshot?.v ?? 0;
     const stored = newestFirst
@@ -175,10 +214,14 @@ export class DynamoEventStore implements EventStore {
       : { version, events, token };
   }
 
-  /** Newest items first, until the newest snapshot of this decider version: one Query page in the usual case. */
-  private async newestUntilSnapshot(streamId: string, options: LoadOptions) {
+  /**
+   * Newest items first, until the newest snapshot of this decider version or the stream's first item. The first
+   * page is `window` items (a decider snapshots every `window` events, so its snapshot is usually there: one
+   * small page); if it is not, the rest is read at full page size (1 MB) rather than `window` at a time.
+   * Stopping at the item with sk = 1 saves the empty page DynamoDB can owe when a page ends exactly at Limit.
+   */
+  private async newestUntilSnapshot(streamId: string, deciderVersion: string, window: number) {
     const newestFirst: CommitItem[] = [];
-    const Limit = Math.max(1, options.snapshotEvery ?? DEFAULT_SNAPSHOT_WINDOW);
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
       const page = await this.client.send(
@@ -188,14 +231,13 @@ export class DynamoEventStore implements EventStore {
           ExpressionAttributeValues: { ':pk': streamId, ':one': 1 },
           ScanIndexForward: false,
           ConsistentRead: true,
-          Limit,
-          ExclusiveStartKey,
+          ...(ExclusiveStartKey ? { ExclusiveStartKey } : { Limit: window }),
         }),
       );
       for (const item of (page.Items ?? []) as CommitItem[]) {
         newestFirst.push(item);
-        const snapshot = item.snap ? usableSnapshot(item.snap, options.deciderVersion) : undefined;
-        if (snapshot) return { newestFirst, snapshot };
+        const snapshot = item.snap ? usableSnapshot(item.snap, deciderVersion) : undefined;
+        if (snapshot || item.sk === 1) return { newestFirst, snapshot };
       }
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
@@ -247,15 +289,20 @@ export class DynamoEventStore implements EventStore {
     return typeof Item?.owner === 'string' ? Item.owner : undefined;
   }
 
+  /** Frozen: `readonly` is only a compile-time promise, and a token's version is trusted once issued. */
   private issue(streamId: string, version: number): Token {
-    const token = new Token(streamId, version);
+    const token = Object.freeze(new Token(streamId, version));
     this.issued.add(token);
     return token;
   }
 
+  private isIssued(token: LoadToken | undefined): token is Token {
+    return token instanceof Token && this.issued.has(token);
+  }
+
   /** The head from a token this store issued for this stream, when it matches what the caller expects. */
   private headFromToken(streamId: string, expected: ExpectedVersion, token: LoadToken | undefined) {
-    if (!(token instanceof Token) || !this.issued.has(token) || token.streamId !== streamId) return undefined;
+    if (!this.isIssued(token) || token.streamId !== streamId) return undefined;
     const pinned = expected === 'no_stream' ? 0 : expected;
     // A mismatch may mean the stream moved since the token: read again rather than refuse on old news.
     return typeof pinned === 'number' && pinned !== token.version ? undefined : token.version;
@@ -277,25 +324,23 @@ export class DynamoEventStore implements EventStore {
     return newest ? lastVersion(newest) : 0;
   }
 
-  /** One atomic write: the commit item alone (PutItem), or with reservations and idempotency (a transaction). */
-  private async write(streamId: string, head: number, stored: StoredEvent[], options: AppendOptions) {
-    const item: CommitItem = {
-      pk: streamId,
-      sk: head + 1,
-      n: stored.length,
-      ev: JSON.stringify(stored),
-      ts: this.now().getTime(),
-    };
-    const snap = options.snapshot;
-    if (snap) {
-      const encoded = JSON.stringify({ dv: snap.deciderVersion, v: snap.version, state: snap.state });
-      // A snapshot is an optimisation: one that cannot fit beside the events is simply not written.
-      const bytes = Buffer.byteLength(item.ev) + Buffer.byteLength(encoded) + ITEM_OVERHEAD_BYTES;
-      if (bytes <= ITEM_LIMIT_BYTES) item.snap = encoded;
-    }
-    const ops: Op[] = [
-      { kind: 'Put', role: 'commit', Item: item, ConditionExpression: 'attribute_not_exists(pk)' },
-      ...this.extraOps(streamId, options),
+  /**
+   * One atomic write: the commit item alone (PutItem), or with conditions on other streams, reservations and
+   * the idempotency record (one TransactWriteItems).
+   */
+  private async write(
+    streamId: string,
+    head: number,
+    stored: StoredEvent[],
+    options: AppendOptions,
+    conditions: readonly LoadToken[],
+  ): Promise<WriteOutcome> {
+    const item = this.commitItem(streamId, head, stored, options.snapshot);
+    const ops = [
+      commitOp(item),
+      ...conditionOps(conditions),
+      ...reservationOps(streamId, options.reservations),
+      ...idempotencyOps(options.idempotency, this.nowSeconds()),
     ];
     try {
       if (ops.length === 1) {
@@ -307,105 +352,73 @@ export class DynamoEventStore implements EventStore {
           }),
         );
       } else {
-        await this.client.send(new TransactWriteCommand({ TransactItems: ops.map((op) => this.txItem(op)) }));
+        const TransactItems = ops.map((op) => transactItem(op, this.tableName));
+        await this.client.send(new TransactWriteCommand({ TransactItems }));
       }
-      return { kind: 'done' } as const;
+      return { kind: 'done' };
     } catch (error) {
-      if (ops.length === 1 && isConditionFailure(error)) return { kind: 'conflict' } as const;
+      if (ops.length === 1 && isConditionFailure(error)) return { kind: 'conflict' };
       const failed = classifyTransactionFailure(error);
       if (!failed) return rethrowTransient(error);
       return this.explainTransactionFailure(streamId, ops, failed, options);
     }
   }
 
+  private commitItem(streamId: string, head: number, stored: StoredEvent[], snap: Snapshot | undefined) {
+    const item: CommitItem = {
+      pk: streamId,
+      sk: head + 1,
+      n: stored.length,
+      ev: JSON.stringify(stored),
+      ts: this.now().getTime(),
+    };
+    const snapshot = snapshotAt(snap, head + stored.length);
+    if (snapshot) {
+      const { deciderVersion: dv, version: v, state } = snapshot;
+      const encoded = JSON.stringify({ dv, v, state });
+      // A snapshot is an optimisation: one that cannot fit beside the events is simply not written.
+      const bytes = Buffer.byteLength(item.ev) + Buffer.byteLength(encoded) + ITEM_OVERHEAD_BYTES;
+      if (bytes <= ITEM_LIMIT_BYTES) item.snap = encoded;
+    }
+    return item;
+  }
+
+  /**
+   * Why a transaction was cancelled, in the order the in-memory store checks: a replayed request first, then
+   * the appended stream's own head, then the conditioned streams, then reservations.
+   */
   private explainTransactionFailure(
     streamId: string,
-    ops: Op[],
+    ops: WriteOp[],
     failed: { index: number; item: Record<string, unknown> | undefined }[],
     options: AppendOptions,
   ): WriteOutcome {
-    const failure = (role: string) => failed.find((f) => ops[f.index]?.role === role);
+    const failure = (role: WriteOp['role']) => {
+      const found = failed.find((f) => ops[f.index]?.role === role);
+      return found && { op: ops[found.index] as WriteOp, item: found.item };
+    };
     const idem = failure('idempotency');
     if (idem && options.idempotency) {
-      const replayed = this.idempotentReplay(
-        idem.item,
-        options.idempotency.key,
-        options.idempotency.requestHash,
-      );
+      const { key, requestHash } = options.idempotency;
+      const replayed = this.idempotentReplay(idem.item, key, requestHash);
       if (replayed) return { kind: 'replayed', replayed };
     }
     if (failure('commit')) return { kind: 'conflict' };
+    const condition = failure('condition')?.op;
+    if (condition?.role === 'condition') return { kind: 'condition', condition: condition.condition };
     const claim = failure('claim');
-    if (claim)
-      throw new UniquenessError(
-        String(ops[claim.index]?.reservation),
-        claim.item?.owner as string | undefined,
-      );
-    const release = failure('release');
-    throw new Error(
-      `stream ${streamId} released reservation ${String(release && ops[release.index]?.reservation)} held by another stream`,
-    );
+    if (claim?.op.role === 'claim') {
+      throw new UniquenessError(claim.op.reservation, claim.item?.owner as string | undefined);
+    }
+    const release = failure('release')?.op;
+    const key = release?.role === 'release' ? release.reservation : 'unknown';
+    throw new Error(`stream ${streamId} released reservation ${key} held by another stream`);
   }
 
   private idempotentReplay(item: Record<string, unknown> | undefined, key: string, requestHash: string) {
     if (!item || Number(item.expiresAt) <= this.nowSeconds()) return undefined;
     if (item.hash !== requestHash) throw new IdempotencyKeyReuseError(key);
     return { result: JSON.parse(String(item.result)) as unknown };
-  }
-
-  private extraOps(streamId: string, options: AppendOptions): Op[] {
-    const ops: Op[] = [];
-    const owned = {
-      ConditionExpression: 'attribute_not_exists(pk) OR #owner = :owner',
-      ExpressionAttributeNames: { '#owner': 'owner' },
-      ExpressionAttributeValues: { ':owner': streamId },
-    };
-    const claims = new Set(options.reservations?.claim ?? []);
-    for (const key of claims) {
-      ops.push({
-        kind: 'Put',
-        role: 'claim',
-        reservation: key,
-        Item: { pk: RESERVATION_PREFIX + key, sk: 0, owner: streamId },
-        ...owned,
-      });
-    }
-    for (const key of options.reservations?.release ?? []) {
-      if (!claims.has(key)) {
-        ops.push({
-          kind: 'Delete',
-          role: 'release',
-          reservation: key,
-          Key: { pk: RESERVATION_PREFIX + key, sk: 0 },
-          ...owned,
-        });
-      }
-    }
-    const idem = options.idempotency;
-    if (idem) {
-      const now = this.nowSeconds();
-      ops.push({
-        kind: 'Put',
-        role: 'idempotency',
-        Item: {
-          pk: IDEMPOTENCY_PREFIX + idempotencyId(idem.scope, idem.key),
-          sk: 0,
-          hash: idem.requestHash,
-          result: JSON.stringify(idem.result ?? null),
-          expiresAt: now + (idem.ttlSeconds ?? DAY_SECONDS),
-        },
-        ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
-        ExpressionAttributeValues: { ':now': now },
-      });
-    }
-    return ops;
-  }
-
-  private txItem(op: Op) {
-    const { kind, role: _role, reservation: _reservation, ...input } = op;
-    return {
-      [kind]: { TableName: this.tableName, ...input, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' },
-    };
   }
 
   private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<CommitItem[]> {
@@ -466,6 +479,11 @@ export class DynamoEventStore implements EventStore {
   private nowSeconds(): number {
     return Math.floor(this.now().getTime() / 1000);
   }
+}
+
+/** Someone appended first: `any` and `exists` append at the new head; a version was a promise that broke. */
+function replans(expected: ExpectedVersion, actual: number): boolean {
+  return expected === 'any' || (expected === 'exists' && actual > 0);
 }
 
 function scanFilter(categories: readonly string[], since: Date | undefined) {
