@@ -4,6 +4,7 @@
  */
 export { type CheckOptions, checkTerraform } from './checker/check.js';
 export { generateTenantFolder, type TenantFolder } from './generator/generate.js';
+export { readTenantSettings, type TenantSettings } from './generator/read-folder.js';
 export { TIER_LOCALS } from './generator/tenant-locals.js';
 export {
   AlbSlot,

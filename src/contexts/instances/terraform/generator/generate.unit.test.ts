@@ -7,6 +7,7 @@ import { TenantTerraformInput } from '../input.js';
 import { serviceName, tenantOfService } from '../naming.js';
 import { devTenant, prodTenant, prodTenantUpgraded } from '../test-support/fixtures.js';
 import { generateTenantFolder } from './generate.js';
+import { readTenantSettings } from './read-folder.js';
 import { TIER_LOCALS } from './tenant-locals.js';
 import { attr, interp, local } from './tf-json.js';
 
@@ -120,6 +121,33 @@ describe('generateTenantFolder', () => {
         'app_password_secret_arn',
       ]),
     );
+  });
+
+  it('uses every tenant local, and the checker notices any one of them missing', () => {
+    const { files } = generateTenantFolder(prodTenant);
+    const tenant = json(files['tenant.tf.json']);
+    for (const name of Object.keys(tenant.locals ?? {})) {
+      const { [name]: _, ...rest } = tenant.locals ?? {};
+      const problems = checkTerraform({ ...files, 'tenant.tf.json': JSON.stringify({ locals: rest }) });
+      expect(problems.join('\n'), name).toContain(`reference to undeclared local "local.${name}"`);
+    }
+  });
+
+  it('reads the tenant settings back from the pushed files', () => {
+    const { folder, files } = generateTenantFolder({ ...prodTenant, suspended: true });
+    const withFolder = Object.fromEntries(Object.entries(files).map(([n, c]) => [`${folder}/${n}`, c]));
+    expect(readTenantSettings(withFolder)).toEqual({
+      tenantId: prodTenant.tenantId,
+      environment: 'prod',
+      serviceName: serviceName('prod', prodTenant.tenantId),
+      alb: 2,
+      priority: 405,
+      domains: ['www.acme.co.za', 'acme.co.za'],
+      task: { cpu: 1024, memoryMiB: 2048 },
+      scaling: { desiredCount: 0, minCount: 0, maxCount: 0 },
+      storageGiB: 50,
+    });
+    expect(() => readTenantSettings({ 'tenant.tf.json': '{"locals": {}}' })).toThrow();
   });
 
   it('writes one state key per tenant and environment, with the lock table', () => {

@@ -40,8 +40,15 @@ export const interp = (e: Expr): string => `\${${e}}`;
 export const literal = (s: string): string => s.replaceAll('${', '$${').replaceAll('%{', '%%{');
 
 /** A string template of literal parts and expressions, e.g. `template('service/', cluster, '/', name)`. */
-export const template = (...parts: Array<string | { readonly expr: Expr }>): string =>
-  parts.map((part) => (typeof part === 'string' ? literal(part) : interp(part.expr))).join('');
+export function template(...parts: Array<string | { readonly expr: Expr }>): string {
+  parts.forEach((part, i) => {
+    // HCL has no way to write a literal `$` right before `${`: `$${` is the escape for a literal `${`.
+    if (typeof part === 'string' && part.endsWith('$') && typeof parts[i + 1] === 'object') {
+      throw new Error(`template part ${JSON.stringify(part)} cannot end with "$" before an interpolation`);
+    }
+  });
+  return parts.map((part) => (typeof part === 'string' ? literal(part) : interp(part.expr))).join('');
+}
 export const x = (e: Expr): { readonly expr: Expr } => ({ expr: e });
 
 /** A reference used in `depends_on` (JSON syntax takes the bare reference, without `${}`). */
