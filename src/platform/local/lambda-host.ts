@@ -1,11 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { type FunctionRole, runAs } from './iam/enforcement.js';
 import type { LocalWiring } from './wiring.js';
 
 export type Invoke = (event: unknown) => Promise<unknown>;
 
-/** Loads each function's handler module once and calls it as Lambda would, with a minimal context. */
+/**
+ * Loads each function's handler module once and calls it as Lambda would, with a minimal context. Given roles,
+ * each invocation (its module's first load included) runs with its function's role: every SDK call the handler
+ * makes while serving it is checked against that role (iam/enforcement.ts), as in AWS.
+ */
 export class LambdaHost {
   private readonly handlers = new Map<
     string,
@@ -15,29 +20,41 @@ export class LambdaHost {
   constructor(
     private readonly root: string,
     private readonly wiring: LocalWiring,
-  ) {}
+    private readonly roles?: ReadonlyMap<string, FunctionRole>,
+  ) {
+    const missing = wiring.functions.filter((f) => roles && !roles.has(f.name)).map((f) => f.name);
+    if (missing.length > 0) throw new Error(`no execution role for ${missing.join(', ')}`);
+  }
+
+  /** Runs `body` with `name`'s role (as its invocations and its event source mappings do); as is without roles. */
+  runAs<T>(name: string, body: () => T, options: { expectDenials?: boolean } = {}): T {
+    const role = this.roles?.get(name);
+    if (!this.wiring.functions.some((f) => f.name === name)) throw new Error(`no function ${name}`);
+    return role ? runAs({ role, expectDenials: options.expectDenials === true }, body) : body();
+  }
 
   invoker(name: string): Invoke {
     const fn = this.wiring.functions.find((f) => f.name === name);
     if (!fn) throw new Error(`no function ${name} in serverless.yml`);
-    return async (event) => {
-      let handler = this.handlers.get(name);
-      if (!handler) {
-        handler = import(pathToFileURL(join(this.root, fn.module)).href).then((module) => {
-          const exported = module[fn.exportName];
-          if (typeof exported !== 'function')
-            throw new Error(`${fn.module} exports no function ${fn.exportName}`);
-          return exported;
-        });
-        this.handlers.set(name, handler);
-      }
-      const context = {
-        functionName: name,
-        awsRequestId: randomUUID(),
-        getRemainingTimeInMillis: () => 30_000,
-        callbackWaitsForEmptyEventLoop: false,
-      };
-      return (await handler)(event, context);
-    };
+    return (event) =>
+      this.runAs(name, async () => {
+        let handler = this.handlers.get(name);
+        if (!handler) {
+          handler = import(pathToFileURL(join(this.root, fn.module)).href).then((module) => {
+            const exported = module[fn.exportName];
+            if (typeof exported !== 'function')
+              throw new Error(`${fn.module} exports no function ${fn.exportName}`);
+            return exported;
+          });
+          this.handlers.set(name, handler);
+        }
+        const context = {
+          functionName: name,
+          awsRequestId: randomUUID(),
+          getRemainingTimeInMillis: () => 30_000,
+          callbackWaitsForEmptyEventLoop: false,
+        };
+        return (await handler)(event, context);
+      });
   }
 }

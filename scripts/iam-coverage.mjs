@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+// IAM coverage, after `vitest run` in `npm test`: least privilege proven both ways. During the run, every local
+// runtime recorded each IAM decision its functions' calls got (src/platform/local/iam/function-roles.ts) as JSON
+// lines in $BBWS_IAM_DECISIONS_DIR. This fails when a call was denied that no test expected, or when an action of a
+// statement of a function's role (from the packaged template) was used by no recorded call.
+//
+//   node scripts/iam-coverage.mjs [decisions folder]   (default: $BBWS_IAM_DECISIONS_DIR)
+//
+// The logic is src/platform/local/iam/coverage.ts (unit-tested on fixtures); this file holds the allow-list.
+import { existsSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
+
+/**
+ * Grants no local test can exercise, each with why. Keep it short: a grant that a test could exercise gets that
+ * test instead. An entry that no longer matches an unused grant fails the check (stale).
+ */
+const ALLOW_LIST = [
+  // Lambda's own service writes the function's logs with its role; the handler never calls CloudWatch Logs (its
+  // logs go to stdout), so no SDK call of a handler or of an event source mapping can use these.
+  { function: '*', action: 'logs:CreateLogGroup', why: 'written by the Lambda service, not by the handler' },
+  { function: '*', action: 'logs:CreateLogStream', why: 'written by the Lambda service, not by the handler' },
+  { function: '*', action: 'logs:PutLogEvents', why: 'written by the Lambda service, not by the handler' },
+];
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const decisionsDir = process.argv[2] ?? process.env.BBWS_IAM_DECISIONS_DIR;
+if (!decisionsDir || !existsSync(decisionsDir)) {
+  console.error(
+    'iam-coverage: no decisions folder (pass one, or set BBWS_IAM_DECISIONS_DIR before vitest run)',
+  );
+  process.exit(2);
+}
+const { runCoverageCheck, formatReport } = await tsImport(
+  '../src/platform/local/iam/coverage.ts',
+  import.meta.url,
+);
+const report = runCoverageCheck({ root, decisionsDir, allowList: ALLOW_LIST });
+if (report.decisions === 0) {
+  console.error(`iam-coverage: ${decisionsDir} holds no decisions: did the end-to-end suites run?`);
+  process.exit(1);
+}
+const lines = formatReport(report);
+if (report.ok) {
+  console.log(lines.join('\n'));
+  if (!process.argv[2]) rmSync(decisionsDir, { recursive: true, force: true });
+} else {
+  console.error(lines.join('\n'));
+  console.error(`iam-coverage: FAILED (the decisions are in ${decisionsDir})`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { functionNamed, restage, templateFunctionPolicies, templateRoles } from './function-roles.js';
+import type { CloudFormationTemplate } from './packaged-template.js';
+
+/** The shape serverless packages: a function, its own role, a table, a FIFO queue, a log group ARN. */
+const template: CloudFormationTemplate = {
+  Resources: {
+    EventsTable: { Type: 'AWS::DynamoDB::Table', Properties: { TableName: 'bbws-event-store-dev' } },
+    SyncQueue: { Type: 'AWS::SQS::Queue', Properties: { QueueName: 'bbws-identity-sync-dev.fifo' } },
+    ApiExecutionRole: {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        Policies: [
+          {
+            PolicyName: 'api-least-privilege',
+            PolicyDocument: {
+              Version: '2012-10-17',
+              Statement: [
+                {
+                  Effect: 'Allow',
+                  Action: ['logs:PutLogEvents'],
+                  Resource: {
+                    'Fn::Sub':
+                      'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/bbws-control-plane-dev-api:*',
+                  },
+                },
+                {
+                  Effect: 'Allow',
+                  Action: ['dynamodb:Query'],
+                  Resource: { 'Fn::GetAtt': ['EventsTable', 'Arn'] },
+                },
+                {
+                  Effect: 'Allow',
+                  Action: ['sqs:ReceiveMessage'],
+                  Resource: { 'Fn::GetAtt': ['SyncQueue', 'Arn'] },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    ApiLambdaFunction: {
+      Type: 'AWS::Lambda::Function',
+      Properties: {
+        FunctionName: 'bbws-control-plane-dev-api',
+        Role: { 'Fn::GetAtt': ['ApiExecutionRole', 'Arn'] },
+        Description: 'a developer-facing API',
+      },
+    },
+  },
+};
+
+describe('the local roles from the packaged template', () => {
+  it('renames the packaged stage to the runtime stage in every physical name, and nothing else', () => {
+    const restaged = restage(template, 'dev', 'rt');
+    const [api] = templateFunctionPolicies(restaged, 'rt');
+    expect(api?.functionName).toBe('bbws-control-plane-rt-api');
+    expect(api?.policies[0]?.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['logs:PutLogEvents'],
+        Resource: 'arn:aws:logs:af-south-1:000000000000:log-group:/aws/lambda/bbws-control-plane-rt-api:*',
+      },
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:Query'],
+        Resource: 'arn:aws:dynamodb:af-south-1:000000000000:table/bbws-event-store-rt',
+      },
+      {
+        Effect: 'Allow',
+        Action: ['sqs:ReceiveMessage'],
+        Resource: 'arn:aws:sqs:af-south-1:000000000000:bbws-identity-sync-rt.fifo',
+      },
+    ]);
+    expect(restaged.Resources.ApiLambdaFunction?.Properties?.Description).toBe('a developer-facing API');
+    expect(restage(template, 'dev', 'dev')).toBe(template);
+  });
+
+  it('finds each function by its serverless.yml name, and refuses one the template lacks', () => {
+    const policies = templateFunctionPolicies(template, 'dev');
+    expect(functionNamed(policies, 'api').roleName).toBe('ApiExecutionRole');
+    expect(() => functionNamed(policies, 'worker')).toThrow(
+      'function worker: expected one function named *-worker in the packaged template, found none (of bbws-control-plane-dev-api)',
+    );
+    expect(templateRoles(template).map((r) => r.function)).toEqual(['api']);
+  });
+});

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { validateTemplate } from '#src/platform/infra/cfn-validate.js';
+import { policiesFromTemplate, resolveIntrinsics } from '#src/platform/local/iam/template-policies.js';
+import { type CloudFormationTemplate, packagedTemplate } from '#test/serverless-template.js';
+
+const STAGES = ['dev', 'prod'] as const;
+const context = (stage: string) => ({
+  stage,
+  region: 'af-south-1',
+  account: '123456789012',
+  // what CloudFormation generates at deploy time
+  physicalIds: { UserPool: 'af-south-1_AbCdEf123', UserPoolClient: '4example0client0id0abcdefgh' },
+});
+
+type Resource = CloudFormationTemplate['Resources'][string];
+const ofType = (template: CloudFormationTemplate, type: string): [string, Resource][] =>
+  Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+const functions = (template: CloudFormationTemplate) => ofType(template, 'AWS::Lambda::Function');
+
+describe.each(STAGES)('the packaged %s template', (stage) => {
+  const template = packagedTemplate(stage);
+
+  it('is valid against the CloudFormation resource model: types, properties, references', async () => {
+    expect(await validateTemplate(template)).toEqual([]);
+  });
+
+  it('gives every function the stage user pool, app client and cursor secret of this stack', () => {
+    expect(functions(template).length).toBeGreaterThan(3);
+    for (const [id, fn] of functions(template)) {
+      const environment = fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined;
+      const variables = environment?.Variables ?? {};
+      expect(variables.COGNITO_USER_POOL_ID, id).toEqual({ Ref: 'UserPool' });
+      expect(variables.COGNITO_CLIENT_ID, id).toEqual({ Ref: 'UserPoolClient' });
+      expect(variables.CURSOR_SECRET, id).toEqual({
+        'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: 'CursorSecret' }, ':SecretString}}']],
+      });
+      expect(resolveIntrinsics(template, context(stage), variables)).toMatchObject({
+        COGNITO_USER_POOL_ID: 'af-south-1_AbCdEf123',
+        COGNITO_CLIENT_ID: '4example0client0id0abcdefgh',
+        CURSOR_SECRET: `{{resolve:secretsmanager:arn:aws:secretsmanager:af-south-1:123456789012:secret:bbws-cursor-secret-${stage}-??????:SecretString}}`,
+      });
+    }
+    expect(template.Resources.UserPool?.Type).toBe('AWS::Cognito::UserPool');
+    expect(template.Resources.UserPoolClient?.Type).toBe('AWS::Cognito::UserPoolClient');
+    expect(template.Resources.CursorSecret?.Type).toBe('AWS::SecretsManager::Secret');
+  });
+
+  it('defines the user pool the code assumes: custom:tenants (2048), groups Admin and Operator, the app client', () => {
+    const pool = template.Resources.UserPool?.Properties ?? {};
+    expect(pool.Schema).toContainEqual(
+      expect.objectContaining({
+        Name: 'tenants', // custom:tenants
+        AttributeDataType: 'String',
+        Mutable: true,
+        StringAttributeConstraints: expect.objectContaining({ MaxLength: '2048' }),
+      }),
+    );
+    const groups = ofType(template, 'AWS::Cognito::UserPoolGroup').map(([, g]) => g.Properties);
+    expect(groups.map((g) => g?.GroupName).sort()).toEqual(['Admin', 'Operator']);
+    for (const group of groups) expect(group?.UserPoolId).toEqual({ Ref: 'UserPool' });
+    const client = template.Resources.UserPoolClient?.Properties ?? {};
+    expect(client.UserPoolId).toEqual({ Ref: 'UserPool' });
+    expect(client.ReadAttributes).toContain('custom:tenants');
+    expect(client.WriteAttributes).not.toContain('custom:tenants'); // only the identity sync writes memberships
+  });
+
+  it("resolves every function's role: one per function, each statement on resources of this stage", () => {
+    const policies = policiesFromTemplate(template, context(stage));
+    const roles = Object.values(policies.byLogicalId);
+    expect(roles.map((r) => r.logicalId).sort()).toEqual(
+      functions(template)
+        .map(([id]) => id)
+        .sort(),
+    );
+    expect(new Set(roles.map((r) => r.roleLogicalId)).size).toBe(roles.length);
+    for (const role of roles) {
+      expect(role.ignoredManagedPolicyArns, role.functionName).toEqual([]);
+      const statements = role.policies.flatMap((p) =>
+        Array.isArray(p.Statement) ? p.Statement : [p.Statement],
+      );
+      for (const statement of statements) {
+        const resources = [statement.Resource ?? []].flat();
+        for (const resource of resources) {
+          expect(
+            resource === '*' || resource.includes(`-${stage}`) || resource.includes('userpool/'),
+            resource,
+          ).toBe(true);
+        }
+      }
+    }
+    const cognito = roles
+      .flatMap((r) => r.policies.flatMap((p) => [p.Statement].flat()))
+      .filter((s) => [s.Action].flat().some((a) => String(a).startsWith('cognito-idp:')));
+    for (const statement of cognito) {
+      expect(statement.Resource).toBe(
+        'arn:aws:cognito-idp:af-south-1:123456789012:userpool/af-south-1_AbCdEf123',
+      );
+    }
+  });
+});
