@@ -4,10 +4,13 @@ import {
   type CognitoIdentityProviderClient,
   ListUsersCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import type { DirectoryUser, IdentityDirectory, TenantMembership } from './identity.port.js';
+import type { DirectoryUser, IdentityDirectory, MembershipWrite, TenantMembership } from './identity.port.js';
+import { decodeMemberships, encodeMemberships, withMembership } from './membership.js';
 
 /** Tenant memberships live in one custom attribute (JSON), not in groups: per-tenant groups hit Cognito quotas. */
 export const MEMBERSHIP_ATTRIBUTE = 'custom:tenants';
+
+const isUserNotFound = (error: unknown) => (error as { name?: string })?.name === 'UserNotFoundException';
 
 export class CognitoIdentityDirectory implements IdentityDirectory {
   constructor(
@@ -28,25 +31,38 @@ export class CognitoIdentityDirectory implements IdentityDirectory {
     return sub ? { userId: sub, email } : undefined;
   }
 
-  async setMembership(userId: string, tenantId: string, membership: TenantMembership): Promise<void> {
-    const tenants = await this.memberships(userId);
-    const current = tenants[tenantId];
-    if (current && current.version >= membership.version) return;
-    tenants[tenantId] = membership;
+  /**
+   * AdminGetUser, then AdminUpdateUserAttributes of the whole attribute: Cognito has no conditional update, so
+   * this is a read-modify-write that two concurrent callers for one user can interleave (IdentityDirectory).
+   */
+  async setMembership(
+    userId: string,
+    tenantId: string,
+    membership: TenantMembership,
+  ): Promise<MembershipWrite> {
+    let current: Record<string, TenantMembership>;
+    try {
+      current = await this.memberships(userId);
+    } catch (error) {
+      if (isUserNotFound(error)) return 'no-user';
+      throw error;
+    }
+    const next = withMembership(current, tenantId, membership);
+    if (!next) return 'unchanged';
     await this.client.send(
       new AdminUpdateUserAttributesCommand({
         UserPoolId: this.userPoolId,
         Username: userId,
-        UserAttributes: [{ Name: MEMBERSHIP_ATTRIBUTE, Value: JSON.stringify(tenants) }],
+        UserAttributes: [{ Name: MEMBERSHIP_ATTRIBUTE, Value: encodeMemberships(next) }],
       }),
     );
+    return 'written';
   }
 
   async memberships(userId: string): Promise<Record<string, TenantMembership>> {
     const out = await this.client.send(
       new AdminGetUserCommand({ UserPoolId: this.userPoolId, Username: userId }),
     );
-    const raw = out.UserAttributes?.find((a) => a.Name === MEMBERSHIP_ATTRIBUTE)?.Value;
-    return raw ? (JSON.parse(raw) as Record<string, TenantMembership>) : {};
+    return decodeMemberships(out.UserAttributes?.find((a) => a.Name === MEMBERSHIP_ATTRIBUTE)?.Value);
   }
 }

@@ -5,13 +5,18 @@ export interface DirectoryUser {
 
 export type TenantMembership = { role: string; version: number } | { role: null; version: number };
 
+/** written: the attribute changed; unchanged: it already held this version or a newer one; no-user: no such user. */
+export type MembershipWrite = 'written' | 'unchanged' | 'no-user';
+
 /** The user directory (Cognito in AWS): resolves emails and carries each user's tenant memberships. */
 export interface IdentityDirectory {
   findByEmail(email: string): Promise<DirectoryUser | undefined>;
   /**
    * Records the user's role in a tenant (null: removed) as of a tenant stream version; an older version than the
-   * one recorded is ignored, so redelivered or reordered events cannot undo a newer change.
+   * one recorded is ignored. It reads and rewrites the user's whole attribute without a condition (Cognito has
+   * none), so two concurrent calls for one user can lose one: callers serialise per user (the identity sync's
+   * FIFO queue does).
    */
-  setMembership(userId: string, tenantId: string, membership: TenantMembership): Promise<void>;
+  setMembership(userId: string, tenantId: string, membership: TenantMembership): Promise<MembershipWrite>;
   memberships(userId: string): Promise<Record<string, TenantMembership>>;
 }

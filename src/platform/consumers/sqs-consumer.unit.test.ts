@@ -1,0 +1,168 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { ulid } from 'ulid';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import type { EventEnvelope } from '#src/platform/event-store/event-store.port.js';
+import { RecordingMetrics } from '#src/platform/projection-runtime/metrics.js';
+import { busEvent, sqsEvent, sqsRecord } from '#test/lambda-events.js';
+import type { Consumer, ConsumerDependencies } from './consumer.js';
+import { eventBridgeConsumer } from './eventbridge-consumer.js';
+import { InMemoryConsumerLedger } from './ledger.js';
+import { sqsConsumer } from './sqs-consumer.js';
+
+const UserAssigned = z.object({ userId: z.string() });
+
+function assigned(userId: string, correlationId = ulid()): EventEnvelope {
+  return {
+    eventId: ulid(),
+    streamId: `tenant-${ulid()}`,
+    version: 2,
+    type: 'USER_ASSIGNED',
+    schemaVersion: 1,
+    occurredAt: new Date().toISOString(),
+    data: { userId, role: 'TenantMember' },
+    metadata: { correlationId, actor: 'test' },
+  };
+}
+
+let lines: Record<string, unknown>[];
+let deps: ConsumerDependencies & { metrics: RecordingMetrics };
+
+beforeEach(() => {
+  lines = [];
+  const capture = (chunk: string | Uint8Array) => {
+    for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+    return true;
+  };
+  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+  deps = {
+    logger: new Logger({ serviceName: 'test', logLevel: 'INFO' }),
+    metrics: new RecordingMetrics(),
+    ledger: new InMemoryConsumerLedger(),
+  };
+});
+afterEach(() => vi.restoreAllMocks());
+
+/** A consumer that records what it handled and fails for the users in `failFor` (once each, if `once`). */
+function recorder(
+  failFor: string[] = [],
+  once = false,
+): Consumer<{ USER_ASSIGNED: typeof UserAssigned }> & {
+  handled: string[];
+} {
+  const handled: string[] = [];
+  const failing = new Set(failFor);
+  return {
+    name: 'recorder',
+    events: { USER_ASSIGNED: UserAssigned },
+    handled,
+    async handle(event, { logger }) {
+      if (failing.has(event.data.userId)) {
+        if (once) failing.delete(event.data.userId);
+        throw new Error(`cannot handle ${event.data.userId}`);
+      }
+      logger.info('handled it');
+      handled.push(event.data.userId);
+    },
+  };
+}
+
+describe('sqsConsumer', () => {
+  it('hands the consumer the parsed detail, with the correlation id on every log line', async () => {
+    const consumer = recorder();
+    const event = assigned('alice', 'corr-123');
+    const out = await sqsConsumer(consumer, () => deps)(sqsEvent([sqsRecord(busEvent(event))]));
+    expect(out.batchItemFailures).toEqual([]);
+    expect(consumer.handled).toEqual(['alice']);
+    expect(lines.find((l) => l.message === 'handled it')).toMatchObject({
+      correlationId: 'corr-123',
+      eventId: event.eventId,
+      consumer: 'recorder',
+    });
+  });
+
+  it('handles an eventId once: a redelivered or republished event is skipped and counted', async () => {
+    const consumer = recorder();
+    const body = busEvent(assigned('alice'));
+    const handler = sqsConsumer(consumer, () => deps);
+    await handler(sqsEvent([sqsRecord(body)]));
+    // The publisher's resend is a new EventBridge event with the same detail.
+    const out = await handler(sqsEvent([sqsRecord({ ...body, id: ulid() }), sqsRecord(body)]));
+    expect(out.batchItemFailures).toEqual([]);
+    expect(consumer.handled).toEqual(['alice']);
+    expect(deps.metrics.total('ConsumerDuplicates')).toBe(2);
+  });
+
+  it('FIFO: a failure stops its group (it and every later message of it are reported); other groups go on', async () => {
+    const consumer = recorder(['a1']);
+    const records = [
+      sqsRecord(busEvent(assigned('a1')), { groupId: 'a' }),
+      sqsRecord(busEvent(assigned('b1')), { groupId: 'b' }),
+      sqsRecord(busEvent(assigned('a2')), { groupId: 'a' }),
+      sqsRecord(busEvent(assigned('b2')), { groupId: 'b' }),
+    ];
+    const out = await sqsConsumer(consumer, () => deps)(sqsEvent(records));
+    expect(out.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([
+      records[0]?.messageId,
+      records[2]?.messageId,
+    ]);
+    expect(consumer.handled).toEqual(['b1', 'b2']);
+    expect(deps.metrics.total('ConsumerFailures')).toBe(1); // a2 was not tried, only held back
+  });
+
+  it('standard queue: only the failed message is reported, and its retry handles it', async () => {
+    const consumer = recorder(['bob'], true);
+    const handler = sqsConsumer(consumer, () => deps);
+    const bob = sqsRecord(busEvent(assigned('bob')));
+    const out = await handler(
+      sqsEvent([sqsRecord(busEvent(assigned('alice'))), bob, sqsRecord(busEvent(assigned('carol')))]),
+    );
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: bob.messageId }]);
+    expect(lines.find((l) => l.message === 'event failed')).toMatchObject({
+      level: 'ERROR',
+      receiveCount: 1,
+    });
+    // The claim was given back: the redelivery is not mistaken for a duplicate.
+    expect(
+      (await handler(sqsEvent([{ ...bob, attributes: { ...bob.attributes, ApproximateReceiveCount: '2' } }])))
+        .batchItemFailures,
+    ).toEqual([]);
+    expect(consumer.handled.sort()).toEqual(['alice', 'bob', 'carol']);
+  });
+
+  it('reports what is not the integration contract, or an event type it does not take, as failed', async () => {
+    const consumer = recorder();
+    const removed = { ...busEvent(assigned('x')), 'detail-type': 'USER_REMOVED' };
+    (removed.detail as { type: string }).type = 'USER_REMOVED';
+    const records = [sqsRecord('not json'), sqsRecord({ detail: {} }), sqsRecord(removed)];
+    const out = await sqsConsumer(consumer, () => deps)(sqsEvent(records));
+    expect(out.batchItemFailures).toHaveLength(3);
+    expect(deps.metrics.total('ConsumerFailures')).toBe(3);
+    expect(
+      lines.filter((l) => l.message === 'event failed').map((l) => (l.error as { name: string }).name),
+    ).toEqual(['InvalidMessageError', 'InvalidMessageError', 'InvalidMessageError']);
+  });
+
+  it('never handles one event twice at once: a live claim elsewhere makes it a retryable failure', async () => {
+    const consumer = recorder();
+    const event = assigned('alice');
+    await deps.ledger?.claim('recorder', event.eventId, 60_000);
+    const record = sqsRecord(busEvent(event));
+    const out = await sqsConsumer(consumer, () => deps)(sqsEvent([record]));
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+    expect(consumer.handled).toEqual([]);
+  });
+});
+
+describe('eventBridgeConsumer', () => {
+  it('throws a failure (Lambda retries the invocation) and counts it', async () => {
+    const handler = eventBridgeConsumer(recorder(['alice']), () => deps);
+    await expect(handler(busEvent(assigned('alice')))).rejects.toThrow(/cannot handle alice/);
+    expect(deps.metrics.points).toContainEqual({
+      name: 'ConsumerFailures',
+      value: 1,
+      dimensions: { consumer: 'recorder' },
+    });
+  });
+});
