@@ -3,19 +3,17 @@ import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { catalogue } from '#src/contexts/catalogue.js';
-import { localKeys } from '#src/platform/auth/local-issuer.js';
-import type { TokenVerifier } from '#src/platform/auth/principal.js';
-import { cognitoVerifier, localVerifier } from '#src/platform/auth/verifiers.js';
 import { documentClient } from '#src/platform/aws/dynamodb-client.js';
 import { CommandRunner } from '#src/platform/command/command-runner.js';
 import { type Config, eventBusName, loadConfig } from '#src/platform/config/config.js';
-import { DynamoEventStore } from '#src/platform/event-store/dynamodb/dynamodb.event-store.js';
-import { streamConsumers } from '#src/platform/handlers/stream-consumers.js';
-import { Cursors } from '#src/platform/http/cursor.js';
+import { DynamoEventStore, eventTableKeys } from '#src/platform/event-store/dynamodb/dynamodb.event-store.js';
+import { projectionDispatcher, recordPublisher } from '#src/platform/handlers/stream-consumers.js';
 import { CognitoIdentityDirectory } from '#src/platform/identity/cognito.identity-directory.js';
 import type { IdentityDirectory } from '#src/platform/identity/identity.port.js';
 import { LocalIdentityDirectory } from '#src/platform/identity/local.identity-directory.js';
 import { tableName } from '#src/platform/infra/app.js';
+import { configuredPrivacy } from '#src/platform/privacy/configured.js';
+import type { Privacy, SubjectKeys } from '#src/platform/privacy/subject-keys.js';
 import type { ProjectionDispatcher } from '#src/platform/projection-runtime/dispatcher.js';
 import { DynamoParkedEvents } from '#src/platform/projection-runtime/dynamodb.parked-events.js';
 import { EmfMetrics, RecordingMetrics } from '#src/platform/projection-runtime/metrics.js';
@@ -23,13 +21,17 @@ import { ProjectionRegistry } from '#src/platform/projection-runtime/registry.js
 import { EventBridgeBus } from '#src/platform/publishing/eventbridge.bus.js';
 import type { RecordPublisher } from '#src/platform/publishing/record-publisher.js';
 
-/** The adapters every entry point uses, built once per process from the config (no DI container). */
+/** The adapters the entry points use, built from the config (no DI container). */
 export interface Wiring {
   config: Config;
   logger: Logger;
   metrics: EmfMetrics | RecordingMetrics;
   client: DynamoDBDocumentClient;
   eventStore: DynamoEventStore;
+  /** The master key and subject-index key (KMS and the stack's secret in AWS, `.local/keys` locally). */
+  privacy: Privacy;
+  /** The event table's data keys (cached): the store's, and the stream-record decoder's (`decodeEventRecords`). */
+  keys: SubjectKeys;
   runner: CommandRunner;
   registry: ProjectionRegistry;
   dispatcher: ProjectionDispatcher;
@@ -41,69 +43,98 @@ export interface Wiring {
   table: (logicalId: string) => string;
 }
 
-let built: Wiring | undefined;
-let http: HttpWiring | undefined;
-
-/** What the HTTP entry points add: token verification and pagination cursors. */
-export interface HttpWiring {
-  verifier: TokenVerifier;
-  cursors: Cursors;
+/*
+ * Each adapter is built on first use by a function of its own and kept for the process. A Lambda handler calls
+ * only the functions it needs, so its bundle holds only those adapters and their AWS SDK clients: the stream
+ * consumers no Cognito client, the projection dispatcher and the tenant API no EventBridge client
+ * (docs/performance.md, "Bundles"; `npm run bench:bundles` checks it). `wiring()` builds them all (CLI,
+ * benchmarks); a handler that calls it bundles them all.
+ */
+const made: Partial<Wiring> = {};
+function once<K extends keyof Wiring>(key: K, make: () => Wiring[K]): Wiring[K] {
+  if (!(key in made)) made[key] = make();
+  return made[key] as Wiring[K];
 }
 
-export function httpWiring(): HttpWiring {
-  if (http) return http;
-  const w = wiring();
-  const { config } = w;
-  const local = config.AUTH_MODE === 'local' ? localKeys(config.LOCAL_AUTH_DIR) : undefined;
-  const verifier = local
-    ? localVerifier(local)
-    : cognitoVerifier(
-        required(config.COGNITO_USER_POOL_ID, 'COGNITO_USER_POOL_ID'),
-        required(config.COGNITO_CLIENT_ID, 'COGNITO_CLIENT_ID'),
-      );
-  const cursorSecret = local?.cursorSecret ?? required(config.CURSOR_SECRET, 'CURSOR_SECRET');
-  http = { verifier, cursors: new Cursors(cursorSecret) };
-  return http;
-}
-
-function required(value: string | undefined, name: string): string {
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
-}
-
-export function wiring(): Wiring {
-  built ??= build(loadConfig());
-  return built;
-}
-
-function build(config: Config): Wiring {
-  const table = (logicalId: string) => tableName(logicalId, config.STAGE);
-  const client = documentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
-  const eventStore = new DynamoEventStore(client, table('EventStoreTable'), catalogue);
-  const registry = new ProjectionRegistry(client, table('ProjectionRegistryTable'), table);
-  const parked = new DynamoParkedEvents(client, table('ParkedEventsTable'));
-  const metrics =
-    config.METRICS_MODE === 'record'
+export const config = (): Config => once('config', () => loadConfig());
+export const table = (): Wiring['table'] =>
+  once('table', () => {
+    const stage = config().STAGE;
+    return (logicalId: string) => tableName(logicalId, stage);
+  });
+export const logger = (): Logger =>
+  once('logger', () => new Logger({ serviceName: 'bbws-control-plane', logLevel: config().LOG_LEVEL }));
+export const metrics = (): Wiring['metrics'] =>
+  once('metrics', () =>
+    config().METRICS_MODE === 'record'
       ? new RecordingMetrics()
-      : new EmfMetrics('BBWS/ControlPlane', 'bbws-control-plane');
-  const logger = new Logger({ serviceName: 'bbws-control-plane', logLevel: config.LOG_LEVEL });
-  const bus = EventBridgeBus.connect(config.AWS_REGION, config.EVENTBRIDGE_ENDPOINT);
-  const busName = eventBusName(config);
-  return {
-    config,
-    logger,
-    metrics,
-    client,
-    eventStore,
-    runner: new CommandRunner({ store: eventStore, clock: () => new Date(), newEventId: ulid }),
-    registry,
-    parked,
-    ...streamConsumers(config, { client, eventStore, registry, parked, metrics, bus, busName, logger }),
-    bus,
-    busName,
-    identity: identityDirectory(config),
-    table,
+      : new EmfMetrics('BBWS/ControlPlane', 'bbws-control-plane'),
+  );
+export const client = (): DynamoDBDocumentClient =>
+  once('client', () => documentClient({ region: config().AWS_REGION, endpoint: config().DYNAMODB_ENDPOINT }));
+export const privacy = (): Privacy => once('privacy', () => configuredPrivacy(config()));
+export const keys = (): SubjectKeys =>
+  once('keys', () => eventTableKeys(client(), table()('EventStoreTable'), privacy()));
+export const eventStore = (): DynamoEventStore =>
+  once(
+    'eventStore',
+    () => new DynamoEventStore(client(), table()('EventStoreTable'), catalogue, { keys: keys() }),
+  );
+export const runner = (): CommandRunner =>
+  once('runner', () => new CommandRunner({ store: eventStore(), clock: () => new Date(), newEventId: ulid }));
+export const registry = (): ProjectionRegistry =>
+  once('registry', () => new ProjectionRegistry(client(), table()('ProjectionRegistryTable'), table()));
+export const parked = (): DynamoParkedEvents =>
+  once('parked', () => new DynamoParkedEvents(client(), table()('ParkedEventsTable')));
+export const bus = (): EventBridgeBus =>
+  once('bus', () => EventBridgeBus.connect(config().AWS_REGION, config().EVENTBRIDGE_ENDPOINT));
+export const busName = (): string => once('busName', () => eventBusName(config()));
+export const identity = (): IdentityDirectory => once('identity', () => identityDirectory(config()));
+export const dispatcher = (): ProjectionDispatcher =>
+  once('dispatcher', () =>
+    projectionDispatcher(config(), {
+      client: client(),
+      eventStore: eventStore(),
+      registry: registry(),
+      parked: parked(),
+      metrics: metrics(),
+      logger: logger(),
+    }),
+  );
+export const publisher = (): RecordPublisher =>
+  once('publisher', () =>
+    recordPublisher(config(), {
+      bus: bus(),
+      busName: busName(),
+      parked: parked(),
+      metrics: metrics(),
+      logger: logger(),
+    }),
+  );
+
+let built: Wiring | undefined;
+
+/** Every adapter at once (CLI, benchmarks): a Lambda handler calls the functions above it needs instead. */
+export function wiring(): Wiring {
+  built ??= {
+    config: config(),
+    logger: logger(),
+    metrics: metrics(),
+    client: client(),
+    eventStore: eventStore(),
+    privacy: privacy(),
+    keys: keys(),
+    runner: runner(),
+    registry: registry(),
+    parked: parked(),
+    dispatcher: dispatcher(),
+    publisher: publisher(),
+    bus: bus(),
+    busName: busName(),
+    identity: identity(),
+    table: table(),
   };
+  return built;
 }
 
 function identityDirectory(config: Config): IdentityDirectory {
