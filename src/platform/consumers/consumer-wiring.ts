@@ -1,4 +1,4 @@
-import { wiring } from '#src/platform/wiring.js';
+import { client, eventStore, logger, metrics, table } from '#src/platform/wiring.js';
 import type { ConsumerDependencies } from './consumer.js';
 import { DynamoConsumerLedger } from './dynamodb.ledger.js';
 
@@ -7,13 +7,13 @@ let built: ConsumerDependencies | undefined;
 /** What every consumer's entry point needs, built once per process from the platform's adapters. */
 export function consumerDependencies(): ConsumerDependencies {
   if (built) return built;
-  const w = wiring();
+  // Only the adapters a consumer calls, so its bundle holds no other client (docs/performance.md, "Bundles").
   built = {
-    logger: w.logger,
-    metrics: w.metrics,
-    ledger: new DynamoConsumerLedger(w.client, w.table('ConsumerLedgerTable')),
+    logger: logger(),
+    metrics: metrics(),
+    ledger: new DynamoConsumerLedger(client(), table()('ConsumerLedgerTable')),
     readEvent: async (streamId, version) =>
-      (await w.eventStore.readStream(streamId, version)).find((e) => e.version === version),
+      (await eventStore().readStream(streamId, version)).find((e) => e.version === version),
   };
   return built;
 }
