@@ -1,7 +1,9 @@
 import { organizationKey } from '#src/contexts/tenants/domain/tenant.decider.js';
-import type { Projection, Row, RowChange, RowKey, Rows } from '#src/platform/domain/projection.js';
-import { rowId } from '#src/platform/domain/projection.js';
-import type { EventEnvelope } from '#src/platform/event-store/event-store.port.js';
+import { type TenantEvent, tenantEvents } from '#src/contexts/tenants/domain/tenant.events.js';
+import { tenantStream } from '#src/contexts/tenants/domain/tenant.stream.js';
+import type { Envelope } from '#src/platform/domain/events.js';
+import type { Row, RowChange, RowKey, Rows } from '#src/platform/domain/projection.js';
+import { projectionOf, rowId } from '#src/platform/domain/projection.js';
 
 /**
  * bbws-tenants, version 1: the key patterns of design section 4.1.
@@ -19,11 +21,12 @@ import type { EventEnvelope } from '#src/platform/event-store/event-store.port.j
  */
 export const tenantPK = (tenantId: string): string => `TENANT#${tenantId}`;
 export const METADATA = 'METADATA';
-const tenantIdOf = (streamId: string): string => streamId.slice('tenant-'.length);
 const metadataKey = (tenantId: string): RowKey => ({ PK: tenantPK(tenantId), SK: METADATA });
 export const orgIndexKey = (name: string): string => `ORG#${organizationKey(name).slice('org:'.length)}`;
 
-type Hierarchy = { divisions: { name: string; groups: { name: string; teams: string[] }[] }[] };
+type TenantEnvelope = Envelope<TenantEvent>;
+type Of<T extends TenantEvent['type']> = Extract<TenantEnvelope, { type: T }>;
+type Hierarchy = Of<'HIERARCHY_CREATED'>['data'];
 
 export function hierarchyLeaves(tree: Hierarchy | undefined | null): string[] {
   if (!tree) return [];
@@ -38,52 +41,52 @@ export function hierarchyLeaves(tree: Hierarchy | undefined | null): string[] {
   );
 }
 
-function metadataRow(previous: Row | undefined, event: EventEnvelope): Row | undefined {
-  const data = event.data as Record<string, unknown>;
-  const at = event.occurredAt;
-  if (event.type === 'TENANT_CREATED') {
-    return {
-      ...metadataKey(String(data.tenantId)),
-      tenantId: data.tenantId,
-      organizationName: data.organizationName,
-      contactEmail: data.contactEmail,
-      environment: data.environment,
-      status: 'ACTIVE',
-      hierarchy: null,
-      createdAt: at,
-    };
-  }
-  if (!previous) return undefined;
-  const next: Row = { ...previous };
+function createdRow({ data, occurredAt }: Of<'TENANT_CREATED'>): Row {
+  return {
+    ...metadataKey(data.tenantId),
+    tenantId: data.tenantId,
+    organizationName: data.organizationName,
+    contactEmail: data.contactEmail,
+    environment: data.environment,
+    status: 'ACTIVE',
+    hierarchy: null,
+    createdAt: occurredAt,
+  };
+}
+
+/** What an event after the creation changes on the tenant row (besides updatedAt and version). */
+function metadataChange(event: Exclude<TenantEnvelope, Of<'TENANT_CREATED'>>): Partial<Row> {
   switch (event.type) {
     case 'TENANT_UPDATED':
-      for (const field of ['organizationName', 'contactEmail'] as const)
-        if (data[field] !== undefined) next[field] = data[field];
-      break;
+      return Object.fromEntries(Object.entries(event.data).filter(([, value]) => value !== undefined));
     case 'TENANT_PARKED':
-      Object.assign(next, { status: 'PARKED', parkedReason: data.reason, parkedAt: at });
-      break;
+      return { status: 'PARKED', parkedReason: event.data.reason, parkedAt: event.occurredAt };
     case 'TENANT_UNPARKED':
-      Object.assign(next, { status: 'ACTIVE', parkedReason: null, parkedAt: null });
-      break;
+      return { status: 'ACTIVE', parkedReason: null, parkedAt: null };
     case 'TENANT_DELETED':
-      Object.assign(next, { status: 'DELETED', deletedAt: at });
-      break;
+      return { status: 'DELETED', deletedAt: event.occurredAt };
     case 'HIERARCHY_CREATED':
     case 'HIERARCHY_UPDATED':
-      next.hierarchy = data;
-      break;
+      return { hierarchy: event.data };
     case 'HIERARCHY_DELETED':
-      next.hierarchy = null;
-      break;
+      return { hierarchy: null };
+    case 'USER_ASSIGNED':
+    case 'USER_REMOVED':
+      return {};
+    default:
+      return event satisfies never;
   }
-  return next;
+}
+
+function metadataRow(previous: Row | undefined, event: TenantEnvelope): Row | undefined {
+  if (event.type === 'TENANT_CREATED') return createdRow(event);
+  return previous && { ...previous, ...metadataChange(event) };
 }
 
 const SUMMARY_FIELDS = ['organizationName', 'contactEmail', 'environment', 'status'] as const;
 
 /** The tenant row with the index keys and bookkeeping every write of it carries. */
-function withIndexes(meta: Row, event: EventEnvelope): Row {
+function withIndexes(meta: Row, event: TenantEnvelope): Row {
   const { GSI1PK: _a, GSI1SK: _b, ...plain } = meta;
   const row: Row = { ...plain, updatedAt: event.occurredAt, version: event.version };
   const id = String(row.tenantId);
@@ -117,13 +120,17 @@ function markers(before: Row | undefined, after: Row): Row[] {
   ];
 }
 
-function memberChanges(pk: string, tenantId: string, event: EventEnvelope): RowChange[] {
-  const data = event.data as { userId: string; role?: string; email?: string };
-  const key = { PK: pk, SK: `USER#${data.userId}` };
-  if (event.type === 'USER_REMOVED') return [{ delete: key }];
-  const row: Row = { ...key, tenantId, userId: data.userId, role: data.role, assignedAt: event.occurredAt };
+function memberRow(pk: string, tenantId: string, { data, occurredAt }: Of<'USER_ASSIGNED'>): Row {
+  const row: Row = {
+    PK: pk,
+    SK: `USER#${data.userId}`,
+    tenantId,
+    userId: data.userId,
+    role: data.role,
+    assignedAt: occurredAt,
+  };
   if (data.email) row.email = data.email;
-  return [{ put: { ...row, GSI1PK: `USER#${data.userId}`, GSI1SK: `TENANT#${tenantId}` } }];
+  return { ...row, GSI1PK: `USER#${data.userId}`, GSI1SK: `TENANT#${tenantId}` };
 }
 
 function hierarchyChanges(pk: string, before: Row | undefined, after: Row): RowChange[] {
@@ -139,7 +146,34 @@ function hierarchyChanges(pk: string, before: Row | undefined, after: Row): RowC
   ];
 }
 
-function auditRow(pk: string, event: EventEnvelope): Row {
+/** The rows under the tenant that an event adds or removes besides the tenant row, its markers and the audit row. */
+function ownedRowChanges(
+  pk: string,
+  before: Row | undefined,
+  after: Row,
+  event: TenantEnvelope,
+): RowChange[] {
+  switch (event.type) {
+    case 'USER_ASSIGNED':
+      return [{ put: memberRow(pk, String(after.tenantId), event) }];
+    case 'USER_REMOVED':
+      return [{ delete: { PK: pk, SK: `USER#${event.data.userId}` } }];
+    case 'HIERARCHY_CREATED':
+    case 'HIERARCHY_UPDATED':
+    case 'HIERARCHY_DELETED':
+      return hierarchyChanges(pk, before, after);
+    case 'TENANT_CREATED':
+    case 'TENANT_UPDATED':
+    case 'TENANT_PARKED':
+    case 'TENANT_UNPARKED':
+    case 'TENANT_DELETED':
+      return [];
+    default:
+      return event satisfies never;
+  }
+}
+
+function auditRow(pk: string, event: TenantEnvelope): Row {
   return {
     PK: pk,
     SK: `EVENT#${event.occurredAt}#${event.eventId}`,
@@ -153,24 +187,26 @@ function auditRow(pk: string, event: EventEnvelope): Row {
   };
 }
 
-export const tenantsV1: Projection = {
+export const tenantsV1 = projectionOf(tenantEvents, {
   name: 'tenants',
   version: 1,
   table: 'TenantsV1Table',
-  categories: ['tenant'],
-  reads: (event) => (event.type === 'TENANT_CREATED' ? [] : [metadataKey(tenantIdOf(event.streamId))]),
-  apply(rows: Rows, event: EventEnvelope): RowChange[] {
-    const tenantId = tenantIdOf(event.streamId);
+  categories: [tenantStream.category],
+  reads: (event) =>
+    event.type === 'TENANT_CREATED' ? [] : [metadataKey(tenantStream.parse(event.streamId))],
+  apply(rows: Rows, event: TenantEnvelope): RowChange[] {
+    const tenantId = tenantStream.parse(event.streamId);
     const pk = tenantPK(tenantId);
     const audit: RowChange = { put: auditRow(pk, event) };
     const before = rows.get(rowId(metadataKey(tenantId)));
     const after = metadataRow(before, event);
     if (!after) return [audit];
     const row = withIndexes(after, event);
-    const changes: RowChange[] = [audit, { put: row }, ...markers(before, row).map((put) => ({ put }))];
-    if (event.type === 'USER_ASSIGNED' || event.type === 'USER_REMOVED')
-      changes.push(...memberChanges(pk, tenantId, event));
-    if (event.type.startsWith('HIERARCHY_')) changes.push(...hierarchyChanges(pk, before, after));
-    return changes;
+    return [
+      audit,
+      { put: row },
+      ...markers(before, row).map((put) => ({ put })),
+      ...ownedRowChanges(pk, before, after, event),
+    ];
   },
-};
+});

@@ -88,3 +88,6 @@ export const tenants: BoundedContext = {
     },
   ],
 };
+
+/** Tenant access (the HTTP kit's TenantAccess port): how every other context checks a caller against a tenant. */
+export { tenantAccess } from './api/tenant.access.js';

@@ -1,10 +1,13 @@
 import { ulid } from 'ulid';
 import { describe, expect, it } from 'vitest';
+import { ForbiddenError } from '#src/platform/domain/errors.js';
 import { DynamoEventStore } from '#src/platform/event-store/dynamodb/dynamodb.event-store.js';
+import type { EventStore } from '#src/platform/event-store/event-store.port.js';
 import { counterCatalogue, counterDecider } from '#test/counter.decider.js';
 import { testDocumentClient, testTable } from '#test/dynamo.js';
 import { metadata, newStreamId } from '#test/fixtures.js';
 import { CommandRunner } from './command-runner.js';
+import { dependsOn } from './dependency.js';
 
 const store = new DynamoEventStore(testDocumentClient(), testTable('EventStoreTable'), counterCatalogue);
 const runner = new CommandRunner({
@@ -52,3 +55,64 @@ describe('command runner on DynamoDB Local', () => {
     expect(loaded.events.map((e) => e.version)).toEqual([51, 52, 53, 54, 55, 56, 57]);
   });
 });
+
+describe('command runner on DynamoDB Local: a stream the command depends on', () => {
+  const add = (streamId: string, amount: number) =>
+    store.append(streamId, 'any', [
+      {
+        eventId: ulid(),
+        type: 'COUNTER_ADDED',
+        occurredAt: new Date().toISOString(),
+        data: { amount },
+        metadata: metadata(),
+      },
+    ]);
+
+  it('re-checks it on every attempt and conditions the append on its head, in the same transaction', async () => {
+    const [stream, permission] = [newStreamId('counter'), newStreamId('permission')];
+    await add(permission, 1);
+    const seen: number[] = [];
+    let raced = false;
+    const racing = new CommandRunner({
+      store: {
+        ...bound(store),
+        append: async (...args) => {
+          if (!raced) {
+            raced = true;
+            await add(permission, 1000); // revoked between the check and the write
+          }
+          return store.append(...args);
+        },
+      },
+      clock: () => new Date(),
+      newEventId: ulid,
+    });
+    const run = racing.run({
+      decider: counterDecider(),
+      streamId: stream,
+      command: { type: 'Add', amount: 1 },
+      metadata: metadata(),
+      dependsOn: [
+        dependsOn(counterDecider(), permission, (state) => {
+          seen.push(state.total);
+          if (state.total >= 100) throw new ForbiddenError('revoked');
+        }),
+      ],
+      result: () => null,
+    });
+    await expect(run).rejects.toBeInstanceOf(ForbiddenError);
+    expect(seen).toEqual([1, 1001]);
+    expect(await store.readStream(stream)).toEqual([]);
+  });
+});
+
+function bound(s: EventStore): EventStore {
+  return {
+    append: s.append.bind(s),
+    readStream: s.readStream.bind(s),
+    load: s.load.bind(s),
+    readAll: s.readAll.bind(s),
+    findIdempotent: s.findIdempotent.bind(s),
+    reservationHolder: s.reservationHolder.bind(s),
+  };
+}

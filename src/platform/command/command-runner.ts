@@ -1,17 +1,46 @@
-import { type Decider, type DomainEvent, fold } from '#src/platform/domain/decider.js';
+import type { Decider, DomainEvent, Timed } from '#src/platform/domain/decider.js';
+import { fold } from '#src/platform/domain/decider.js';
 import { ConcurrencyError } from '#src/platform/event-store/errors.js';
 import type {
   EventEnvelope,
   EventMetadata,
   EventStore,
+  LoadOptions,
   LoadResult,
+  LoadToken,
   NewEvent,
 } from '#src/platform/event-store/event-store.port.js';
+import { type Dependency, loadOptionsOf, stateOf } from './dependency.js';
 import { defaultRetryPolicy, type RetryPolicy, withTransientRetry } from './retry.js';
 
-/** The client pinned the version (If-Match) and the stream is elsewhere: 412, never retried. */
-export class PreconditionFailedError extends ConcurrencyError {
+/** If-Match as versions: one, any of several (a list of ETags), or `exists` (`If-Match: *`). */
+export type VersionPrecondition = number | 'exists' | readonly number[];
+
+/**
+ * The client pinned the version (If-Match) and the stream is elsewhere: 412, never retried. Not a
+ * ConcurrencyError: nothing raced, the client's copy is simply old.
+ */
+export class PreconditionFailedError extends Error {
   override readonly name = 'PreconditionFailedError';
+  constructor(
+    readonly streamId: string,
+    readonly expected: VersionPrecondition,
+    readonly actual: number,
+    options?: ErrorOptions,
+  ) {
+    super(`stream ${streamId} is at version ${actual}, not ${describePrecondition(expected)}`, options);
+  }
+}
+
+export function describePrecondition(expected: VersionPrecondition): string {
+  if (expected === 'exists') return 'an existing stream';
+  if (typeof expected === 'number') return String(expected);
+  return expected.length === 0 ? 'any version named by a strong ETag' : expected.join(' or ');
+}
+
+function holds(expected: VersionPrecondition, version: number): boolean {
+  if (expected === 'exists') return version > 0;
+  return typeof expected === 'number' ? expected === version : expected.includes(version);
 }
 
 export interface RunnerDependencies {
@@ -30,8 +59,16 @@ export interface CommandRequest<Command, Event extends DomainEvent, State, Resul
   metadata: EventMetadata;
   /** A load of this stream the caller already made (to authorize, say): the first attempt uses it. */
   loaded?: LoadResult | undefined;
-  /** If-Match: the version the client saw. A mismatch is a PreconditionFailedError, not a retry. */
-  expectedVersion?: number | undefined;
+  /** If-Match: the version(s) the client saw. A mismatch is a PreconditionFailedError, not a retry. */
+  expectedVersion?: VersionPrecondition | undefined;
+  /**
+   * Authorisation, called on EVERY attempt with the state that attempt loaded — the state the append is
+   * conditioned on — before `decide`. Throws (ForbiddenError, NotFoundError) to refuse. A check made once on the
+   * caller's own load would let a write decided again after a conflict skip it.
+   */
+  authorize?: ((state: State) => void) | undefined;
+  /** Other streams the command depends on: loaded and checked on every attempt, their heads conditions of the append. */
+  dependsOn?: readonly Dependency[] | undefined;
   idempotency?: { scope: string; key: string; requestHash: string } | undefined;
   /** What the caller answers with; stored with the idempotency key, so a retry gets the same answer. */
   result: (outcome: { state: State; version: number; occurredAt: string }) => Result;
@@ -46,7 +83,11 @@ export interface CommandOutcome<State, Result> {
   replayed: boolean;
 }
 
-/** load -> decide -> append, retried on concurrency conflicts (unless pinned) and on transient DynamoDB errors. */
+/**
+ * load -> authorize -> decide -> append, retried on concurrency conflicts and on transient DynamoDB errors.
+ * A conflict on the command's own stream is a 412 when the client pinned its version; a conflict on a stream it
+ * depends on never is (If-Match pins the command's stream only): it is decided again on fresh loads.
+ */
 export class CommandRunner {
   private readonly retry: RetryPolicy;
   private readonly maxConflictRetries: number;
@@ -69,60 +110,41 @@ export class CommandRunner {
     }
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.attempt(request, attempt === 0 ? request.loaded : undefined);
+        return await this.attempt(request, attempt === 0);
       } catch (error) {
-        const retry = error instanceof ConcurrencyError && !(error instanceof PreconditionFailedError);
-        if (!retry || attempt >= this.maxConflictRetries) throw error;
+        if (!(error instanceof ConcurrencyError) || attempt >= this.maxConflictRetries) throw error;
       }
     }
   }
 
   private async attempt<C, E extends DomainEvent, S, R>(
     request: CommandRequest<C, E, S, R>,
-    preloaded: LoadResult | undefined,
+    first: boolean,
   ): Promise<CommandOutcome<S, R>> {
     const { decider, streamId, expectedVersion } = request;
-    const loaded =
-      preloaded ??
-      (await this.transient(() =>
-        this.deps.store.load(streamId, {
-          deciderVersion: decider.version,
-          ...(decider.snapshotEvery ? { snapshotEvery: decider.snapshotEvery } : {}),
-        }),
-      ));
-    if (expectedVersion !== undefined && expectedVersion !== loaded.version) {
+    const [loaded, conditions] = await Promise.all([
+      this.load(streamId, loadOptionsOf(decider), first ? request.loaded : undefined),
+      this.checkDependencies(request.dependsOn ?? [], first),
+    ]);
+    const before = stateOf(decider, loaded);
+    request.authorize?.(before);
+    if (expectedVersion !== undefined && !holds(expectedVersion, loaded.version)) {
       throw new PreconditionFailedError(streamId, expectedVersion, loaded.version);
     }
-    const before = fold(
-      decider,
-      (loaded.snapshot?.state as S) ?? decider.initialState(),
-      asDomain<E>(loaded.events),
-    );
-    const decided = decider.decide(request.command, before);
     const occurredAt = this.deps.clock().toISOString();
+    const decided = decider.decide(request.command, before).map((event) => ({ ...event, occurredAt }));
     if (decided.length === 0) {
       const result = request.result({ state: before, version: loaded.version, occurredAt });
       return { result, version: loaded.version, events: [], state: before, replayed: false };
     }
     const after = fold(decider, before, decided);
     const version = loaded.version + decided.length;
-    const events: NewEvent[] = decided.map((event) => ({
-      eventId: this.deps.newEventId(),
-      type: event.type,
-      occurredAt,
-      data: event.data,
-      metadata: request.metadata,
-    }));
     const result = request.result({ state: after, version, occurredAt });
-    const every = decider.snapshotEvery;
-    const snapshot =
-      every && Math.floor(version / every) > Math.floor(loaded.version / every)
-        ? { deciderVersion: decider.version, version, state: after }
-        : undefined;
     const appended = await this.transient(() =>
-      this.deps.store.append(streamId, loaded.version, events, {
+      this.deps.store.append(streamId, loaded.version, this.newEvents(decided, request.metadata), {
         token: loaded.token,
-        ...(snapshot ? { snapshot } : {}),
+        ...(conditions.length > 0 ? { conditions } : {}),
+        ...snapshotOption(decider, loaded.version, version, after),
         ...(decider.reservations ? { reservations: decider.reservations(before, decided) } : {}),
         ...(request.idempotency ? { idempotency: { ...request.idempotency, result } } : {}),
       }),
@@ -133,11 +155,54 @@ export class CommandRunner {
     return { result, version, events: appended.events, state: after, replayed: false };
   }
 
+  /** Loads and checks every dependency (the caller's own loads on the first attempt): their tokens. */
+  private checkDependencies(dependencies: readonly Dependency[], first: boolean): Promise<LoadToken[]> {
+    return Promise.all(
+      dependencies.map(async (dependency) => {
+        const loaded = await this.load(
+          dependency.streamId,
+          dependency.loadOptions,
+          first ? dependency.loaded : undefined,
+        );
+        dependency.check(loaded);
+        return loaded.token;
+      }),
+    );
+  }
+
+  private load(
+    streamId: string,
+    options: LoadOptions,
+    preloaded: LoadResult | undefined,
+  ): Promise<LoadResult> {
+    return preloaded
+      ? Promise.resolve(preloaded)
+      : this.transient(() => this.deps.store.load(streamId, options));
+  }
+
+  private newEvents(decided: readonly Timed<DomainEvent>[], metadata: EventMetadata): NewEvent[] {
+    return decided.map((event) => ({
+      eventId: this.deps.newEventId(),
+      type: event.type,
+      occurredAt: event.occurredAt ?? this.deps.clock().toISOString(),
+      data: event.data,
+      metadata,
+    }));
+  }
+
   private transient<T>(fn: () => Promise<T>): Promise<T> {
     return withTransientRetry(fn, this.retry);
   }
 }
 
-function asDomain<E extends DomainEvent>(events: readonly EventEnvelope[]): E[] {
-  return events.map((event) => ({ type: event.type, data: event.data }) as E);
+/** The state after an append that takes the stream across a multiple of the decider's snapshot cadence. */
+function snapshotOption<S>(
+  decider: Pick<Decider<never, DomainEvent, S>, 'version' | 'snapshotEvery'>,
+  from: number,
+  version: number,
+  state: S,
+) {
+  const every = decider.snapshotEvery;
+  if (!every || Math.floor(version / every) === Math.floor(from / every)) return {};
+  return { snapshot: { deciderVersion: decider.version, version, state } };
 }

@@ -1,5 +1,6 @@
 import { ulid } from 'ulid';
 import { describe, expect, it } from 'vitest';
+import { ForbiddenError } from '#src/platform/domain/errors.js';
 import {
   ConcurrencyError,
   IdempotencyKeyReuseError,
@@ -10,6 +11,7 @@ import { InMemoryEventStore } from '#src/platform/event-store/in-memory.event-st
 import { counterCatalogue, counterDecider } from '#test/counter.decider.js';
 import { metadata, newStreamId } from '#test/fixtures.js';
 import { CommandRunner, PreconditionFailedError } from './command-runner.js';
+import { dependsOn } from './dependency.js';
 
 const NOW = new Date('2026-11-28T10:00:00.000Z');
 const noSleep = { attempts: 5, baseDelayMs: 1, sleep: async () => {}, random: () => 0.5 };
@@ -182,6 +184,108 @@ describe('command runner', () => {
     });
     expect(outcome).toMatchObject({ result: 0, events: [] });
     expect(await inner.readStream(stream)).toEqual([]);
+  });
+});
+
+/** A COUNTER_ADDED of `amount`, appended behind the runner's back. */
+const interfere = (store: EventStore, streamId: string, amount: number) =>
+  store.append(streamId, 'any', [
+    {
+      eventId: ulid(),
+      type: 'COUNTER_ADDED',
+      occurredAt: NOW.toISOString(),
+      data: { amount },
+      metadata: metadata(),
+    },
+  ]);
+
+/** A store whose `nth` append to `target` is preceded by `before` (another writer getting there first). */
+function racing(target: string, before: (store: EventStore) => Promise<unknown>, nth = 1) {
+  let appends = 0;
+  return setup((store) => ({
+    ...bind(store),
+    append: async (...args) => {
+      if (args[0] === target && ++appends === nth) await before(store);
+      return store.append(...args);
+    },
+  }));
+}
+
+/** "Allowed while the total is under 100": stands in for a membership that a removal takes away. */
+const allowedBelow100 = (seen: number[]) => (state: { total: number }) => {
+  seen.push(state.total);
+  if (state.total >= 100) throw new ForbiddenError('revoked');
+};
+
+describe('command runner: authorisation and streams a command depends on', () => {
+  it('checks authorisation on every attempt, against the state the append is conditioned on', async () => {
+    const stream = newStreamId('counter');
+    const { inner, runner } = racing(stream, (store) => interfere(store, stream, 1000));
+    const seen: number[] = [];
+    await expect(add(runner, stream, 1, { authorize: allowedBelow100(seen) })).rejects.toBeInstanceOf(
+      ForbiddenError,
+    );
+    expect(seen).toEqual([0, 1000]);
+    expect((await inner.readStream(stream)).map((e) => e.data)).toEqual([{ amount: 1000 }]);
+  });
+
+  it('loads and checks a stream it depends on at every attempt, and conditions the append on its head', async () => {
+    const [stream, permission] = [newStreamId('counter'), newStreamId('permission')];
+    const { inner, runner } = racing(stream, (store) => interfere(store, permission, 1000));
+    const seen: number[] = [];
+    const dependency = dependsOn(counterDecider(), permission, allowedBelow100(seen));
+    await expect(add(runner, stream, 1, { dependsOn: [dependency] })).rejects.toBeInstanceOf(ForbiddenError);
+    expect(seen).toEqual([0, 1000]);
+    expect(await inner.readStream(stream)).toEqual([]);
+  });
+
+  it('decides again, never 412, when only a stream it depends on moved (If-Match pins its own stream)', async () => {
+    const [stream, permission] = [newStreamId('counter'), newStreamId('permission')];
+    // the second append to the stream (the pinned command) loses a race with a change to the permission
+    const { inner, runner } = racing(stream, (store) => interfere(store, permission, 5), 2);
+    await add(runner, stream, 1);
+    await interfere(inner, permission, 1);
+    const seen: number[] = [];
+    const dependency = dependsOn(counterDecider(), permission, allowedBelow100(seen));
+    const outcome = await add(runner, stream, 2, { expectedVersion: 1, dependsOn: [dependency] });
+    expect(outcome.result).toEqual({ total: 3, version: 2 });
+    expect(seen).toEqual([1, 6]);
+  });
+
+  it("uses the caller's load of a dependency on the first attempt only", async () => {
+    const [stream, permission] = [newStreamId('counter'), newStreamId('permission')];
+    let permissionLoads = 0;
+    const { inner, runner } = setup((store) => ({
+      ...bind(store),
+      load: (...args) => {
+        if (args[0] === permission) permissionLoads++;
+        return store.load(...args);
+      },
+    }));
+    await interfere(inner, permission, 1);
+    const loaded = await inner.load(permission, { deciderVersion: 'counter-1' });
+    const dependency = dependsOn(counterDecider(), permission, () => {}, loaded);
+    await add(runner, stream, 1, { dependsOn: [dependency] });
+    expect(permissionLoads).toBe(0);
+    // stale now: the condition fails, the runner loads it for itself and succeeds
+    await interfere(inner, permission, 1);
+    expect((await add(runner, stream, 1, { dependsOn: [dependency] })).version).toBe(2);
+    expect(permissionLoads).toBe(1);
+  });
+
+  it('takes If-Match as one version, any of several, or "exists" (*)', async () => {
+    const { runner } = setup();
+    const stream = newStreamId('counter');
+    await expect(add(runner, stream, 1, { expectedVersion: 'exists' })).rejects.toBeInstanceOf(
+      PreconditionFailedError,
+    );
+    await add(runner, stream, 1);
+    expect((await add(runner, stream, 1, { expectedVersion: 'exists' })).version).toBe(2);
+    expect((await add(runner, stream, 1, { expectedVersion: [1, 2] })).version).toBe(3);
+    // only weak ETags: nothing can match
+    await expect(add(runner, stream, 1, { expectedVersion: [] })).rejects.toBeInstanceOf(
+      PreconditionFailedError,
+    );
   });
 });
 

@@ -5,6 +5,13 @@ export interface DomainEvent {
 }
 
 /**
+ * An event as `evolve` folds it: with the time it happened, as data (emmett: time arrives as data). Stored events
+ * carry theirs; the runner stamps the events it decides with its clock before folding them. Only pure
+ * specifications leave it out.
+ */
+export type Timed<E extends DomainEvent> = E & { readonly occurredAt?: string | undefined };
+
+/**
  * One aggregate's behaviour, pure: `decide` turns a command and the current state into events (or throws a
  * DomainError); `evolve` folds one event into state. No I/O, no clock, no ids inside: they arrive as data.
  */
@@ -16,15 +23,15 @@ export interface Decider<Command, Event extends DomainEvent, State> {
   readonly snapshotEvery?: number;
   initialState(): State;
   decide(command: Command, state: State): Event[];
-  evolve(state: State, event: Event): State;
+  evolve(state: State, event: Timed<Event>): State;
   /** Uniqueness keys these events take or give back (written atomically with them). */
-  reservations?(state: State, events: readonly Event[]): { claim: string[]; release: string[] };
+  reservations?(state: State, events: readonly Timed<Event>[]): { claim: string[]; release: string[] };
 }
 
 export function fold<Event extends DomainEvent, State>(
   decider: Pick<Decider<unknown, Event, State>, 'evolve'>,
   state: State,
-  events: readonly Event[],
+  events: readonly Timed<Event>[],
 ): State {
   return events.reduce((current, event) => decider.evolve(current, event), state);
 }

@@ -1,4 +1,6 @@
 import type { EventEnvelope } from '#src/platform/event-store/event-store.port.js';
+import type { DomainEvent } from './decider.js';
+import type { Envelope } from './events.js';
 
 /** Read-model rows use the design document's PK/SK keys. */
 export interface RowKey {
@@ -37,4 +39,33 @@ export function applyChanges(rows: Map<string, Row>, changes: readonly RowChange
 
 export function handles(projection: Projection, streamId: string): boolean {
   return projection.categories.some((category) => streamId.startsWith(`${category}-`));
+}
+
+/** A projection written against one context's event union: `apply` switches on `type` and `data` follows. */
+export interface TypedProjection<E extends DomainEvent> extends Omit<Projection, 'reads' | 'apply'> {
+  reads(event: Envelope<E>): RowKey[];
+  apply(rows: Rows, event: Envelope<E>): RowChange[];
+}
+
+/**
+ * A Projection typed by its context's events (`defineEvents(...)`). The runtime hands a projection only events of
+ * its categories, which only that context's decider writes and the catalogue validated; an event of any other
+ * type is a bug, so it throws (and parks) rather than being skipped in silence.
+ */
+export function projectionOf<E extends DomainEvent>(
+  events: { has(event: EventEnvelope): event is Envelope<E> },
+  spec: TypedProjection<E>,
+): Projection {
+  const typed = (event: EventEnvelope): Envelope<E> => {
+    if (events.has(event)) return event;
+    throw new TypeError(`projection ${spec.name} v${spec.version} does not know event type ${event.type}`);
+  };
+  return {
+    name: spec.name,
+    version: spec.version,
+    table: spec.table,
+    categories: spec.categories,
+    reads: (event) => spec.reads(typed(event)),
+    apply: (rows, event) => spec.apply(rows, typed(event)),
+  };
 }

@@ -21,24 +21,37 @@ function queryNames(query: z.ZodType | undefined): string[] {
   return Object.keys(json.properties ?? {});
 }
 
+const header = (name: string, description: string, schema: Record<string, unknown> = { type: 'string' }) => ({
+  name,
+  in: 'header',
+  required: false,
+  schema,
+  description,
+});
+
+/** The conditional and idempotency headers the HTTP kit honours (src/platform/http/preconditions.ts, idempotency.ts). */
 function headerParameters(route: RouteDeclaration) {
-  if (route.method === 'GET' || route.auth === 'public') return [];
+  if (route.auth === 'public') return [];
+  if (route.method === 'GET') {
+    return [
+      header(
+        'If-None-Match',
+        'ETags the client holds (weak comparison): an answer that carries an ETag is 304 without a body while it names the current one',
+      ),
+    ];
+  }
   return [
-    {
-      name: 'If-Match',
-      in: 'header',
-      required: false,
-      schema: { type: 'string' },
-      description: 'ETag of the version the change is based on (strong comparison)',
-    },
+    header(
+      'If-Match',
+      'ETag of the version the change is based on, or *. Strong comparison: a weak ETag (W/"7") never matches (412)',
+    ),
     ...(route.method === 'POST'
       ? [
-          {
-            name: 'Idempotency-Key',
-            in: 'header',
-            required: false,
-            schema: { type: 'string', maxLength: 255 },
-          },
+          header(
+            'Idempotency-Key',
+            'Scoped to the caller, kept 24 h: a retry gets the first answer (Idempotent-Replayed: true); the same key with another request is 422',
+            { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,255}$' },
+          ),
         ]
       : []),
   ];
@@ -72,6 +85,9 @@ function operation(route: RouteDeclaration) {
         description: 'OK',
         ...(response ? { content: { 'application/json': { schema: schema(response) } } } : {}),
       },
+      ...(route.method === 'GET' && route.auth !== 'public'
+        ? { '304': { description: 'Not Modified: If-None-Match names the current ETag' } }
+        : {}),
       default: {
         description: 'An error',
         content: { 'application/problem+json': { schema: schema(Problem) } },

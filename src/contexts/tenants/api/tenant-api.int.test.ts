@@ -525,3 +525,98 @@ describe('tenant API: concurrency, idempotency and bad input', () => {
     expect(documented.sort()).toEqual(routes.sort());
   });
 });
+
+describe('tenant API: the defects of issue 7 and the kit of issue 8, end to end', () => {
+  it('answers an id no stream can have with 400 naming id (GET /tenants/-abc was a 500)', async () => {
+    for (const id of ['-abc', 'abc-', 'a--b']) {
+      expect(await api('GET', `/tenants/${id}`, { token: operator() }), id).toMatchObject({
+        status: 400,
+        body: { field: 'id' },
+      });
+    }
+  });
+
+  it('gives a token whose sub is constructor, toString or __proto__ no membership anywhere', async () => {
+    const id = await newTenant();
+    await assign(id, 'member-1', 'TenantAdmin');
+    for (const sub of ['constructor', 'toString', '__proto__']) {
+      const who = token(sub);
+      expect((await api('GET', `/tenants/${id}`, { token: who })).status, sub).toBe(404);
+      expect(
+        (await api('PATCH', `/tenants/${id}`, { token: who, body: { contactEmail: 'x@y.test' } })).status,
+      ).toBe(404);
+      expect((await api('GET', '/tenants', { token: who })).body.items).toEqual([]);
+    }
+  });
+
+  it('refuses If-Match: W/"n" with 412 (strong comparison) and accepts *', async () => {
+    const id = await newTenant();
+    const weak = await api('PATCH', `/tenants/${id}`, {
+      token: operator(),
+      body: { contactEmail: 'w@x.test' },
+      headers: { 'if-match': 'W/"1"' },
+    });
+    expect(weak).toMatchObject({ status: 412, body: { field: 'If-Match' } });
+    const any = await api('PATCH', `/tenants/${id}`, {
+      token: operator(),
+      body: { contactEmail: 'any@x.test' },
+      headers: { 'if-match': '*' },
+    });
+    expect(any).toMatchObject({ status: 200, body: { version: 2 } });
+  });
+
+  it('answers a polling client 304 while the tenant is unchanged, and reads its own write at once', async () => {
+    const id = await newTenant();
+    const first = await api('GET', `/tenants/${id}/status`, { token: operator() });
+    const etag = String(first.headers.get('etag'));
+    const unchanged = await fetch(`${runtime.httpUrl}/v1.0/tenants/${id}/status`, {
+      headers: { authorization: `Bearer ${operator()}`, 'if-none-match': etag },
+    });
+    expect(unchanged.status).toBe(304);
+    expect(unchanged.headers.get('etag')).toBe(etag);
+    expect(await unchanged.text()).toBe('');
+    await api('POST', `/tenants/${id}/park`, { token: operator(), body: { reason: 'unpaid' } });
+    const moved = await api('GET', `/tenants/${id}/status`, {
+      token: operator(),
+      headers: { 'if-none-match': etag },
+    });
+    expect(moved).toMatchObject({ status: 200, body: { status: 'PARKED', version: 2 } });
+  });
+
+  it("lists a member's tenants without deleted ones and honours the organizationName filter", async () => {
+    const name = `Member View ${Date.now()}`;
+    const kept = await newTenant({ organizationName: name });
+    const other = await newTenant();
+    const gone = await newTenant();
+    for (const id of [kept, other, gone]) await assign(id, 'lister', 'TenantMember');
+    expect((await api('DELETE', `/tenants/${gone}`, { token: operator() })).status).toBe(204);
+    const me = token('lister');
+    await eventually(async () => {
+      const all = await api('GET', '/tenants', { token: me });
+      expect(all.body.items?.map((t) => t.tenantId).sort()).toEqual([kept, other].sort());
+    });
+    const byName = await api('GET', `/tenants?organizationName=${encodeURIComponent(name.toUpperCase())}`, {
+      token: me,
+    });
+    expect(byName.body.items?.map((t) => t.tenantId)).toEqual([kept]);
+  });
+
+  it("names neither another tenant's organisation (409 on a rename) nor whether an address has an account", async () => {
+    const rival = `Rival Name ${Date.now()}`;
+    await newTenant({ organizationName: rival });
+    const id = await newTenant();
+    await assign(id, 'renamer', 'TenantAdmin');
+    const rename = await api('PATCH', `/tenants/${id}`, {
+      token: token('renamer'),
+      body: { organizationName: rival.toLowerCase() },
+    });
+    expect(rename).toMatchObject({ status: 409, body: { field: 'organizationName', code: 'already_taken' } });
+    expect(JSON.stringify(rename.body).toLowerCase()).not.toContain('rival');
+    const unknown = await api('POST', `/tenants/${id}/users`, {
+      token: token('renamer'),
+      body: { email: 'ghost@elsewhere.test', role: 'TenantMember' },
+    });
+    expect(unknown.status).toBe(404);
+    expect(JSON.stringify(unknown.body)).not.toContain('ghost');
+  });
+});

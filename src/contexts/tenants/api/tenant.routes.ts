@@ -5,15 +5,16 @@ import { ForbiddenError, NotFoundError } from '#src/platform/domain/errors.js';
 import type { EventStore } from '#src/platform/event-store/event-store.port.js';
 import { runCommand } from '#src/platform/http/command.js';
 import type { Cursors } from '#src/platform/http/cursor.js';
-import { parseBody, parseWith } from '#src/platform/http/http-handler.js';
+import { type HttpRequest, type HttpResult, parseBody, parseWith } from '#src/platform/http/http-handler.js';
 import { listResult, PageQuery, pagedList, pagingOf } from '#src/platform/http/paging.js';
 import { etag } from '#src/platform/http/preconditions.js';
 import { readYourWrites } from '#src/platform/http/read-your-writes.js';
 import type { Route } from '#src/platform/http/route.js';
+import type { TenantNeed } from '#src/platform/http/tenant-access.js';
 import type { IdentityDirectory } from '#src/platform/identity/identity.port.js';
-import { tenantDecider } from '../domain/tenant.decider.js';
+import { type TenantState, tenantDecider } from '../domain/tenant.decider.js';
 import { tenantStream } from '../domain/tenant.stream.js';
-import { memberTenants, type TenantReadModel } from '../read-model/tenant.read-model.js';
+import type { TenantReadModel } from '../read-model/tenant.read-model.js';
 import { accessTenant, tenantCommand } from './tenant.access.js';
 import {
   AssignUserBody,
@@ -43,7 +44,8 @@ import {
 export interface TenantApiDependencies {
   runner: CommandRunner;
   store: EventStore;
-  readModel: TenantReadModel;
+  /** The read model's queries (a class's public side: tests stand it in). */
+  readModel: Pick<TenantReadModel, keyof TenantReadModel>;
   identity: IdentityDirectory;
   cursors: Cursors;
   /** Sites and instances a tenant owns (none can exist until their services ship). */
@@ -54,7 +56,7 @@ export interface TenantApiDependencies {
 
 type Deps = TenantApiDependencies;
 
-const access = (deps: Deps, request: Parameters<Route<Deps>['handle']>[0], need: 'member' | 'tenantAdmin' | 'platform') =>
+const access = (deps: Deps, request: HttpRequest, need: TenantNeed) =>
   accessTenant(deps.store, request.principal, request.params.id, need);
 
 /** A tenant-scoped list from the read model, once it shows the version the access check saw. */
@@ -65,7 +67,7 @@ const caughtUp = (deps: Deps, tenantId: string, version: number) =>
 
 const tenantAnswer =
   (status: number) =>
-  ({ state, version }: { state: Parameters<typeof tenantStateView>[0] | { status: 'NEW' }; version: number }) => {
+  ({ state, version }: { state: TenantState; version: number }): HttpResult => {
     if (state.status === 'NEW') throw new Error('a tenant command left the tenant uncreated');
     return { status, headers: { etag: etag(version) }, body: tenantStateView(state, version) };
   };
@@ -106,7 +108,7 @@ export const tenantRoutes: Route<Deps>[] = [
       const { limit, start } = pagingOf(request, deps.cursors, query);
       const found = isPlatform(request.principal)
         ? await deps.readModel.list(query, limit, start)
-        : await memberTenants(deps.readModel, request.principal.sub, query, limit, start);
+        : await deps.readModel.tenantsOfMember(request.principal.sub, query, limit, start);
       return listResult(request, deps.cursors, found.items.map(tenantView), found.next);
     },
   },
@@ -141,7 +143,13 @@ export const tenantRoutes: Route<Deps>[] = [
     handle: async (request, deps) => {
       const tenant = await access(deps, request, 'tenantAdmin');
       const body = parseBody(request, UpdateTenantBody);
-      return tenantCommand(deps.runner, request, tenant, { type: 'UpdateTenant', ...body }, tenantAnswer(200));
+      return tenantCommand(
+        deps.runner,
+        request,
+        tenant,
+        { type: 'UpdateTenant', ...body },
+        tenantAnswer(200),
+      );
     },
   },
   {
@@ -190,16 +198,24 @@ export const tenantRoutes: Route<Deps>[] = [
       const tenant = await access(deps, request, 'tenantAdmin');
       const { tenantId } = tenant.grant;
       const { userId, email, role } = parseBody(request, AssignUserBody);
-      const found = email ? await deps.identity.findByEmail(email) : { userId: userId ?? '', email: undefined };
+      const found = email
+        ? await deps.identity.findByEmail(email)
+        : { userId: userId ?? '', email: undefined };
       // Neither the address nor whether it has an account is the caller's business.
       if (!found) throw new NotFoundError('the user cannot be assigned');
       const mail = email ?? found.email;
       const membership = { userId: found.userId, role, ...(mail ? { email: mail } : {}) };
-      return tenantCommand(deps.runner, request, tenant, { type: 'AssignUser', ...membership }, ({ version }) => ({
-        status: 201,
-        headers: { location: `${tenantPath(tenantId)}/users/${found.userId}`, etag: etag(version) },
-        body: { tenantId, ...membership },
-      }));
+      return tenantCommand(
+        deps.runner,
+        request,
+        tenant,
+        { type: 'AssignUser', ...membership },
+        ({ version }) => ({
+          status: 201,
+          headers: { location: `${tenantPath(tenantId)}/users/${found.userId}`, etag: etag(version) },
+          body: { tenantId, ...membership },
+        }),
+      );
     },
   },
   {
@@ -227,7 +243,9 @@ export const tenantRoutes: Route<Deps>[] = [
     handle: async (request, deps) => {
       const tenant = await access(deps, request, 'tenantAdmin');
       const userId = parseWith(UserId, request.params.userId, 'userId');
-      return tenantCommand(deps.runner, request, tenant, { type: 'RemoveUser', userId }, () => ({ status: 204 }));
+      return tenantCommand(deps.runner, request, tenant, { type: 'RemoveUser', userId }, () => ({
+        status: 204,
+      }));
     },
   },
   {
@@ -258,11 +276,17 @@ export const tenantRoutes: Route<Deps>[] = [
     handle: async (request, deps) => {
       const tenant = await access(deps, request, 'tenantAdmin');
       const hierarchy = parseBody(request, HierarchyBody);
-      return tenantCommand(deps.runner, request, tenant, { type: 'PutHierarchy', hierarchy }, ({ version }) => ({
-        status: 200,
-        headers: { etag: etag(version) },
-        body: hierarchyView(tenant.grant.tenantId, hierarchy),
-      }));
+      return tenantCommand(
+        deps.runner,
+        request,
+        tenant,
+        { type: 'PutHierarchy', hierarchy },
+        ({ version }) => ({
+          status: 200,
+          headers: { etag: etag(version) },
+          body: hierarchyView(tenant.grant.tenantId, hierarchy),
+        }),
+      );
     },
   },
   {
@@ -287,7 +311,9 @@ export const tenantRoutes: Route<Deps>[] = [
     response: { status: 204 },
     handle: async (request, deps) => {
       const tenant = await access(deps, request, 'tenantAdmin');
-      return tenantCommand(deps.runner, request, tenant, { type: 'DeleteHierarchy' }, () => ({ status: 204 }));
+      return tenantCommand(deps.runner, request, tenant, { type: 'DeleteHierarchy' }, () => ({
+        status: 204,
+      }));
     },
   },
   {

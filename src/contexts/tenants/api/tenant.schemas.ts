@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { Cursor, Limit } from '#src/platform/http/paging.js';
+import type { UniqueKeyProblem } from '#src/platform/http/problem.js';
+import { ORGANIZATION_KEY_PREFIX } from '../domain/tenant.decider.js';
 import { Environment, Hierarchy, TenantRole } from '../domain/tenant.events.js';
 import { tenantStream } from '../domain/tenant.stream.js';
 
@@ -90,3 +92,12 @@ export const EventView = z.object({
 });
 export const page = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), nextCursor: z.string().optional(), _links: Links });
+
+/** How the tenant context's uniqueness keys read in a 409: the field to blame, and nothing about who holds it. */
+export const tenantUniqueKeys: readonly UniqueKeyProblem[] = [
+  {
+    prefix: ORGANIZATION_KEY_PREFIX,
+    field: 'organizationName',
+    detail: 'the organisation name is already taken',
+  },
+];

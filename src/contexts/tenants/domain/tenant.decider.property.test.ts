@@ -10,6 +10,7 @@ import { metadata } from '#test/fixtures.js';
 import { tenantCommandArb } from '#test/tenant-arbitraries.js';
 import { type TenantCommand, type TenantState, tenantDecider } from './tenant.decider.js';
 import type { TenantEvent } from './tenant.events.js';
+import { tenantStream } from './tenant.stream.js';
 
 /** The simplest model of what a tenant may do: status, users and whether a hierarchy exists. */
 interface Model {
@@ -65,7 +66,7 @@ describe('tenant decider against a model', () => {
         const runner = new CommandRunner({ store, clock: () => new Date(), newEventId: ulid });
         const decider = { ...tenantDecider, snapshotEvery: 3 };
         const model: Model = { status: 'NEW', users: new Map(), hierarchy: false, name: '' };
-        const streamId = `tenant-${ulid()}`;
+        const streamId = tenantStream.id(ulid());
         let state: TenantState = tenantDecider.initialState();
         for (const command of commands) {
           const expected = allowed(model, command);
@@ -91,7 +92,9 @@ describe('tenant decider against a model', () => {
         const replayed = fold(
           tenantDecider,
           tenantDecider.initialState(),
-          (await store.readStream(streamId)).map((e) => ({ type: e.type, data: e.data }) as TenantEvent),
+          (await store.readStream(streamId)).map(
+            (e) => ({ type: e.type, data: e.data, occurredAt: e.occurredAt }) as TenantEvent,
+          ),
         );
         expect(replayed).toEqual(state);
       }),

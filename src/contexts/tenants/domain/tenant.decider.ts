@@ -46,9 +46,12 @@ export type TenantState =
 export const roleOf = (facts: Pick<TenantFacts, 'users'>, userId: string): Role | undefined =>
   Object.hasOwn(facts.users, userId) ? facts.users[userId] : undefined;
 
+/** The prefix of organisation-name reservations (`org:acme corp`). */
+export const ORGANIZATION_KEY_PREFIX = 'org:';
+
 /** Organisation names are unique ignoring case and spacing: "Acme  Corp" and "acme corp" collide. */
 export const organizationKey = (name: string): string =>
-  `org:${name.normalize('NFKC').trim().replace(/\s+/g, ' ').toLowerCase()}`;
+  `${ORGANIZATION_KEY_PREFIX}${name.normalize('NFKC').trim().replace(/\s+/g, ' ').toLowerCase()}`;
 
 export const tenantDecider: Decider<TenantCommand, TenantEvent, TenantState> = {
   name: 'tenant',
@@ -177,7 +180,9 @@ export function evolve(state: TenantState, event: Timed<TenantEvent>): TenantSta
   const next = apply(state, event);
   const at = event.occurredAt;
   if (next.status === 'NEW' || at === undefined) return next;
-  return event.type === 'TENANT_CREATED' ? { ...next, createdAt: at, updatedAt: at } : { ...next, updatedAt: at };
+  return event.type === 'TENANT_CREATED'
+    ? { ...next, createdAt: at, updatedAt: at }
+    : { ...next, updatedAt: at };
 }
 
 function apply(state: TenantState, event: TenantEvent): TenantState {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { fold } from '#src/platform/domain/decider.js';
 import { IllegalStateError, NotFoundError, ValidationError } from '#src/platform/domain/errors.js';
 import { deciderSpec } from '#test/decider-spec.js';
-import { organizationKey, type TenantCommand, tenantDecider } from './tenant.decider.js';
+import { organizationKey, roleOf, type TenantCommand, tenantDecider } from './tenant.decider.js';
 import type { TenantEvent } from './tenant.events.js';
 
 const spec = deciderSpec(tenantDecider);
@@ -155,5 +156,36 @@ describe('tenant decider', () => {
 
   it('normalises organisation names for uniqueness', () => {
     expect(organizationKey('  Acme   CORP ')).toBe(organizationKey('acme corp'));
+  });
+
+  it('knows only its own members, whatever their ids are called (constructor, toString, __proto__)', () => {
+    for (const userId of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf']) {
+      spec.given([created]).when({ type: 'RemoveUser', userId }).thenThrows(NotFoundError);
+      spec
+        .given([created])
+        .when({ type: 'AssignUser', userId, role: 'TenantMember' })
+        .thenEmits([{ type: 'USER_ASSIGNED', data: { userId, role: 'TenantMember' } }]);
+      const state = fold(tenantDecider, tenantDecider.initialState(), [created]);
+      expect(state.status !== 'NEW' && roleOf(state, userId)).toBeUndefined();
+      // a member with such an id survives evolve and a snapshot's JSON round trip as an own property
+      const member = fold(tenantDecider, state, [
+        { type: 'USER_ASSIGNED', data: { userId, role: 'TenantAdmin' } },
+      ]);
+      const restored = JSON.parse(JSON.stringify(member)) as typeof member;
+      expect(restored.status !== 'NEW' && roleOf(restored, userId)).toBe('TenantAdmin');
+    }
+  });
+
+  it('keeps when it was created and last changed, from the times the events carry', () => {
+    const state = fold(tenantDecider, tenantDecider.initialState(), [
+      { ...created, occurredAt: '2026-01-01T00:00:00.000Z' },
+      { ...assigned, occurredAt: '2026-01-02T00:00:00.000Z' },
+      { ...parked, occurredAt: '2026-01-03T00:00:00.000Z' },
+    ]);
+    expect(state).toMatchObject({
+      status: 'PARKED',
+      createdAt: '2026-01-01T00:00:00.000Z',
+      updatedAt: '2026-01-03T00:00:00.000Z',
+    });
   });
 });

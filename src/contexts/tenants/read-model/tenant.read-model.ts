@@ -7,11 +7,14 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { METADATA, orgIndexKey, tenantPK } from '#projections/tenants/tenants.v1.js';
 import type { Row } from '#src/platform/domain/projection.js';
+import type { Page } from '#src/platform/http/paging.js';
 
-export interface Page<T> {
-  items: T[];
-  /** DynamoDB's LastEvaluatedKey: the position of the next page */
-  next?: Record<string, unknown>;
+export type { Page };
+
+export interface TenantFilter {
+  status?: string | undefined;
+  environment?: string | undefined;
+  organizationName?: string | undefined;
 }
 
 /**
@@ -33,15 +36,7 @@ export class TenantReadModel {
   }
 
   /** 2. by organisation name (GSI1 ORG#), 3. by status (GSI2 STATUS#), by environment (GSI2 ENV#), or all (GSI2 TENANTS). */
-  async list(
-    filter: {
-      status?: string | undefined;
-      environment?: string | undefined;
-      organizationName?: string | undefined;
-    },
-    limit: number,
-    start?: Record<string, unknown>,
-  ): Promise<Page<Row>> {
+  async list(filter: TenantFilter, limit: number, start?: Record<string, unknown>): Promise<Page<Row>> {
     const [IndexName, pk, residual] = filter.organizationName
       ? [
           'GSI1',
@@ -97,6 +92,32 @@ export class TenantReadModel {
       items: members.items.map((member) => ({ member, tenant: tenants.get(String(member.tenantId)) })),
       ...(members.next ? { next: members.next } : {}),
     };
+  }
+
+  /**
+   * A member's tenants, filtered as `list` filters (the organisation name compared as its index key: case and
+   * spacing folded). A deleted tenant is gone for its members, though their member rows stay. A page may come out
+   * short after filtering; `next` continues.
+   */
+  async tenantsOfMember(
+    userId: string,
+    filter: TenantFilter,
+    limit: number,
+    start?: Record<string, unknown>,
+  ): Promise<Page<Row>> {
+    const page = await this.tenantsOfUser(userId, limit, start);
+    const org = filter.organizationName === undefined ? undefined : orgIndexKey(filter.organizationName);
+    const items = page.items
+      .map((item) => item.tenant)
+      .filter(
+        (t): t is Row =>
+          t !== undefined &&
+          t.status !== 'DELETED' &&
+          (filter.status === undefined || t.status === filter.status) &&
+          (filter.environment === undefined || t.environment === filter.environment) &&
+          (org === undefined || orgIndexKey(String(t.organizationName)) === org),
+      );
+    return page.next ? { items, next: page.next } : { items };
   }
 
   /** 5. users of a tenant: PK=TENANT#{id}, SK begins_with USER# */

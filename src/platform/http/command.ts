@@ -1,0 +1,49 @@
+import type { CommandRunner } from '#src/platform/command/command-runner.js';
+import type { Dependency } from '#src/platform/command/dependency.js';
+import type { Decider, DomainEvent } from '#src/platform/domain/decider.js';
+import type { LoadResult } from '#src/platform/event-store/event-store.port.js';
+import type { HttpRequest, HttpResult } from './http-handler.js';
+import { idempotencyOf } from './idempotency.js';
+import { ifMatch } from './preconditions.js';
+
+export interface HttpCommand<C, E extends DomainEvent, S> {
+  decider: Decider<C, E, S>;
+  streamId: string;
+  command: C;
+  /** The tenant the command is about, for the events' metadata. */
+  tenantId?: string | undefined;
+  /** The stream as the route's access check loaded it: the first attempt needs no second load. */
+  loaded?: LoadResult | undefined;
+  /** Re-checked by the runner on every attempt against the state that attempt loaded. */
+  authorize?: ((state: S) => void) | undefined;
+  /** Streams the command depends on (its tenant's, for an instance command), checked and conditioned on. */
+  dependsOn?: readonly Dependency[] | undefined;
+  /** The answer, from the state after the command; stored with the Idempotency-Key for retries. */
+  respond: (outcome: { state: S; version: number; occurredAt: string }) => HttpResult;
+}
+
+/**
+ * A command from an HTTP request: the caller and correlation id into the events' metadata, If-Match (strong
+ * comparison) as the expected version, a POST's Idempotency-Key scoped to the caller, and
+ * `Idempotent-Replayed: true` on a replayed answer. Routes say only what to run and how to answer.
+ */
+export async function runCommand<C, E extends DomainEvent, S>(
+  runner: CommandRunner,
+  request: HttpRequest,
+  spec: HttpCommand<C, E, S>,
+): Promise<HttpResult> {
+  const outcome = await runner.run({
+    decider: spec.decider,
+    streamId: spec.streamId,
+    command: spec.command,
+    loaded: spec.loaded,
+    authorize: spec.authorize,
+    dependsOn: spec.dependsOn,
+    metadata: { correlationId: request.correlationId, actor: request.principal.sub, tenantId: spec.tenantId },
+    expectedVersion: ifMatch(request),
+    idempotency: idempotencyOf(request),
+    result: spec.respond,
+  });
+  if (!outcome.replayed) return outcome.result;
+  return { ...outcome.result, headers: { ...outcome.result.headers, 'idempotent-replayed': 'true' } };
+}
