@@ -1,6 +1,8 @@
 import { httpHandler } from '#src/platform/http/http-handler.js';
-import { httpWiring, wiring } from '#src/platform/wiring.js';
+import { httpWiring } from '#src/platform/http/http-wiring.js';
+import { logger } from '#src/platform/wiring.js';
 import { tenantRoutes } from '../api/tenant.routes.js';
+import { tenantUniqueKeys } from '../api/tenant.schemas.js';
 import { tenantApiDependencies } from '../wiring.js';
 
 let built: ReturnType<typeof httpHandler> | undefined;
@@ -9,8 +11,9 @@ let built: ReturnType<typeof httpHandler> | undefined;
 export const handler: ReturnType<typeof httpHandler> = (event) => {
   built ??= httpHandler(tenantRoutes, {
     verifier: () => httpWiring().verifier,
-    logger: wiring().logger,
+    logger: logger(),
     routeDeps: tenantApiDependencies,
+    uniqueKeys: tenantUniqueKeys,
   });
   return built(event);
 };
