@@ -15,7 +15,7 @@ import { CommandRunner } from '#src/platform/command/command-runner.js';
 import { DynamoEventStore } from '#src/platform/event-store/dynamodb/dynamodb.event-store.js';
 import { createTables, tableName } from '#src/platform/infra/create-tables.js';
 import { startDynamoDbLocal } from '#src/platform/local/dynamodb-local.js';
-import { ProjectionDispatcher } from '#src/platform/projection-runtime/dispatcher.js';
+import { fromEventRecords, ProjectionDispatcher } from '#src/platform/projection-runtime/dispatcher.js';
 import { DynamoParkedEvents } from '#src/platform/projection-runtime/dynamodb.parked-events.js';
 import { DynamoProjectionWriter } from '#src/platform/projection-runtime/dynamodb.projection-writer.js';
 import { RecordingMetrics } from '#src/platform/projection-runtime/metrics.js';
@@ -65,11 +65,11 @@ const dispatcher = new ProjectionDispatcher({
   targets: async () => [{ projection: buggy, tableName: tableName('TenantsV1Table', STAGE) }],
   metrics,
   clock: () => new Date(),
-  maxAttempts: 3,
+  policy: { maxAttempts: 3, parkAfterMs: 3_600_000 },
 });
 let pending = records;
 for (let delivery = 1; pending.length > 0; delivery++) {
-  const failed = await dispatcher.handle(pending);
+  const failed = await dispatcher.handle(fromEventRecords(pending));
   console.log(
     `delivery ${delivery}: ${failed ? `failed at record ${failed}, redelivering from there` : 'done'}`,
   );

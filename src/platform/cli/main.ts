@@ -1,9 +1,11 @@
 import { cliWiring } from './cli-wiring.js';
 import { listParked, redriveParked } from './parked.js';
 import { dropCommand, rebuildCommand, status, switchCommand } from './projections.js';
+import { QUEUE_COMMANDS, queueCliDependencies, runQueueCommand } from './queues.js';
 import { recover } from './recover.js';
 import { replay } from './replay.js';
 import {
+  COMMANDS,
   type CommandLine,
   commandHelp,
   isoTime,
@@ -16,11 +18,13 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 type Parsed = Exclude<CommandLine, { help: string }>;
 
+const ALL_COMMANDS = [...COMMANDS, ...QUEUE_COMMANDS];
+
 const text = (value: string | boolean | undefined) => (typeof value === 'string' ? value : undefined);
 
 /** `npm run bbws -- <command>`: each command parses its own options strictly (usage.ts). */
 async function main(argv: string[]): Promise<number> {
-  const line = parseCommandLine(argv);
+  const line = parseCommandLine(argv, ALL_COMMANDS);
   if ('help' in line) {
     console.log(line.help);
     return 0;
@@ -54,6 +58,9 @@ async function run({ command, positionals, values }: Parsed, help: string): Prom
       return listParked(w, filter);
     case 'parked redrive':
       return redriveParked(w, filter);
+    case 'queues status':
+    case 'queues redrive':
+      return runQueueCommand(command.name, positionals, queueCliDependencies(), help);
     case 'recover':
       return recover(
         w,

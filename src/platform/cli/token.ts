@@ -11,8 +11,10 @@ Prints a JWT of the local issuer (the same keys npm start verifies with) on its 
 --user   a plain user (tenant access comes from membership); also registered in the local identity directory
          with --email, so POST /tenants/{id}/users {email} can find it`;
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
+const parseToken = (args: string[]) =>
+  parseArgs({
+    args,
+    strict: true,
     options: {
       role: { type: 'string' },
       user: { type: 'string' },
@@ -21,12 +23,26 @@ async function main(): Promise<void> {
       help: { type: 'boolean', short: 'h' },
     },
   });
+
+async function main(): Promise<void> {
+  let values: ReturnType<typeof parseToken>['values'];
+  try {
+    ({ values } = parseToken(process.argv.slice(2)));
+  } catch (error) {
+    // parseArgs names the option; its suggestions about `--` do not apply here
+    console.error(`${(error as Error).message.split('. ')[0]}\n\n${HELP}`);
+    process.exit(2);
+  }
   if (values.help || (!values.role && !values.user)) {
     console.log(HELP);
     process.exit(values.help ? 0 : 2);
   }
   if (values.role && !['Admin', 'Operator'].includes(values.role)) {
     console.error(`--role must be Admin or Operator, got ${values.role}\n\n${HELP}`);
+    process.exit(2);
+  }
+  if (values.expires !== undefined && !/^\d+$/.test(values.expires)) {
+    console.error(`--expires must be a number of seconds, got ${values.expires}\n\n${HELP}`);
     process.exit(2);
   }
   const config = loadConfig();

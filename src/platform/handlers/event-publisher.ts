@@ -1,30 +1,20 @@
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { catalogue } from '#src/contexts/catalogue.js';
 import { decodeEventRecords } from '#src/platform/event-store/dynamodb/stream-records.js';
-import { toBusEntry } from '#src/platform/publishing/integration-events.js';
-import { PublishError, publish } from '#src/platform/publishing/publisher.js';
-import { wiring } from '#src/platform/wiring.js';
+import { consumedRecords } from '#src/platform/projection-runtime/consumed-records.js';
+import { eventStore, metrics, publisher } from '#src/platform/wiring.js';
 
 /**
- * Event table stream consumer 2 of 2: publishes every event to EventBridge, in record order. A record whose
- * entries keep failing is reported with everything after it, so nothing is lost (at least once).
+ * Event table stream consumer 2 of 2: publishes every event to EventBridge (at least once). What keeps
+ * failing is parked before Lambda could give up (docs/operations.md); the first record still to do is
+ * reported, and Lambda redelivers from it.
  */
 export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
-  const { bus, busName, logger } = wiring();
-  for (const record of decodeEventRecords(event.Records, catalogue)) {
-    try {
-      await publish(
-        bus,
-        record.events.map((e) => toBusEntry(catalogue, busName, e)),
-      );
-    } catch (error) {
-      if (!(error instanceof PublishError)) throw error;
-      logger.warn('publish failed; the record will be redelivered', {
-        sequenceNumber: record.sequenceNumber,
-        error,
-      });
-      return { batchItemFailures: [{ itemIdentifier: record.sequenceNumber }] };
-    }
-  }
-  return { batchItemFailures: [] };
+  const failed = await publisher().handle(
+    await consumedRecords(event.Records, (records) =>
+      decodeEventRecords(records, catalogue, eventStore().keys),
+    ),
+  );
+  metrics().flush();
+  return { batchItemFailures: failed === undefined ? [] : [{ itemIdentifier: failed }] };
 };

@@ -1,12 +1,19 @@
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { catalogue } from '#src/contexts/catalogue.js';
 import { decodeEventRecords } from '#src/platform/event-store/dynamodb/stream-records.js';
-import { wiring } from '#src/platform/wiring.js';
+import { consumedRecords } from '#src/platform/projection-runtime/consumed-records.js';
+import { dispatcher, eventStore, metrics } from '#src/platform/wiring.js';
 
-/** Event table stream consumer 1 of 2: runs every projection (and a shadow being rebuilt). */
+/**
+ * Event table stream consumer 1 of 2: runs every projection (and a shadow being rebuilt). What keeps failing
+ * is parked before Lambda could give up (docs/operations.md); the first record still to do is reported.
+ */
 export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
-  const { dispatcher, metrics } = wiring();
-  const failed = await dispatcher.handle(decodeEventRecords(event.Records, catalogue));
-  metrics.flush();
+  const failed = await dispatcher().handle(
+    await consumedRecords(event.Records, (records) =>
+      decodeEventRecords(records, catalogue, eventStore().keys),
+    ),
+  );
+  metrics().flush();
   return { batchItemFailures: failed === undefined ? [] : [{ itemIdentifier: failed }] };
 };

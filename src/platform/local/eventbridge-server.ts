@@ -29,20 +29,25 @@ export interface Delivery {
 /**
  * An EventBridge-API server on 127.0.0.1 (PutEvents over the AWS JSON protocol), so the publisher runs the same
  * SDK code as in AWS. Each accepted entry is matched against the rules from serverless.yml and delivered to
- * its targets asynchronously, with Lambda's two retries for asynchronous invocations. `refuse` injects
- * per-entry failures, as a real PutEvents can partly fail.
+ * its targets asynchronously, with Lambda's two retries for asynchronous invocations. Like AWS, it refuses a
+ * request of more than 10 entries or 256 KB (ValidationException), so a local test fails where AWS would.
+ * `refuse` injects per-entry failures, as a real PutEvents can partly fail; `fault` fails whole calls.
  */
 export class LocalEventBridge {
   readonly deliveries: Delivery[] = [];
   /** Every event accepted by PutEvents, matched or not. */
   readonly accepted: Record<string, unknown>[] = [];
   refuse: (entry: Entry) => string | undefined = () => undefined;
+  /** Fault injection for a whole call (an outage): the HTTP status and error type to answer with. */
+  fault: () => { status: number; type: string } | undefined = () => undefined;
   private server: Server | undefined;
   private inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly rules: LocalRule[],
     private readonly log: (line: string) => void = () => {},
+    /** PutEvents' limit per request, as AWS enforces it (256 KB). */
+    private readonly maxRequestBytes = 256 * 1024,
   ) {}
 
   async listen(port: number): Promise<string> {
@@ -66,23 +71,36 @@ export class LocalEventBridge {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const target = String(req.headers['x-amz-target'] ?? '');
     if (target !== 'AWSEvents.PutEvents') {
-      res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
-      res.end(
-        JSON.stringify({
-          __type: 'UnknownOperationException',
-          message: `local EventBridge only does PutEvents, not ${target}`,
-        }),
-      );
+      reply(res, 400, {
+        __type: 'UnknownOperationException',
+        message: `local EventBridge only does PutEvents, not ${target}`,
+      });
       return;
     }
-    const { Entries = [] } = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as {
-      Entries?: Entry[];
-    };
+    const fault = this.fault();
+    if (fault) {
+      reply(res, fault.status, {
+        __type: fault.type,
+        message: 'injected by the local EventBridge (fault drill)',
+      });
+      return;
+    }
+    let Entries: Entry[];
+    try {
+      ({ Entries = [] } = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as {
+        Entries?: Entry[];
+      });
+    } catch {
+      reply(res, 400, { __type: 'SerializationException', message: 'the request body is not JSON' });
+      return;
+    }
+    const invalid = validatePutEvents(Entries, this.maxRequestBytes);
+    if (invalid) {
+      reply(res, 400, { __type: 'ValidationException', message: invalid });
+      return;
+    }
     const results = Entries.map((entry) => this.accept(entry));
-    res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-    res.end(
-      JSON.stringify({ FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results }),
-    );
+    reply(res, 200, { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results });
   }
 
   private accept(entry: Entry): { EventId: string } | { ErrorCode: string; ErrorMessage: string } {
@@ -130,4 +148,33 @@ export class LocalEventBridge {
     this.inFlight.add(run);
     void run.finally(() => this.inFlight.delete(run));
   }
+}
+
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
+  res.end(JSON.stringify(body));
+}
+
+const utf8 = (text: string | undefined) => (text === undefined ? 0 : Buffer.byteLength(text, 'utf8'));
+
+/**
+ * AWS's request limits: 1..10 entries, and at most `maxBytes` counted as "Calculating PutEvents event entry
+ * size" says (Time 14 bytes if given; Source, DetailType, Detail and each Resources entry in UTF-8 bytes).
+ */
+export function validatePutEvents(entries: readonly Entry[], maxBytes: number): string | undefined {
+  if (entries.length < 1 || entries.length > 10)
+    return `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length less than or equal to 10 and greater than or equal to 1 (got ${entries.length})`;
+  const bytes = entries.reduce(
+    (sum, e) =>
+      sum +
+      (e.Time === undefined ? 0 : 14) +
+      utf8(e.Source) +
+      utf8(e.DetailType) +
+      utf8(e.Detail) +
+      (e.Resources ?? []).reduce((n, r) => n + utf8(r), 0),
+    0,
+  );
+  return bytes > maxBytes
+    ? `Total size of the entries in the request is over the limit (${bytes} bytes, limit ${maxBytes})`
+    : undefined;
 }

@@ -128,4 +128,79 @@ describe('stream poller (Lambda event source mapping semantics) on DynamoDB Loca
     expect(Math.max(...sizes)).toBeGreaterThan(1); // the records came as one batch ...
     expect(Math.min(...sizes.filter((n) => n > 0))).toBe(1); // ... and were bisected down to the poison record
   });
+
+  it('bisects without consuming the retry quota: only the poison record is retried and given up on, the rest arrive', async () => {
+    const prefix = ulid();
+    const failures: Record<string, unknown>[] = [];
+    const poisonAlone: number[] = [];
+    const delivered = new Set<number>();
+    const sequences = new Map<number, string>();
+    await poller(
+      {
+        batchSize: 20,
+        bisect: true,
+        reportBatchItemFailures: false,
+        maximumRetryAttempts: 2,
+        pollMs: 200, // the eight records are written within one poll: they arrive as one batch
+        retryDelayMs: () => 5,
+        onFailure: async (failure) => {
+          failures.push(failure);
+        },
+        invoke: async (event) => {
+          const records = (event as { Records: DynamoDBRecord[] }).Records;
+          const ours = records.filter(mine(prefix));
+          for (const r of ours) sequences.set(index(r), String(r.dynamodb?.SequenceNumber));
+          if (records.length === 1 && ours.length === 1 && index(ours[0] as DynamoDBRecord) === 3)
+            poisonAlone.push(1);
+          if (ours.some((r) => index(r) === 3)) throw new Error('poison record 3');
+          for (const r of ours) delivered.add(index(r));
+          return undefined;
+        },
+      },
+      await streamArn(),
+    );
+    await write(prefix, 8);
+    await eventually(() => expect(failures).toHaveLength(1));
+    await eventually(() => expect([...delivered].sort()).toEqual([0, 1, 2, 4, 5, 6, 7]));
+    // one invocation when the split reached it, then maximumRetryAttempts retries: the splits cost nothing
+    expect(poisonAlone).toHaveLength(3);
+    expect(failures[0]).toMatchObject({
+      requestContext: { condition: 'RetryAttemptsExhausted', approximateInvokeCount: 3 },
+      DDBStreamBatchInfo: {
+        batchSize: 1,
+        startSequenceNumber: sequences.get(3),
+        endSequenceNumber: sequences.get(3),
+      },
+    });
+  });
+
+  it('gives records up once they are older than the stream keeps them (a retry without limit ends there)', async () => {
+    const prefix = ulid();
+    const failures: Record<string, unknown>[] = [];
+    await poller(
+      {
+        maximumRetryAttempts: -1,
+        retentionSeconds: 1, // 24 hours in AWS, scaled down
+        retryDelayMs: () => 50,
+        onFailure: async (failure) => {
+          failures.push(failure);
+        },
+        invoke: async (event) => {
+          if ((event as { Records: DynamoDBRecord[] }).Records.some(mine(prefix)))
+            throw new Error('always failing');
+          return undefined;
+        },
+      },
+      await streamArn(),
+    );
+    await write(prefix, 1);
+    await eventually(() => expect(failures).toHaveLength(1), 5000);
+    expect(failures[0]).toMatchObject({
+      requestContext: { condition: 'RecordAgeExceeded' },
+      DDBStreamBatchInfo: {
+        approximateArrivalOfFirstRecord: expect.any(String),
+        approximateArrivalOfLastRecord: expect.any(String),
+      },
+    });
+  });
 });

@@ -6,32 +6,66 @@ import {
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { Invoke } from './lambda-host.js';
+import { afterInvoke, type Batch, type InvokeOutcome, splitExpired } from './stream-batches.js';
 
-export interface StreamSubscriptionOptions {
-  streamArn: string;
+/** An event source mapping's settings that decide what happens to failing records. */
+export interface StreamRetrySettings {
   batchSize: number;
   /** -1: retry until the records expire, as Lambda does */
   maximumRetryAttempts: number;
+  /** -1 (or absent): no limit but the stream's retention */
+  maximumRecordAgeInSeconds?: number;
   bisect: boolean;
   reportBatchItemFailures: boolean;
+  /** DynamoDB Streams keep records 24 hours; a drill scales it down with the rest. */
+  retentionSeconds?: number;
+}
+
+export interface StreamSubscriptionOptions extends StreamRetrySettings {
+  streamArn: string;
+  /** The function the mapping invokes (named in the on-failure message, as Lambda does). */
+  functionName?: string;
   startingPosition: 'TRIM_HORIZON' | 'LATEST';
   invoke: Invoke;
   /** Lambda's on-failure destination: gets record metadata only, never the records. */
   onFailure?: (failure: Record<string, unknown>) => Promise<void>;
   pollMs?: number;
+  /** Pause before retry n (Lambda does not document its backoff). */
+  retryDelayMs?: (retry: number) => number;
   log?: (line: string) => void;
+}
+
+const DAY_SECONDS = 86_400;
+
+/** A mapping's retry settings as the wiring states them, then a drill's override (scaled, or reverted). */
+export function retrySettings<S extends StreamRetrySettings>(
+  subscription: S,
+  override?: (subscription: S) => Partial<StreamRetrySettings>,
+): StreamRetrySettings {
+  return {
+    batchSize: subscription.batchSize,
+    maximumRetryAttempts: subscription.maximumRetryAttempts,
+    maximumRecordAgeInSeconds: subscription.maximumRecordAgeInSeconds ?? -1,
+    bisect: subscription.bisect,
+    reportBatchItemFailures: subscription.reportBatchItemFailures,
+    ...override?.(subscription),
+  };
 }
 
 /**
  * A DynamoDB Streams event source mapping on DynamoDB Local: reads each shard in order and delivers batches to
- * the same handler Lambda runs, with Lambda's semantics — ReportBatchItemFailures restarts from the lowest
- * reported sequence number, errors retry the batch (bisected if asked), and after MaximumRetryAttempts the
- * batch's metadata goes to the on-failure destination and the mapping moves on.
+ * the same handler Lambda runs, with Lambda's semantics (stream-batches.ts) — ReportBatchItemFailures restarts
+ * from the lowest reported sequence number, errors retry the batch (bisected if asked, without consuming the
+ * retry quota), records past their age or retention and batches past MaximumRetryAttempts go, as metadata, to
+ * the on-failure destination, and the mapping moves on.
  */
 export class StreamPoller {
   private running = false;
   private loop: Promise<void> | undefined;
   private readonly done = new Set<string>();
+  private settings: StreamRetrySettings;
+  /** When each record was first read: Lambda's ApproximateCreationDateTime (DynamoDB Local's is per minute). */
+  private readonly arrivals = new Map<string, number>();
   private positioned!: () => void;
   /** Resolves once the poller holds an iterator on the stream (LATEST: records written after this are seen). */
   readonly ready = new Promise<void>((resolve) => {
@@ -41,7 +75,14 @@ export class StreamPoller {
   constructor(
     private readonly client: DynamoDBStreamsClient,
     private readonly options: StreamSubscriptionOptions,
-  ) {}
+  ) {
+    this.settings = { ...options };
+  }
+
+  /** Changes the retry settings from the next decision on (drills compare settings on one runtime). */
+  configure(settings: Partial<StreamRetrySettings>): void {
+    this.settings = { ...this.settings, ...settings };
+  }
 
   start(): void {
     this.running = true;
@@ -92,7 +133,8 @@ export class StreamPoller {
       }
       const records = page.Records ?? [];
       if (records.length > 0) {
-        await this.deliver(records);
+        this.stamp(records);
+        await this.deliver(records, shardId);
         last = records.at(-1)?.dynamodb?.SequenceNumber ?? last;
       } else await sleep(this.options.pollMs ?? 25);
       iterator = page.NextShardIterator;
@@ -102,7 +144,7 @@ export class StreamPoller {
 
   private getRecords(iterator: string) {
     return this.client.send(
-      new GetRecordsCommand({ ShardIterator: iterator, Limit: this.options.batchSize }),
+      new GetRecordsCommand({ ShardIterator: iterator, Limit: this.settings.batchSize }),
     );
   }
 
@@ -119,66 +161,107 @@ export class StreamPoller {
     return out.ShardIterator;
   }
 
-  private async deliver(records: _Record[]): Promise<void> {
-    let pending = records;
-    for (let attempt = 0; pending.length > 0 && this.running; attempt++) {
-      const failedAt = await this.invokeOnce(pending);
-      if (failedAt === undefined) return;
-      const { maximumRetryAttempts } = this.options;
-      if (maximumRetryAttempts >= 0 && attempt >= maximumRetryAttempts) {
-        await this.sendToOnFailure(pending, attempt + 1);
-        return;
-      }
-      pending = pending.slice(failedAt);
-      await sleep(Math.min(1000, 20 * 2 ** attempt));
+  private stamp(records: _Record[]): void {
+    const now = Date.now();
+    for (const record of records) {
+      const sequence = sequenceOf(record);
+      if (!this.arrivals.has(sequence)) this.arrivals.set(sequence, now);
     }
   }
 
-  /** Undefined when the batch is done; else the index of the first record to deliver again. */
-  private async invokeOnce(batch: _Record[]): Promise<number | undefined> {
+  private arrivalOf(record: _Record): number {
+    return this.arrivals.get(sequenceOf(record)) ?? Date.now();
+  }
+
+  /** Runs one page of records to the end under Lambda's rules: delivered, or discarded to the on-failure queue. */
+  private async deliver(records: _Record[], shardId: string): Promise<void> {
+    const queue: Batch<_Record>[] = [{ records, retries: 0 }];
+    while (queue.length > 0 && this.running) {
+      const batch = queue.shift() as Batch<_Record>;
+      const { expired, fresh } = splitExpired(
+        batch.records,
+        (r) => Date.now() - this.arrivalOf(r),
+        this.maxAgeMs(),
+      );
+      if (expired.length > 0)
+        await this.sendToOnFailure(expired, batch.retries + 1, 'RecordAgeExceeded', shardId);
+      if (fresh.length === 0) continue;
+      const current = { records: fresh, retries: batch.retries };
+      const transition = afterInvoke(current, await this.invokeOnce(fresh), this.settings);
+      if (transition.discard) {
+        const { records: dropped, retries } = transition.discard;
+        await this.sendToOnFailure(dropped, retries, 'RetryAttemptsExhausted', shardId);
+      }
+      queue.unshift(...transition.next);
+      if (transition.backoff) await sleep(this.retryDelay(current.retries + 1));
+    }
+    for (const record of records) this.arrivals.delete(sequenceOf(record));
+  }
+
+  /** The tighter of MaximumRecordAgeInSeconds and the stream's retention. */
+  private maxAgeMs(): number {
+    const { maximumRecordAgeInSeconds: maxAge = -1, retentionSeconds = DAY_SECONDS } = this.settings;
+    return 1000 * (maxAge >= 0 ? Math.min(maxAge, retentionSeconds) : retentionSeconds);
+  }
+
+  private retryDelay(retry: number): number {
+    return this.options.retryDelayMs?.(retry) ?? Math.min(1000, 20 * 2 ** retry);
+  }
+
+  private async invokeOnce(batch: _Record[]): Promise<InvokeOutcome> {
     try {
       const response = (await this.options.invoke({ Records: batch.map((r) => this.lambdaRecord(r)) })) as
         | { batchItemFailures?: { itemIdentifier: string }[] }
         | undefined;
-      const failures = this.options.reportBatchItemFailures ? (response?.batchItemFailures ?? []) : [];
-      if (failures.length === 0) return undefined;
-      const indexes = failures.map((f) =>
-        batch.findIndex((r) => r.dynamodb?.SequenceNumber === f.itemIdentifier),
-      );
-      return indexes.some((i) => i < 0) ? 0 : Math.min(...indexes);
+      const failures = this.settings.reportBatchItemFailures ? (response?.batchItemFailures ?? []) : [];
+      if (failures.length === 0) return { ok: true };
+      const indexes = failures.map((f) => batch.findIndex((r) => sequenceOf(r) === f.itemIdentifier));
+      // an identifier not in the batch: Lambda treats the whole batch as failed
+      return { failedAt: indexes.some((i) => i < 0) ? 0 : Math.min(...indexes) };
     } catch (error) {
       this.options.log?.(`handler failed: ${String(error)}`);
-      if (this.options.bisect && batch.length > 1) {
-        const half = Math.ceil(batch.length / 2);
-        const first = await this.invokeOnce(batch.slice(0, half));
-        if (first !== undefined) return first;
-        const second = await this.invokeOnce(batch.slice(half));
-        return second === undefined ? undefined : half + second;
-      }
-      return 0;
+      return { error };
     }
   }
 
+  /** The record as Lambda sends it: its source ARN, and ApproximateCreationDateTime in epoch seconds. */
   private lambdaRecord(record: _Record) {
-    return { ...record, eventSourceARN: this.options.streamArn };
+    return {
+      ...record,
+      eventSourceARN: this.options.streamArn,
+      dynamodb: {
+        ...record.dynamodb,
+        ApproximateCreationDateTime: Math.floor(this.arrivalOf(record) / 1000),
+      },
+    };
   }
 
-  private async sendToOnFailure(batch: _Record[], attempts: number): Promise<void> {
-    const first = batch[0]?.dynamodb?.SequenceNumber;
-    const last = batch.at(-1)?.dynamodb?.SequenceNumber;
-    this.options.log?.(`giving up on ${batch.length} records after ${attempts} attempts (${first}..${last})`);
+  private async sendToOnFailure(batch: _Record[], invocations: number, condition: string, shardId: string) {
+    const [first, last] = [batch[0], batch.at(-1)];
+    this.options.log?.(
+      `giving up on ${batch.length} records (${condition}, ${invocations} invocations): ${first && sequenceOf(first)}..${last && sequenceOf(last)}`,
+    );
     await this.options.onFailure?.({
-      requestContext: { condition: 'RetryAttemptsExhausted', approximateInvokeCount: attempts },
+      version: '1.0',
+      timestamp: new Date().toISOString(),
+      requestContext: {
+        condition,
+        approximateInvokeCount: invocations,
+        functionArn: `arn:aws:lambda:af-south-1:000000000000:function:${this.options.functionName ?? 'unknown'}`,
+      },
       DDBStreamBatchInfo: {
-        shardId: 'local',
-        startSequenceNumber: first,
-        endSequenceNumber: last,
+        shardId,
+        startSequenceNumber: first && sequenceOf(first),
+        endSequenceNumber: last && sequenceOf(last),
+        approximateArrivalOfFirstRecord: first && new Date(this.arrivalOf(first)).toISOString(),
+        approximateArrivalOfLastRecord: last && new Date(this.arrivalOf(last)).toISOString(),
         batchSize: batch.length,
         streamArn: this.options.streamArn,
       },
-      timestamp: new Date().toISOString(),
     });
   }
 }
+
+const sequenceOf = (record: _Record): string => record.dynamodb?.SequenceNumber ?? '';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -13,7 +13,7 @@ import type { EventEnvelope } from '#src/platform/event-store/event-store.port.j
 import { testDocumentClient, testTable } from '#test/dynamo.js';
 import { metadata } from '#test/fixtures.js';
 import { tenantCommandArb } from '#test/tenant-arbitraries.js';
-import { ProjectionDispatcher } from './dispatcher.js';
+import { fromEventRecords, ProjectionDispatcher } from './dispatcher.js';
 import { DynamoParkedEvents } from './dynamodb.parked-events.js';
 import { DynamoProjectionWriter } from './dynamodb.projection-writer.js';
 import { RecordingMetrics } from './metrics.js';
@@ -28,7 +28,7 @@ const dispatcher = new ProjectionDispatcher({
   targets: async () => [target],
   metrics: new RecordingMetrics(),
   clock: () => new Date(),
-  maxAttempts: 3,
+  policy: { maxAttempts: 3, parkAfterMs: 3_600_000 },
 });
 
 /** Runs random commands on a few new tenants; returns one record per append, in append order. */
@@ -73,7 +73,7 @@ async function deliver(batch: EventRecord[]): Promise<void> {
   for (const record of batch) delivered.add(record.sequenceNumber + record.events.length);
   let pending = batch;
   for (let attempt = 0; pending.length > 0 && attempt < 10; attempt++) {
-    const failed = await dispatcher.handle(pending);
+    const failed = await dispatcher.handle(fromEventRecords(pending));
     pending =
       failed === undefined ? [] : pending.slice(pending.findIndex((r) => r.sequenceNumber === failed));
   }

@@ -1,14 +1,15 @@
 import { handles } from '#src/platform/domain/projection.js';
 import type { EventRecord } from '#src/platform/event-store/dynamodb/stream-records.js';
-import { TransientStoreError } from '#src/platform/event-store/errors.js';
-import type { EventEnvelope } from '#src/platform/event-store/event-store.port.js';
-import { targetName } from './dynamodb.parked-events.js';
+import { ageOf, type ConsumedEvent, type ConsumedRecord, refOf } from './consumed-records.js';
+import { FailureHandler } from './failure-handler.js';
+import type { FailurePolicy } from './failure-policy.js';
 import {
   type Metrics,
   type ParkedEvents,
   type ProjectionTarget,
   type ProjectionWriter,
   StreamParkedError,
+  targetName,
 } from './ports.js';
 
 export interface DispatcherDependencies {
@@ -18,53 +19,75 @@ export interface DispatcherDependencies {
   targets: () => Promise<ProjectionTarget[]>;
   metrics: Metrics;
   clock: () => Date;
-  /** Failed attempts before an event is parked. */
-  maxAttempts: number;
+  /** When an event is parked instead of retried (docs/operations.md states the bound). */
+  policy: FailurePolicy;
   /** Streams processed at once; events of one stream are always applied in order. */
   concurrency?: number;
   /** Told, once per batch and target, the newest event applied and its lag (projection status). */
   heartbeat?: (target: ProjectionTarget, lastEventAt: string, lagMs: number) => Promise<void>;
+  log?: (message: string, data: Record<string, unknown>) => void;
 }
 
 interface Pending {
   sequenceNumber: string;
-  event: EventEnvelope;
+  item: ConsumedEvent;
+  ageMs: number;
 }
 
 /**
  * Runs every projection over a batch of event-table stream records. Events of one stream are applied in order
  * (a record may hold several); different streams proceed independently. A failing event stops its stream for
  * this batch and is reported, so the stream consumer redelivers from there (duplicates are skipped by the
- * checkpoints). After `maxAttempts` failures the event is parked with its error and the stream's later events
- * park behind it for that projection; every other stream keeps flowing. Nothing is skipped silently.
+ * checkpoints). What keeps failing is parked under the failure policy — a poison event with its stream's later
+ * events behind it for that projection — and every other stream keeps flowing. Nothing is skipped silently.
  */
 export class ProjectionDispatcher {
-  constructor(private readonly deps: DispatcherDependencies) {}
+  private readonly failures: FailureHandler;
+
+  constructor(private readonly deps: DispatcherDependencies) {
+    this.failures = new FailureHandler({
+      parked: deps.parked,
+      metrics: deps.metrics,
+      policy: deps.policy,
+      ...(deps.log ? { log: deps.log } : {}),
+    });
+  }
 
   /** Returns the sequence number of the first record to redeliver, or undefined when all are done. */
-  async handle(records: readonly EventRecord[]): Promise<string | undefined> {
+  async handle(records: readonly ConsumedRecord[]): Promise<string | undefined> {
     const targets = await this.deps.targets();
+    const now = this.deps.clock().getTime();
     const byStream = new Map<string, Pending[]>();
     for (const record of records) {
-      for (const event of record.events) {
-        const list = byStream.get(event.streamId) ?? [];
-        list.push({ sequenceNumber: record.sequenceNumber, event });
-        byStream.set(event.streamId, list);
+      const ageMs = ageOf(record, now);
+      for (const item of record.events) {
+        const streamId = refOf(item).streamId;
+        const list = byStream.get(streamId) ?? [];
+        list.push({ sequenceNumber: record.sequenceNumber, item, ageMs });
+        byStream.set(streamId, list);
       }
     }
     const failures: string[] = [];
     const streams = [...byStream.values()];
     const workers = Math.max(1, this.deps.concurrency ?? 8);
+    // After an outage-like failure, streams not started yet are not tried in this invocation: they would only
+    // wait for the same throttled table (and a long invocation risks Lambda's timeout). They are redelivered.
+    let outage = false;
     let next = 0;
     await Promise.all(
       Array.from({ length: Math.min(workers, streams.length) }, async () => {
         for (let i = next++; i < streams.length; i = next++) {
-          const failed = await this.runStream(streams[i] as Pending[], targets);
-          if (failed !== undefined) failures.push(failed);
+          const stream = streams[i] as Pending[];
+          const failed = outage
+            ? { sequenceNumber: stream[0]?.sequenceNumber ?? '', outage }
+            : await this.runStream(stream, targets);
+          if (failed === undefined) continue;
+          failures.push(failed.sequenceNumber);
+          outage ||= failed.outage;
         }
       }),
     );
-    this.deps.metrics.count('RecordsProcessed', records.length);
+    this.deps.metrics.count('RecordsProcessed', records.length, { consumer: 'projectionDispatcher' });
     await this.beat();
     return failures.sort(compareSequence)[0];
   }
@@ -84,49 +107,59 @@ export class ProjectionDispatcher {
     );
   }
 
-  private async runStream(pending: Pending[], targets: ProjectionTarget[]): Promise<string | undefined> {
-    for (const { sequenceNumber, event } of pending) {
+  private async runStream(
+    pending: Pending[],
+    targets: ProjectionTarget[],
+  ): Promise<{ sequenceNumber: string; outage: boolean } | undefined> {
+    for (const one of pending) {
       for (const target of targets) {
-        if (!handles(target.projection, event.streamId)) continue;
-        if (!(await this.applyOne(target, event))) return sequenceNumber;
+        if (!handles(target.projection, refOf(one.item).streamId)) continue;
+        const outcome = await this.applyOne(target, one);
+        if (outcome !== 'done') return { sequenceNumber: one.sequenceNumber, outage: outcome === 'outage' };
       }
     }
     return undefined;
   }
 
-  /** True when the event is applied, a duplicate, or parked; false when it must be redelivered. */
-  private async applyOne(target: ProjectionTarget, event: EventEnvelope): Promise<boolean> {
-    const dimensions = { projection: targetName(target) };
+  /** done: applied, a duplicate, or parked; retry/outage: the record must be redelivered. */
+  private async applyOne(
+    target: ProjectionTarget,
+    { item, ageMs }: Pending,
+  ): Promise<'done' | 'retry' | 'outage'> {
+    const consumer = targetName(target);
+    const failure = { consumer, ref: refOf(item), ageMs, markStreamIn: target.tableName };
+    if ('undecodable' in item) return settled(await this.failures.handle({ ...failure, error: item.error }));
+    const { event } = item;
     try {
       const outcome = await this.deps.writer.apply(target, event);
-      if (outcome === 'applied') {
-        const lag = this.deps.clock().getTime() - Date.parse(event.occurredAt);
-        this.deps.metrics.milliseconds('ProjectionLag', lag, dimensions);
-        const newest = this.newest.get(target);
-        if (!newest || newest.at < event.occurredAt) this.newest.set(target, { at: event.occurredAt, lag });
-      }
-      return true;
+      if (outcome === 'applied') this.observeLag(target, event.occurredAt);
+      return 'done';
     } catch (error) {
-      if (error instanceof TransientStoreError) return false;
-      if (error instanceof StreamParkedError) {
-        await this.deps.parked.park(target, event, `waiting behind ${error.streamId}@${error.parkedFrom}`, 0);
-        this.deps.metrics.count('ParkedEvents', 1, dimensions);
-        return true;
-      }
-      const attempts = await this.deps.parked.recordFailure(target, event);
-      if (attempts < this.deps.maxAttempts) return false;
-      await this.deps.parked.park(target, event, describe(error), attempts);
-      this.deps.metrics.count('ParkedEvents', 1, dimensions);
-      return true;
+      if (error instanceof StreamParkedError)
+        return settled(await this.failures.parkBehind(consumer, event, error.parkedFrom));
+      return settled(await this.failures.handle({ ...failure, event, error }));
     }
+  }
+
+  private observeLag(target: ProjectionTarget, occurredAt: string): void {
+    const lag = this.deps.clock().getTime() - Date.parse(occurredAt);
+    this.deps.metrics.milliseconds('ProjectionLag', lag, { consumer: targetName(target) });
+    const newest = this.newest.get(target);
+    if (!newest || newest.at < occurredAt) this.newest.set(target, { at: occurredAt, lag });
   }
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}\n${error.stack ?? ''}` : String(error);
-}
+const settled = (outcome: 'retry' | 'outage' | 'parked') => (outcome === 'parked' ? 'done' : outcome);
 
 /** DynamoDB stream sequence numbers are decimal strings of varying length. */
 export function compareSequence(a: string, b: string): number {
   return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 }
+
+/** Records decoded without their stream metadata (tests, scripts): no creation time, every event decoded. */
+export const fromEventRecords = (records: readonly EventRecord[]): ConsumedRecord[] =>
+  records.map((r) => ({
+    sequenceNumber: r.sequenceNumber,
+    arrivedAt: undefined,
+    events: r.events.map((event) => ({ event })),
+  }));

@@ -1,22 +1,40 @@
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
+  PutCommand,
   ScanCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { rethrowTransient } from '#src/platform/aws/dynamodb.errors.js';
+import { isConditionFailure } from '#src/platform/aws/dynamodb.errors.js';
 import type { EventEnvelope } from '#src/platform/event-store/event-store.port.js';
+import type { EventRef } from './consumed-records.js';
 import { checkpointKey } from './dynamodb.projection-writer.js';
-import type { ParkedEvent, ParkedEvents, ProjectionTarget } from './ports.js';
+import {
+  matchesConsumer,
+  type ParkedEvent,
+  type ParkedEvents,
+  type ParkedFilter,
+  type ParkKind,
+  type ParkOptions,
+} from './ports.js';
 
-export const targetName = (target: ProjectionTarget): string =>
-  `${target.projection.name}.v${target.projection.version}`;
+const ATTEMPTS_TTL_SECONDS = 7 * 86400;
+
+const parkedKey = (p: Pick<ParkedEvent, 'consumer' | 'streamId' | 'version'>) => ({
+  pk: `parked#${p.consumer}#${p.streamId}`,
+  sk: p.version,
+});
+const attemptsKey = (consumer: string, ref: Pick<EventRef, 'streamId' | 'version'>) => ({
+  pk: `attempts#${consumer}#${ref.streamId}`,
+  sk: ref.version,
+});
 
 /**
- * The parked-events table keeps the whole event and the error of everything a projection could not apply,
- * plus the attempt counters before that. Parking also marks the stream in the target table's checkpoint, in
- * the same transaction, so the writer parks the stream's later events behind it instead of applying them.
+ * The parked-events table keeps the whole event and the error of everything a consumer (a projection version,
+ * the publisher) could not apply or publish, plus the attempt counters before that. Parking for a projection
+ * can also mark the stream in the target table's checkpoint, in the same transaction, so the writer parks the
+ * stream's later events behind it instead of applying them out of order.
  */
 export class DynamoParkedEvents implements ParkedEvents {
   constructor(
@@ -25,60 +43,57 @@ export class DynamoParkedEvents implements ParkedEvents {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async recordFailure(target: ProjectionTarget, event: EventEnvelope): Promise<number> {
-    const out = await this.client
-      .send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: `attempts#${targetName(target)}#${event.streamId}`, sk: event.version },
-          UpdateExpression: 'ADD attempts :one SET expiresAt = :ttl',
-          ExpressionAttributeValues: {
-            ':one': 1,
-            ':ttl': Math.floor(this.now().getTime() / 1000) + 7 * 86400,
-          },
-          ReturnValues: 'UPDATED_NEW',
-        }),
-      )
-      .catch(rethrowTransient);
+  async recordFailure(consumer: string, ref: EventRef): Promise<number> {
+    const out = await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: attemptsKey(consumer, ref),
+        UpdateExpression: 'ADD attempts :one SET expiresAt = :ttl',
+        ExpressionAttributeValues: {
+          ':one': 1,
+          ':ttl': Math.floor(this.now().getTime() / 1000) + ATTEMPTS_TTL_SECONDS,
+        },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
     return Number(out.Attributes?.attempts ?? 1);
   }
 
-  async park(target: ProjectionTarget, event: EventEnvelope, error: string, attempts: number): Promise<void> {
-    await this.client
-      .send(
+  async park(parked: Omit<ParkedEvent, 'parkedAt'>, options: ParkOptions = {}): Promise<boolean> {
+    const put = {
+      TableName: this.tableName,
+      Item: {
+        ...parkedKey(parked),
+        consumer: parked.consumer,
+        streamId: parked.streamId,
+        eventType: parked.type,
+        ...(parked.event ? { event: JSON.stringify(parked.event) } : {}),
+        error: parked.error.slice(0, 4000),
+        attempts: parked.attempts,
+        kind: parked.kind,
+        parkedAt: this.now().toISOString(),
+      },
+      ...(options.ifAbsent ? { ConditionExpression: 'attribute_not_exists(pk)' } : {}),
+    };
+    try {
+      if (!options.markStreamIn) {
+        await this.client.send(new PutCommand(put));
+        return true;
+      }
+      await this.client.send(
         new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: {
-                  pk: `parked#${targetName(target)}#${event.streamId}`,
-                  sk: event.version,
-                  projection: targetName(target),
-                  streamId: event.streamId,
-                  event: JSON.stringify(event),
-                  error: error.slice(0, 4000),
-                  attempts,
-                  parkedAt: this.now().toISOString(),
-                },
-              },
-            },
-            {
-              Update: {
-                TableName: target.tableName,
-                Key: checkpointKey(event.streamId),
-                UpdateExpression:
-                  'SET parkedFrom = if_not_exists(parkedFrom, :v), version = if_not_exists(version, :zero), streamId = :s',
-                ExpressionAttributeValues: { ':v': event.version, ':zero': 0, ':s': event.streamId },
-              },
-            },
-          ],
+          TransactItems: [{ Put: put }, { Update: markParked(options.markStreamIn, parked) }],
         }),
-      )
-      .catch(rethrowTransient);
+      );
+      return true;
+    } catch (error) {
+      // ifAbsent: the event is parked already, with its real error; nothing to do
+      if (options.ifAbsent && (isConditionFailure(error) || isCancelledByCondition(error))) return false;
+      throw error;
+    }
   }
 
-  async list(filter: { projection?: string; streamId?: string } = {}): Promise<ParkedEvent[]> {
+  async list(filter: ParkedFilter = {}): Promise<ParkedEvent[]> {
     const items: Record<string, unknown>[] = [];
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
@@ -95,42 +110,53 @@ export class DynamoParkedEvents implements ParkedEvents {
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
     return items
-      .map((item) => ({
-        projection: String(item.projection),
-        version: Number(item.sk),
-        streamId: String(item.streamId),
-        event: JSON.parse(String(item.event)) as EventEnvelope,
-        error: String(item.error),
-        attempts: Number(item.attempts),
-        parkedAt: String(item.parkedAt),
-      }))
-      .filter(
-        (p) =>
-          !filter.projection ||
-          p.projection === filter.projection ||
-          p.projection.startsWith(`${filter.projection}.v`),
-      )
+      .map(fromItem)
+      .filter((p) => matchesConsumer(p.consumer, filter.consumer))
       .filter((p) => !filter.streamId || p.streamId === filter.streamId)
       .sort(
         (a, b) =>
-          a.projection.localeCompare(b.projection) ||
+          a.consumer.localeCompare(b.consumer) ||
           a.streamId.localeCompare(b.streamId) ||
           a.version - b.version,
       );
   }
 
-  async remove(parked: ParkedEvent): Promise<void> {
+  async remove(parked: Pick<ParkedEvent, 'consumer' | 'streamId' | 'version'>): Promise<void> {
+    await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: parkedKey(parked) }));
     await this.client.send(
-      new DeleteCommand({
-        TableName: this.tableName,
-        Key: { pk: `parked#${parked.projection}#${parked.streamId}`, sk: parked.version },
-      }),
-    );
-    await this.client.send(
-      new DeleteCommand({
-        TableName: this.tableName,
-        Key: { pk: `attempts#${parked.projection}#${parked.streamId}`, sk: parked.version },
-      }),
+      new DeleteCommand({ TableName: this.tableName, Key: attemptsKey(parked.consumer, parked) }),
     );
   }
+}
+
+function markParked(tableName: string, parked: Pick<ParkedEvent, 'streamId' | 'version'>) {
+  return {
+    TableName: tableName,
+    Key: checkpointKey(parked.streamId),
+    UpdateExpression:
+      'SET parkedFrom = if_not_exists(parkedFrom, :v), version = if_not_exists(version, :zero), streamId = :s',
+    ExpressionAttributeValues: { ':v': parked.version, ':zero': 0, ':s': parked.streamId },
+  };
+}
+
+function isCancelledByCondition(error: unknown): boolean {
+  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  return reasons[0]?.Code === 'ConditionalCheckFailed';
+}
+
+function fromItem(item: Record<string, unknown>): ParkedEvent {
+  const event = typeof item.event === 'string' ? (JSON.parse(item.event) as EventEnvelope) : undefined;
+  // `projection` and no `kind`: records parked before the publisher parked too
+  const consumer = String(item.consumer ?? item.projection);
+  return {
+    consumer,
+    streamId: String(item.streamId),
+    version: Number(item.sk),
+    type: String(item.eventType ?? event?.type ?? 'unknown'),
+    ...(event ? { event } : {}),
+    error: String(item.error),
+    attempts: Number(item.attempts ?? 0),
+    kind: (item.kind as ParkKind | undefined) ?? (Number(item.attempts) === 0 ? 'waiting' : 'poison'),
+    parkedAt: String(item.parkedAt),
+  };
 }

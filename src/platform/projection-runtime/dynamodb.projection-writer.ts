@@ -5,7 +5,11 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { classifyTransactionFailure, rethrowTransient } from '#src/platform/aws/dynamodb.errors.js';
+import {
+  classifyTransactionFailure,
+  isConditionFailure,
+  rethrowTransient,
+} from '#src/platform/aws/dynamodb.errors.js';
 import { type Row, type RowChange, type RowKey, rowId } from '#src/platform/domain/projection.js';
 import type { EventEnvelope, EventStore } from '#src/platform/event-store/event-store.port.js';
 import {
@@ -91,13 +95,19 @@ export class DynamoProjectionWriter implements ProjectionWriter {
   }
 
   async unpark(target: ProjectionTarget, streamId: string): Promise<void> {
-    await this.client.send(
-      new UpdateCommand({
-        TableName: target.tableName,
-        Key: checkpointKey(streamId),
-        UpdateExpression: 'REMOVE parkedFrom',
-      }),
-    );
+    // Conditioned: an update would otherwise create a checkpoint without a version for an unmarked stream.
+    await this.client
+      .send(
+        new UpdateCommand({
+          TableName: target.tableName,
+          Key: checkpointKey(streamId),
+          UpdateExpression: 'REMOVE parkedFrom',
+          ConditionExpression: 'attribute_exists(PK)',
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!isConditionFailure(error)) throw error;
+      });
   }
 
   /** The cached view, when it is at the previous version and knows every row the event reads. */
@@ -160,11 +170,12 @@ export class DynamoProjectionWriter implements ProjectionWriter {
       Put: {
         TableName,
         Item: { ...checkpointKey(event.streamId), version: event.version, streamId: event.streamId },
+        // A stream parked at its first event leaves {version: 0} once unparked: that is "nothing applied" too.
         ConditionExpression:
           previous === 0
-            ? 'attribute_not_exists(PK)'
+            ? 'attribute_not_exists(PK) OR (version = :previous AND attribute_not_exists(parkedFrom))'
             : 'version = :previous AND attribute_not_exists(parkedFrom)',
-        ...(previous === 0 ? {} : { ExpressionAttributeValues: { ':previous': previous } }),
+        ExpressionAttributeValues: { ':previous': previous },
       },
     };
     const rowOps = lastPerKey(changes).map((change) =>

@@ -1,5 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { projectionNames, projections, projectionVersion } from '#src/contexts/projections.js';
+import { isConditionFailure } from '#src/platform/aws/dynamodb.errors.js';
 import type { ProjectionTarget } from './ports.js';
 
 /** building: only the rebuild writes it; catching_up/ready: the dispatcher feeds it too, readers do not use it. */
@@ -11,11 +12,25 @@ export interface RegistryEntry {
   shadow?: { version: number; state: ShadowState; startedAt: string };
   /** versions whose tables are kept (the previous active one until `projections drop`) */
   retained: number[];
+  /** Bumped by every write; a write is conditioned on the revision it read (absent: never written). */
+  revision?: number;
+}
+
+/** Another command (a rebuild, switch or drop) changed the entry since it was read: nothing was written. */
+export class RegistryConflictError extends Error {
+  override readonly name = 'RegistryConflictError';
+  constructor(readonly projection: string) {
+    super(
+      `the registry entry of ${projection} changed meanwhile (another rebuild, switch or drop): nothing was written; run projections status and try again`,
+    );
+  }
 }
 
 /**
  * Which version of each projection is live. One item per projection in the registry table; readers and the
- * dispatcher cache it briefly (ttlMs), so a switch takes effect everywhere within that time.
+ * dispatcher cache it briefly (ttlMs), so a switch takes effect everywhere within that time. Every write is
+ * conditioned on the revision it was computed from, so a rebuild racing with `projections drop` cannot put a
+ * dropped shadow back.
  */
 export class ProjectionRegistry {
   private cache = new Map<string, { entry: RegistryEntry; at: number }>();
@@ -35,16 +50,69 @@ export class ProjectionRegistry {
       new GetCommand({ TableName: this.tableName, Key: { pk: name, sk: 'REGISTRY' }, ConsistentRead: true }),
     );
     const first = Math.min(...projections.filter((p) => p.name === name).map((p) => p.version));
-    const entry = (Item?.entry as RegistryEntry | undefined) ?? { name, active: first, retained: [] };
+    const stored = Item?.entry as RegistryEntry | undefined;
+    const entry = stored
+      ? { ...stored, ...(typeof Item?.revision === 'number' ? { revision: Item.revision } : {}) }
+      : { name, active: first, retained: [] };
     this.cache.set(name, { entry, at: this.now() });
     return entry;
   }
 
-  async save(entry: RegistryEntry): Promise<void> {
-    await this.client.send(
-      new PutCommand({ TableName: this.tableName, Item: { pk: entry.name, sk: 'REGISTRY', entry } }),
-    );
-    this.cache.set(entry.name, { entry, at: this.now() });
+  /**
+   * Writes `next` if the stored entry is still at `next.revision` (the one it was computed from); returns what
+   * was written, with its new revision. Throws RegistryConflictError otherwise.
+   */
+  async save(next: RegistryEntry): Promise<RegistryEntry> {
+    const { revision, ...entry } = next;
+    const written = { ...entry, revision: (revision ?? 0) + 1 };
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: next.name, sk: 'REGISTRY', entry, revision: written.revision },
+          ...(revision === undefined
+            ? { ConditionExpression: 'attribute_not_exists(pk) OR attribute_not_exists(revision)' }
+            : { ConditionExpression: 'revision = :read', ExpressionAttributeValues: { ':read': revision } }),
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) {
+        this.cache.delete(next.name);
+        throw new RegistryConflictError(next.name);
+      }
+      throw error;
+    }
+    this.cache.set(next.name, { entry: written, at: this.now() });
+    return written;
+  }
+
+  /** Makes a ready shadow the version readers use; the previous one is retained until dropped. */
+  async switchTo(name: string, version: number): Promise<{ previous: number; changed: boolean }> {
+    const entry = await this.entry(name, true);
+    if (entry.active === version) return { previous: version, changed: false };
+    if (entry.shadow?.version !== version || entry.shadow.state !== 'ready')
+      throw new RangeError(
+        `${name} v${version} is not a ready rebuild (run projections rebuild ${name} ${version})`,
+      );
+    await this.save({
+      name,
+      active: version,
+      retained: [...new Set([...entry.retained, entry.active])].filter((v) => v !== version),
+      ...(entry.revision === undefined ? {} : { revision: entry.revision }),
+    });
+    return { previous: entry.active, changed: true };
+  }
+
+  /** Forgets a retained version, or stops a rebuild of it (the shadow). */
+  async drop(name: string, version: number): Promise<void> {
+    const entry = await this.entry(name, true);
+    if (entry.active === version) throw new RangeError(`${name} v${version} is active: switch first`);
+    const { shadow, ...rest } = entry;
+    await this.save({
+      ...rest,
+      retained: entry.retained.filter((v) => v !== version),
+      ...(shadow && shadow.version !== version ? { shadow } : {}),
+    });
   }
 
   /** The dispatcher's last word per target: how far behind the event it applied last was. */

@@ -16,8 +16,11 @@ export class EventBridgeBus implements EventBus {
     );
   }
 
-  async putEvents(entries: BusEntry[]): Promise<{ errorCode?: string | undefined }[]> {
+  async putEvents(entries: BusEntry[]): ReturnType<EventBus['putEvents']> {
     const out = await this.client.send(new PutEventsCommand({ Entries: entries }));
-    return entries.map((_, i) => ({ errorCode: out.Entries?.[i]?.ErrorCode }));
+    return entries.map((_, i) => ({
+      errorCode: out.Entries?.[i]?.ErrorCode,
+      errorMessage: out.Entries?.[i]?.ErrorMessage,
+    }));
   }
 }

@@ -1,5 +1,6 @@
 import type { EventCatalogue } from '#src/platform/event-store/catalogue.js';
 import type { EventEnvelope } from '#src/platform/event-store/event-store.port.js';
+import { DEFAULT_MAX_REQUEST_BYTES, entrySize } from './entry-size.js';
 
 /** One EventBridge entry, as PutEvents takes it. */
 export interface BusEntry {
@@ -7,7 +8,8 @@ export interface BusEntry {
   DetailType: string;
   Detail: string;
   EventBusName: string;
-  Time: Date;
+  Time?: Date;
+  Resources?: string[];
 }
 
 /**
@@ -31,9 +33,12 @@ export interface IntegrationDetail {
   dataOmitted?: true;
 }
 
-export const MAX_ENTRY_BYTES = 256 * 1024;
-
-export function toBusEntry(catalogue: EventCatalogue, busName: string, event: EventEnvelope): BusEntry {
+export function toBusEntry(
+  catalogue: EventCatalogue,
+  busName: string,
+  event: EventEnvelope,
+  maxEntryBytes = DEFAULT_MAX_REQUEST_BYTES,
+): BusEntry {
   const detail: IntegrationDetail = {
     specVersion: '1',
     eventId: event.eventId,
@@ -48,18 +53,15 @@ export function toBusEntry(catalogue: EventCatalogue, busName: string, event: Ev
     actor: event.metadata.actor,
     data: event.data,
   };
-  const source = `bbws.${catalogue.definition(event.type).context}`;
-  let json = JSON.stringify(detail);
-  // EventBridge counts Source, DetailType, Detail and Resources against 256 KB: an oversized event goes out
-  // without its data (a claim check), never silently dropped.
-  if (Buffer.byteLength(json) + source.length + event.type.length > MAX_ENTRY_BYTES) {
-    json = JSON.stringify({ ...detail, data: null, dataOmitted: true });
-  }
-  return {
-    Source: source,
+  const entry: BusEntry = {
+    Source: `bbws.${catalogue.definition(event.type).context}`,
     DetailType: event.type,
-    Detail: json,
+    Detail: JSON.stringify(detail),
     EventBusName: busName,
     Time: new Date(event.occurredAt),
   };
+  // An entry over the limit goes out without its data (a claim check), never silently dropped.
+  if (entrySize(entry) > maxEntryBytes)
+    entry.Detail = JSON.stringify({ ...detail, data: null, dataOmitted: true });
+  return entry;
 }
