@@ -72,13 +72,14 @@ function contextOf(file) {
 
 const violations = [];
 
-// Rule 1: the pure core.
+// Rule 1: the pure core. In a context: its domain, and generators that must stay deterministic (Terraform).
+const PURE_FOLDERS = ['domain', 'terraform'];
 const pureRoots = [
   'src/platform/domain',
   'projections',
   'migrations',
   ...(existsSync(join(root, 'src/contexts'))
-    ? readdirSync(join(root, 'src/contexts')).map((c) => `src/contexts/${c}/domain`)
+    ? readdirSync(join(root, 'src/contexts')).flatMap((c) => PURE_FOLDERS.map((f) => `src/contexts/${c}/${f}`))
     : []),
 ];
 const seen = new Set();

@@ -7,11 +7,14 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 async function main(): Promise<void> {
   const httpPort = Number(process.env.PORT ?? 3000);
   const dynamoPort = Number(process.env.DYNAMODB_PORT ?? 8000);
+  // The CLI (`bbws queues ...`) finds the SQS API here unless SQS_ENDPOINT says otherwise.
+  const sqsPort = Number(process.env.SQS_PORT ?? 9324);
   if (!(await isPortFree(httpPort))) throw new Error(`port ${httpPort} is in use: set PORT to another one`);
   const runtime = await startLocalRuntime({
     stage: 'local',
     httpPort,
     ...((await isPortFree(dynamoPort)) ? { dynamoPort } : {}),
+    ...((await isPortFree(sqsPort)) ? { sqsPort } : {}),
     log: (line) => console.log(`[runtime] ${line}`),
   });
   console.log(

@@ -48,6 +48,8 @@ export interface LocalWiring {
     table: string;
     batchSize: number;
     maximumRetryAttempts: number;
+    /** -1: no age limit but the stream's retention */
+    maximumRecordAgeInSeconds: number;
     bisect: boolean;
     reportBatchItemFailures: boolean;
     onFailureQueue?: string;
@@ -184,6 +186,7 @@ function addEvent(wiring: LocalWiring, fn: string, event: Record<string, unknown
         table: logicalId(spec.arn),
         batchSize: Number(spec.batchSize ?? 100),
         maximumRetryAttempts: Number(spec.maximumRetryAttempts ?? -1),
+        maximumRecordAgeInSeconds: Number(spec.maximumRecordAgeInSeconds ?? -1),
         bisect: spec.bisectBatchOnFunctionError === true,
         reportBatchItemFailures: spec.functionResponseType === 'ReportBatchItemFailures',
         ...(onFailure ? { onFailureQueue: logicalId(onFailure.arn) } : {}),
