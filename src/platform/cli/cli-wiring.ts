@@ -4,6 +4,7 @@ import { defaultRetryPolicy } from '#src/platform/command/retry.js';
 import { eventBusName, loadConfig } from '#src/platform/config/config.js';
 import { DynamoEventStore } from '#src/platform/event-store/dynamodb/dynamodb.event-store.js';
 import { tableName } from '#src/platform/infra/app.js';
+import { configuredPrivacy } from '#src/platform/privacy/configured.js';
 import { DynamoBulkRowWriter, DynamoProgressStore } from '#src/platform/projection-runtime/dynamodb.bulk.js';
 import { DynamoParkedEvents } from '#src/platform/projection-runtime/dynamodb.parked-events.js';
 import { DynamoProjectionWriter } from '#src/platform/projection-runtime/dynamodb.projection-writer.js';
@@ -20,7 +21,10 @@ export function cliWiring() {
     (config.STAGE === 'local' ? `http://127.0.0.1:${process.env.DYNAMODB_PORT ?? 8000}` : undefined);
   const client = documentClient({ region: config.AWS_REGION, endpoint });
   const table = (id: string) => tableName(id, config.STAGE);
-  const store = new DynamoEventStore(client, table('EventStoreTable'), catalogue);
+  // The same keys as the functions of the stage: KMS and the stack's secret in AWS, `.local/keys` locally.
+  const store = new DynamoEventStore(client, table('EventStoreTable'), catalogue, {
+    privacy: configuredPrivacy(config),
+  });
   const registry = new ProjectionRegistry(client, table('ProjectionRegistryTable'), table, REGISTRY_TTL_MS);
   const writer = new DynamoProjectionWriter(client, store);
   const parked = new DynamoParkedEvents(client, table('ParkedEventsTable'));

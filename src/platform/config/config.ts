@@ -26,7 +26,11 @@ const Env = z.object({
    */
   STREAM_PARK_AFTER_SECONDS: z.coerce.number().int().min(1).max(72_000).default(3600),
   /** PutEvents' request limit (bytes, all entries together): 256 KB, whatever newer limits some sources report. */
-  EVENTBRIDGE_MAX_REQUEST_BYTES: z.coerce.number().int().min(1024).default(256 * 1024),
+  EVENTBRIDGE_MAX_REQUEST_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(256 * 1024),
   /** `cognito` in AWS; `local` verifies tokens of the project's own issuer (keys in LOCAL_AUTH_DIR). */
   AUTH_MODE: z.enum(['cognito', 'local']).default('local'),
   COGNITO_USER_POOL_ID: unset(z.string()),
@@ -37,6 +41,22 @@ const Env = z.object({
   /** `cognito` in AWS; `local` keeps users in LOCAL_IDENTITY_FILE. */
   IDENTITY_MODE: z.enum(['cognito', 'local']).default('local'),
   LOCAL_IDENTITY_FILE: z.string().default('.local/identity/users.json'),
+  /**
+   * What wraps the data keys of personal data: `kms` in AWS (PERSONAL_DATA_KEY_ID, the stack's KMS key; KMS_ENDPOINT
+   * only for a stand-in); `local`, a key in a git-ignored file in LOCAL_KEYS_DIR (made on first use).
+   */
+  MASTER_KEY_MODE: z.enum(['kms', 'local']).default('local'),
+  PERSONAL_DATA_KEY_ID: unset(z.string()),
+  KMS_ENDPOINT: unset(z.url()),
+  LOCAL_KEYS_DIR: z.string().default('.local/keys'),
+  /** HMAC key of the subject index (AWS: from a secret of the stack; local: a file in LOCAL_KEYS_DIR). */
+  SUBJECT_INDEX_KEY: unset(z.string().min(32)),
+  /**
+   * How long a process keeps a plain data key after reading it (also how long an erased key can still decrypt
+   * in a warm process), and how many it keeps.
+   */
+  DATA_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(300),
+  DATA_KEY_CACHE_ENTRIES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** `emf`: CloudWatch EMF log lines (AWS); `record`: kept in memory (local runtime, benchmarks). */
   METRICS_MODE: z.enum(['emf', 'record']).default('emf'),
 });

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { InvalidEventError } from './errors.js';
+import { type PersonalField, type PersonalFieldSpec, personalFieldsOf } from './personal-fields.js';
 
 export type BoundedContext = 'tenant-management' | 'site-management' | 'instance-management' | 'payment';
 
@@ -21,6 +22,8 @@ export interface CurrentEvent {
 
 export class EventCatalogue {
   private readonly byType: ReadonlyMap<string, EventDefinition>;
+  /** Per type, the personal fields of each schema version (index 0 is v1), found once, when it is built. */
+  private readonly personal: ReadonlyMap<string, readonly (readonly PersonalFieldSpec[])[]>;
 
   constructor(definitions: readonly EventDefinition[]) {
     const byType = new Map<string, EventDefinition>();
@@ -34,6 +37,30 @@ export class EventCatalogue {
       byType.set(definition.type, definition);
     }
     this.byType = byType;
+    this.personal = new Map(
+      [...byType.values()].map((d) => [
+        d.type,
+        d.schemas.map((schema, i) => personalFieldsOf(schema, `${d.type} v${i + 1}`)),
+      ]),
+    );
+  }
+
+  /**
+   * Which fields of this type and schema version hold personal data, and whose (from `personal(...)` marks in
+   * the schemas). The event store encrypts them; docs/events.md lists them.
+   */
+  personalFields(type: string, schemaVersion: number): readonly PersonalField[] {
+    return this.personalSpecs(type, schemaVersion).map(({ path, subject, identifiedBy, placeholder }) => ({
+      path,
+      subject,
+      identifiedBy,
+      placeholder,
+    }));
+  }
+
+  /** The same fields with what the store needs to find their values; empty for unknown types and versions. */
+  personalSpecs(type: string, schemaVersion: number): readonly PersonalFieldSpec[] {
+    return this.personal.get(type)?.[schemaVersion - 1] ?? [];
   }
 
   get definitions(): EventDefinition[] {

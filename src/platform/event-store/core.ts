@@ -1,6 +1,8 @@
+import type { DataKey, NewDataKey, SubjectKeys } from '#src/platform/privacy/subject-keys.js';
 import type { EventCatalogue } from './catalogue.js';
-import { EventTooLargeError, InvalidEventError } from './errors.js';
+import { EventTooLargeError, InvalidEventError, PersonalDataError } from './errors.js';
 import type {
+  ErasedField,
   EventEnvelope,
   EventMetadata,
   ExpectedVersion,
@@ -8,6 +10,14 @@ import type {
   NewEvent,
   Snapshot,
 } from './event-store.port.js';
+import {
+  type OpenedEvent,
+  planSealing,
+  type SealPlan,
+  sealEvents,
+  stillSealed,
+  type ValidEvent,
+} from './sealing.js';
 
 /** DynamoDB's item limit, less room for the key and bookkeeping attributes. */
 export const ITEM_LIMIT_BYTES = 400 * 1024;
@@ -25,6 +35,8 @@ export interface StoredEvent {
   /** data as JSON: exact, whatever numbers or empty strings it holds */
   d: string;
   m: EventMetadata;
+  /** Only on an event opened for a reader (never stored): the personal fields that read as placeholders. */
+  er?: ErasedField[];
 }
 
 const STREAM_ID = /^[a-z][a-z0-9]*(-[A-Za-z0-9_.:]+)+$/;
@@ -91,20 +103,19 @@ export function satisfies(expected: ExpectedVersion, actual: number): boolean {
   }
 }
 
-/** Validates a batch against the catalogue and gives it versions after `currentVersion`. */
-export function prepareBatch(
+/** Validates a batch against the catalogue: each event's stored form (data in plain) and its parsed data. */
+export function validateBatch(
   catalogue: EventCatalogue,
-  streamId: string,
   currentVersion: number,
   events: readonly NewEvent[],
-): StoredEvent[] {
+): ValidEvent[] {
   if (events.length === 0) throw new RangeError('append needs at least one event');
   if (events.length > MAX_EVENTS_PER_ITEM) {
     throw new RangeError(`one append takes at most ${MAX_EVENTS_PER_ITEM} events, got ${events.length}`);
   }
-  const stored = events.map((event, index) => {
+  return events.map((event, index) => {
     const { schemaVersion, data } = catalogue.parseCurrent(event.type, event.data);
-    return {
+    const stored: StoredEvent = {
       id: event.eventId,
       v: currentVersion + index + 1,
       t: event.type,
@@ -113,23 +124,103 @@ export function prepareBatch(
       d: JSON.stringify(data),
       m: compactMetadata(event.metadata),
     };
+    return { stored, data };
   });
+}
+
+/** Refuses, before anything is written, an append whose item would pass DynamoDB's item limit. */
+export function assertFits(streamId: string, stored: readonly StoredEvent[], extraBytes = 0): void {
   // Room for any version number (up to 16 digits each): the batch may be renumbered after a conflict.
   const bytes =
     Buffer.byteLength(JSON.stringify(stored), 'utf8') +
     Buffer.byteLength(streamId) +
     stored.length * 16 +
+    extraBytes +
     ITEM_OVERHEAD_BYTES;
   if (bytes > ITEM_LIMIT_BYTES) throw new EventTooLargeError(streamId, bytes, ITEM_LIMIT_BYTES);
+}
+
+/**
+ * Validates and size-checks a batch of events without personal data (benchmarks write such items directly). An
+ * event with personal fields is refused: only `sealBatch` may turn it into stored form.
+ */
+export function prepareBatch(
+  catalogue: EventCatalogue,
+  streamId: string,
+  currentVersion: number,
+  events: readonly NewEvent[],
+): StoredEvent[] {
+  const stored = validateBatch(catalogue, currentVersion, events).map((event) => {
+    if (catalogue.personalSpecs(event.stored.t, event.stored.sv).length > 0) {
+      throw new RangeError(`${event.stored.t} holds personal data: append it through an event store`);
+    }
+    return event.stored;
+  });
+  assertFits(streamId, stored);
   return stored;
 }
+
+/** An append's events as they will be stored: personal values sealed, with the keys that sealed them. */
+export interface SealedBatch {
+  plan: SealPlan;
+  stored: StoredEvent[];
+  /** Every key the batch uses, by subject id (the batch's subjects). */
+  keys: Map<string, DataKey>;
+  /** Keys made for it: their items go into the same atomic write. */
+  created: NewDataKey[];
+}
+
+/**
+ * Validates, encrypts and size-checks (ciphertext included) an append's events. Subject ids come from the
+ * identifying e-mails; each subject's live key is used, or a new one made, to be written with the events.
+ */
+export async function sealBatch(
+  catalogue: EventCatalogue,
+  keys: SubjectKeys,
+  streamId: string,
+  events: readonly NewEvent[],
+): Promise<SealedBatch> {
+  const valid = validateBatch(catalogue, 0, events);
+  const personal = valid.some((e) => catalogue.personalSpecs(e.stored.t, e.stored.sv).length > 0);
+  const plan = planSealing(catalogue, valid, personal ? await keys.identify() : () => '');
+  const { keys: dataKeys, created } =
+    plan.subjects.size > 0
+      ? await keys.keysForWrite(plan.subjects)
+      : { keys: new Map<string, DataKey>(), created: [] };
+  const stored = sealEvents(catalogue, plan, dataKeys);
+  assertFits(streamId, stored, subjectsBytes(plan.subjects));
+  return { plan, stored, keys: dataKeys, created };
+}
+
+/** The batch sealed again after losing a key-creation race: with the winners' keys in place of its own. */
+export function resealWith(
+  catalogue: EventCatalogue,
+  batch: SealedBatch,
+  winners: readonly DataKey[],
+): SealedBatch {
+  const keys = new Map(batch.keys);
+  for (const key of winners) keys.set(key.subjectId, key);
+  const lost = new Set(winners.map((key) => key.subjectId));
+  return {
+    plan: batch.plan,
+    stored: sealEvents(catalogue, batch.plan, keys),
+    keys,
+    created: batch.created.filter((made) => !lost.has(made.key.subjectId)),
+  };
+}
+
+/** What listing these subject ids on a commit item costs. */
+export const subjectsBytes = (subjects: ReadonlySet<string>): number => subjects.size * 32;
 
 /** The same prepared events, versioned to follow `head`. */
 export function numberedAfter(prepared: readonly StoredEvent[], head: number): StoredEvent[] {
   return prepared.map((event, index) => ({ ...event, v: head + index + 1 }));
 }
 
-/** Decodes and upcasts a stored event into the current envelope. */
+/**
+ * Decodes and upcasts a stored event into the current envelope. The event must have been opened (personal values
+ * decrypted, `openStored`): one still sealed is refused rather than handed to a projection as ciphertext.
+ */
 export function decodeEvent(catalogue: EventCatalogue, streamId: string, stored: StoredEvent): EventEnvelope {
   let raw: unknown;
   try {
@@ -139,8 +230,38 @@ export function decodeEvent(catalogue: EventCatalogue, streamId: string, stored:
       cause: error,
     });
   }
+  if (stillSealed(catalogue, stored, raw)) {
+    throw new PersonalDataError(
+      stored.t,
+      stored.sv,
+      `${streamId}@${stored.v} is sealed: open it with its keys first`,
+    );
+  }
+  return envelopeOf(catalogue, streamId, stored, raw, stored.er ?? []);
+}
+
+/** Decodes and upcasts an opened event (its data already parsed and decrypted). */
+export function decodeOpened(
+  catalogue: EventCatalogue,
+  streamId: string,
+  opened: OpenedEvent,
+): EventEnvelope {
+  return envelopeOf(catalogue, streamId, opened.stored, opened.data, opened.erased);
+}
+
+/** Decodes events validated for writing: their data is in plain already. */
+export const decodeValid = (catalogue: EventCatalogue, streamId: string, events: readonly ValidEvent[]) =>
+  events.map(({ stored, data }) => envelopeOf(catalogue, streamId, stored, data, []));
+
+function envelopeOf(
+  catalogue: EventCatalogue,
+  streamId: string,
+  stored: StoredEvent,
+  raw: unknown,
+  erased: readonly ErasedField[],
+): EventEnvelope {
   const { schemaVersion, data } = catalogue.upcast(stored.t, stored.sv, raw);
-  return {
+  const envelope: EventEnvelope = {
     eventId: stored.id,
     streamId,
     version: stored.v,
@@ -150,6 +271,8 @@ export function decodeEvent(catalogue: EventCatalogue, streamId: string, stored:
     data,
     metadata: stored.m,
   };
+  if (erased.length > 0) envelope.erased = erased;
+  return envelope;
 }
 
 function compactMetadata(metadata: EventMetadata): EventMetadata {

@@ -70,7 +70,7 @@ export class EventTooLargeError extends Error {
 
 /** An event that its catalogue schema refuses, on write or on read. */
 export class InvalidEventError extends Error {
-  override readonly name = 'InvalidEventError';
+  override readonly name: string = 'InvalidEventError';
   constructor(
     readonly type: string,
     readonly schemaVersion: number,
@@ -84,4 +84,13 @@ export class InvalidEventError extends Error {
 /** Throttling or a transaction conflict: nothing was written and the same write may simply be retried. */
 export class TransientStoreError extends Error {
   override readonly name = 'TransientStoreError';
+}
+
+/**
+ * A personal field that does not decrypt with its subject's live key (it was copied from another event or
+ * field, or changed), or an event handed to `decodeEvent` still sealed. Erased subjects are not an error: their
+ * fields read as placeholders.
+ */
+export class PersonalDataError extends InvalidEventError {
+  override readonly name = 'PersonalDataError';
 }

@@ -8,6 +8,18 @@ export interface EventEnvelope<Type extends string = string, Data = unknown> {
   occurredAt: string;
   data: Data;
   metadata: EventMetadata;
+  /**
+   * Personal fields whose subject was erased (their key is gone): `data` holds a placeholder valid for the
+   * field's schema there. Absent when nothing was erased. Paths are those of the schema version the event was
+   * written with (array indices in place of `[]`), the same as the current one's unless an upcaster moved them.
+   */
+  erased?: readonly ErasedField[];
+}
+
+export interface ErasedField {
+  /** e.g. `contactEmail`, `contacts.2.email` */
+  path: string;
+  subjectId: string;
 }
 
 export interface EventMetadata {
@@ -73,9 +85,18 @@ export interface AppendResult {
   /** The events written; empty when the append was an idempotent replay. */
   events: EventEnvelope[];
   /** Set when the idempotency key was seen before with the same request: nothing was appended. */
-  replayed?: { result: unknown };
+  replayed?: IdempotentReplay;
   /** The head as this append left it: pass it to the next append to skip a read. */
   token: LoadToken;
+}
+
+/**
+ * A stored result. It is sealed with the keys of the people of its stream: once one of them is erased it cannot
+ * be read, and `result` is undefined with `resultErased` set (the caller answers without the body).
+ */
+export interface IdempotentReplay {
+  result: unknown;
+  resultErased?: true;
 }
 
 export interface LoadResult {
@@ -130,7 +151,7 @@ export interface EventStore {
   /** Every stream, each in version order; batches from different streams interleave. */
   readAll(options?: ReadAllOptions): AsyncIterable<ReadAllBatch>;
   /** The stored result for a retried request, undefined if the key is unused or expired. */
-  findIdempotent(scope: string, key: string, requestHash: string): Promise<{ result: unknown } | undefined>;
+  findIdempotent(scope: string, key: string, requestHash: string): Promise<IdempotentReplay | undefined>;
   /** Who holds a uniqueness key, if anyone. */
   reservationHolder(key: string): Promise<string | undefined>;
 }

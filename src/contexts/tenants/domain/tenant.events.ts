@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { tenantCreatedV1ToV2 } from '#migrations/tenants/events/0001-tenant-created-environment.js';
 import { defineEvents, type EventsOf } from '#src/platform/domain/events.js';
+import { personal } from '#src/platform/domain/personal-data.js';
 
 export const Environment = z.enum(['dev', 'sit', 'prod']);
 export const TenantRole = z.enum(['TenantAdmin', 'TenantMember']);
@@ -12,17 +13,21 @@ const Email = z.email().max(254);
 export const TenantCreatedV1 = z.strictObject({
   tenantId: Id,
   organizationName: OrganizationName,
-  contactEmail: Email,
+  contactEmail: personal(Email, { subject: 'tenantContact', identifiedBy: 'self' }),
 });
 export const TenantCreated = TenantCreatedV1.extend({ environment: Environment });
 export const TenantUpdated = z.strictObject({
   organizationName: OrganizationName.optional(),
-  contactEmail: Email.optional(),
+  contactEmail: personal(Email, { subject: 'tenantContact', identifiedBy: 'self' }).optional(),
 });
 export const TenantParked = z.strictObject({ reason: z.string().trim().min(1).max(500) });
 export const TenantUnparked = z.strictObject({});
 export const TenantDeleted = z.strictObject({ force: z.boolean() });
-export const UserAssigned = z.strictObject({ userId: Id, email: Email.optional(), role: TenantRole });
+export const UserAssigned = z.strictObject({
+  userId: Id,
+  email: personal(Email, { subject: 'user', identifiedBy: 'self' }).optional(),
+  role: TenantRole,
+});
 export const UserRemoved = z.strictObject({ userId: Id });
 export const Hierarchy = z.strictObject({
   divisions: z
@@ -61,7 +66,10 @@ export const tenantEvents = defineEvents('tenant-management', {
   },
   USER_ASSIGNED: { schemas: [UserAssigned], description: 'A user was given a role in the tenant.' },
   USER_REMOVED: { schemas: [UserRemoved], description: 'A user lost access to the tenant.' },
-  HIERARCHY_CREATED: { schemas: [Hierarchy], description: 'The division/group/team hierarchy was first set.' },
+  HIERARCHY_CREATED: {
+    schemas: [Hierarchy],
+    description: 'The division/group/team hierarchy was first set.',
+  },
   HIERARCHY_UPDATED: { schemas: [Hierarchy], description: 'The hierarchy was replaced.' },
   HIERARCHY_DELETED: { schemas: [TenantUnparked], description: 'The hierarchy was removed.' },
 });

@@ -1,6 +1,8 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { ulid } from 'ulid';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { catalogue } from '#src/contexts/catalogue.js';
 import { withTransientRetry } from '#src/platform/command/retry.js';
 import { ConcurrencyError, StreamConditionError, UniquenessError } from '#src/platform/event-store/errors.js';
@@ -13,6 +15,7 @@ import type {
 import { testDocumentClient, testTable } from '#test/dynamo.js';
 import { newStreamId, tenantUpdated } from '#test/fixtures.js';
 import { DynamoEventStore } from './dynamodb.event-store.js';
+import { KEY_PREFIX } from './key-items.js';
 
 const client = testDocumentClient();
 const table = testTable('EventStoreTable');
@@ -272,6 +275,47 @@ describe('DynamoDB event store under real concurrency', () => {
         expect((await store.readStream(stream)).length).toBe(2);
       }),
       { numRuns: 12 },
+    );
+  });
+
+  it('makes exactly one data key for a new subject whatever number of first appends race for it', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.emailAddress().filter((e) => z.email().safeParse(e).success),
+        fc.integer({ min: 2, max: 20 }),
+        async (local, n) => {
+          // A subject nobody has used yet; each append from its own store (its own cold key cache), as from
+          // concurrent Lambda instances.
+          const email = `${ulid()}.${local}`.toLowerCase().slice(0, 200);
+          const streams = Array.from({ length: n }, () => newStreamId());
+          await Promise.all(
+            streams.map((stream) =>
+              withTransientRetry(() =>
+                new DynamoEventStore(client, table, catalogue).append(stream, 'no_stream', [
+                  tenantUpdated(email),
+                ]),
+              ),
+            ),
+          );
+          const subjectId = await reader.keys.subjectIdOf(email);
+          const { Items = [] } = await client.send(
+            new QueryCommand({
+              TableName: table,
+              KeyConditionExpression: 'pk = :pk',
+              ExpressionAttributeValues: { ':pk': KEY_PREFIX + subjectId },
+              ConsistentRead: true,
+            }),
+          );
+          expect(Items).toHaveLength(1);
+          const fresh = new DynamoEventStore(client, table, catalogue);
+          for (const stream of streams) {
+            const [event] = await fresh.readStream(stream);
+            expect(event?.data).toEqual({ contactEmail: email });
+            expect(event?.erased).toBeUndefined();
+          }
+        },
+      ),
+      { numRuns: 8 },
     );
   });
 });

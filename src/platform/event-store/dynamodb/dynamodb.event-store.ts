@@ -17,15 +17,18 @@ import {
   assertExpected,
   assertStreamId,
   conditionsFor,
-  decodeEvent,
+  decodeOpened,
+  decodeValid,
   ITEM_LIMIT_BYTES,
   ITEM_OVERHEAD_BYTES,
   idempotencyId,
   MAX_EVENTS_PER_ITEM,
   numberedAfter,
-  prepareBatch,
+  resealWith,
+  type SealedBatch,
   type StoredEvent,
   satisfies,
+  sealBatch,
   snapshotAt,
 } from '#src/platform/event-store/core.js';
 import {
@@ -40,22 +43,39 @@ import type {
   EventEnvelope,
   EventStore,
   ExpectedVersion,
+  IdempotentReplay,
   LoadOptions,
   LoadResult,
   LoadToken,
   NewEvent,
   ReadAllBatch,
   ReadAllOptions,
-  Snapshot,
 } from '#src/platform/event-store/event-store.port.js';
+import {
+  openResult,
+  openSnapshot,
+  type SnapshotRecord,
+  type StoredResult,
+  snapshotRecord,
+  snapshotSubjects,
+  storedResult,
+} from '#src/platform/event-store/sealed-records.js';
+import { openStored } from '#src/platform/event-store/sealing.js';
+import { localPrivacy } from '#src/platform/privacy/privacy.js';
+import {
+  type DataKey,
+  type DataKeyItem,
+  type Privacy,
+  SubjectKeys,
+} from '#src/platform/privacy/subject-keys.js';
 import {
   type CommitItem,
   commitEvents,
   IDEMPOTENCY_PREFIX,
   lastVersion,
   RESERVATION_PREFIX,
-  type SnapshotRecord,
 } from './event-items.js';
+import { dynamoKeyItems, keyItemOf, keyOps } from './key-items.js';
 import {
   commitOp,
   conditionOps,
@@ -67,15 +87,40 @@ import {
 
 export interface DynamoEventStoreOptions {
   now?: () => Date;
+  /**
+   * The master key and subject-index key that protect personal data. The wiring passes KMS and the stack's
+   * secret; without it the store uses the development keys in `.local/keys` (tests, benchmarks, scripts).
+   */
+  privacy?: Privacy;
+  /** This table's keys, built once and shared with the stream-record decoder (overrides `privacy`). */
+  keys?: SubjectKeys;
 }
+
+/** The data keys of an event table: what its store and the decoder of its stream records read keys with. */
+export const eventTableKeys = (
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  privacy: Privacy,
+): SubjectKeys => new SubjectKeys(dynamoKeyItems(client, tableName), privacy);
 
 type WriteOutcome =
   | { kind: 'done' }
-  | { kind: 'replayed'; replayed: { result: unknown } }
+  | { kind: 'replayed'; stored: StoredResult }
   | { kind: 'conflict' }
-  | { kind: 'condition'; condition: LoadToken };
+  | { kind: 'condition'; condition: LoadToken }
+  | { kind: 'keys-lost'; winners: DataKeyItem[] };
+
+/** What an append writes besides its events, sealed for the people of its stream. */
+interface Extras {
+  snap?: string;
+  result?: StoredResult;
+  /** Every live subject of the stream after this append, when known. */
+  subjects?: ReadonlySet<string>;
+}
 
 const MAX_REPLANS = 10;
+/** DynamoDB's limit on the items of one TransactWriteItems. */
+const MAX_TRANSACTION_ITEMS = 100;
 const DEFAULT_SNAPSHOT_WINDOW = 25;
 
 /** A head the store itself observed (consistent read or its own successful write); callers cannot forge one. */
@@ -83,6 +128,8 @@ class Token implements LoadToken {
   constructor(
     readonly streamId: string,
     readonly version: number,
+    /** The live data subjects of the stream up to that head, when the store read them (a snapshot needs them). */
+    readonly subjects?: ReadonlySet<string>,
   ) {}
 }
 
@@ -96,6 +143,8 @@ class Token implements LoadToken {
 export class DynamoEventStore implements EventStore {
   private readonly issued = new WeakSet<Token>();
   private readonly now: () => Date;
+  /** The data keys of this table's subjects: give it to the stream-record decoder (stream-records.ts). */
+  readonly keys: SubjectKeys;
 
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -104,6 +153,7 @@ export class DynamoEventStore implements EventStore {
     options: DynamoEventStoreOptions = {},
   ) {
     this.now = options.now ?? (() => new Date());
+    this.keys = options.keys ?? eventTableKeys(client, tableName, options.privacy ?? localPrivacy());
   }
 
   async append(
@@ -115,19 +165,27 @@ export class DynamoEventStore implements EventStore {
     assertStreamId(streamId);
     assertExpected(expected);
     const conditions = conditionsFor(streamId, options.conditions);
-    // Validated and size-checked once, before any I/O; each attempt only renumbers from the head it writes at.
-    const prepared = prepareBatch(this.catalogue, streamId, 0, events);
+    // Validated, encrypted and size-checked once, before any write; each attempt only renumbers from its head.
+    const batch = await sealBatch(this.catalogue, this.keys, streamId, events);
     const moved = await this.unissuedConditionMoved(streamId, conditions);
     if (moved) return this.refuse(moved, options);
     let head = this.headFromToken(streamId, expected, options.token) ?? (await this.readHead(streamId));
+    let sealed = { batch, extras: await this.sealExtras(streamId, batch, options) };
     for (let attempt = 0; ; attempt++) {
       if (!satisfies(expected, head))
         return this.refuse(new ConcurrencyError(streamId, expected, head), options);
-      const stored = numberedAfter(prepared, head);
-      const outcome = await this.write(streamId, head, stored, options, conditions);
-      if (outcome.kind === 'done') return this.appended(streamId, head + stored.length, stored);
-      if (outcome.kind === 'condition') throw await this.conditionError(streamId, outcome.condition);
-      if (outcome.kind === 'replayed') return this.replayed(streamId, outcome.replayed);
+      const stored = numberedAfter(sealed.batch.stored, head);
+      const outcome = await this.write(streamId, head, stored, sealed, options, conditions);
+      const finished = await this.finished(streamId, head, sealed, outcome, options);
+      if (finished) return finished;
+      if (outcome.kind === 'keys-lost') {
+        // Another append made these subjects' keys first: encrypt again with theirs, at the same head. Once
+        // adopted they exist, so this happens at most once per subject.
+        const winners = await Promise.all(outcome.winners.map((item) => this.keys.adopt(item)));
+        const resealed = resealWith(this.catalogue, sealed.batch, winners);
+        sealed = { batch: resealed, extras: await this.sealExtras(streamId, resealed, options) };
+        continue;
+      }
       const actual = await this.readHead(streamId);
       if (!replans(expected, actual) || attempt >= MAX_REPLANS) {
         return this.refuse(new ConcurrencyError(streamId, expected, actual), options);
@@ -136,13 +194,94 @@ export class DynamoEventStore implements EventStore {
     }
   }
 
-  private async replayed(streamId: string, replayed: { result: unknown }): Promise<AppendResult> {
+  /** The append's result when the write settled it: written, refused on a condition, or an idempotent replay. */
+  private async finished(
+    streamId: string,
+    head: number,
+    sealed: { batch: SealedBatch; extras: Extras },
+    outcome: WriteOutcome,
+    options: AppendOptions,
+  ): Promise<AppendResult | undefined> {
+    switch (outcome.kind) {
+      case 'done':
+        return this.appended(streamId, head, sealed.batch, sealed.extras);
+      case 'condition':
+        throw await this.conditionError(streamId, outcome.condition);
+      case 'replayed':
+        return this.replayed(streamId, await this.openReplay(options, outcome));
+      default:
+        return undefined;
+    }
+  }
+
+  private async replayed(streamId: string, replayed: IdempotentReplay): Promise<AppendResult> {
     const version = await this.readHead(streamId);
     return { streamId, version, events: [], replayed, token: this.issue(streamId, version) };
   }
 
-  private appended(streamId: string, version: number, stored: readonly StoredEvent[]): AppendResult {
-    return { streamId, version, events: this.decode(streamId, stored), token: this.issue(streamId, version) };
+  private appended(streamId: string, head: number, batch: SealedBatch, extras: Extras): AppendResult {
+    this.keys.remember(batch.created);
+    const version = head + batch.stored.length;
+    const valid = batch.plan.events.map((e, i) => ({ ...e, stored: { ...e.stored, v: head + i + 1 } }));
+    return {
+      streamId,
+      version,
+      events: decodeValid(this.catalogue, streamId, valid),
+      token: this.issue(streamId, version, extras.subjects),
+    };
+  }
+
+  private openReplay(options: AppendOptions, outcome: { stored: StoredResult }): Promise<IdempotentReplay> {
+    const idem = options.idempotency;
+    return openResult(idem ? idempotencyId(idem.scope, idem.key) : '', outcome.stored, this.keys);
+  }
+
+  /**
+   * The snapshot and stored result, sealed for every live subject of the stream (known from the token the
+   * store issued, or read from the commit items' subject lists) and of this append.
+   */
+  private async sealExtras(streamId: string, batch: SealedBatch, options: AppendOptions): Promise<Extras> {
+    const { snapshot, idempotency, token } = options;
+    const known = this.isIssued(token) && token.streamId === streamId ? token.subjects : undefined;
+    if (!snapshot && !idempotency) {
+      return known ? { subjects: new Set([...known, ...batch.plan.subjects]) } : {};
+    }
+    const mentioned = known ?? (await this.streamSubjects(streamId));
+    const keys = new Map<string, DataKey>(await this.keys.readKeys(mentioned));
+    for (const [id, key] of batch.keys) keys.set(id, key);
+    const all = [...keys.values()];
+    const extras: Extras = { subjects: new Set(keys.keys()) };
+    if (snapshot) extras.snap = snapshotRecord(streamId, snapshot, all);
+    if (idempotency) {
+      extras.result = storedResult(
+        idempotencyId(idempotency.scope, idempotency.key),
+        idempotency.result,
+        all,
+      );
+    }
+    return extras;
+  }
+
+  /** Every subject a stream's commit items name (their `subj` lists): for an append without an issued token. */
+  private async streamSubjects(streamId: string): Promise<Set<string>> {
+    const subjects = new Set<string>();
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk >= :one',
+          ExpressionAttributeValues: { ':pk': streamId, ':one': 1 },
+          ProjectionExpression: 'subj',
+          ConsistentRead: true,
+          ExclusiveStartKey,
+        }),
+      );
+      for (const item of page.Items ?? [])
+        for (const id of (item.subj as Set<string> | undefined) ?? []) subjects.add(id);
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return subjects;
   }
 
   /** A retry of an append that already happened gets its first result, not a conflict. */
@@ -173,6 +312,11 @@ export class DynamoEventStore implements EventStore {
   }
 
   async readStream(streamId: string, fromVersion = 1): Promise<EventEnvelope[]> {
+    return (await this.readOpened(streamId, fromVersion)).events;
+  }
+
+  /** The stream's events from a version, opened, with the live subjects they mention. */
+  private async readOpened(streamId: string, fromVersion = 1) {
     assertStreamId(streamId);
     const items = await this.queryAll({
       KeyConditionExpression: 'pk = :pk AND sk >= :lo',
@@ -191,9 +335,9 @@ export class DynamoEventStore implements EventStore {
     assertStreamId(streamId);
     // No decider version, no usable snapshot: the whole stream, read forward at full page size.
     if (options.deciderVersion === undefined) {
-      const events = await this.readStream(streamId);
+      const { events, subjects } = await this.readOpened(streamId);
       const version = events.at(-1)?.version ?? 0;
-      return { version, events, token: this.issue(streamId, version) };
+      return { version, events, token: this.issue(streamId, version, subjects) };
     }
     const window = Math.max(1, options.snapshotEvery ?? DEFAULT_SNAPSHOT_WINDOW);
     const { newestFirst, snapshot } = await this.newestUntilSnapshot(
@@ -207,18 +351,20 @@ export class DynamoEventStore implements EventStore {
       .reverse()
       .flatMap(commitEvents)
       .filter((event) => event.v > after);
-    const events = this.decode(streamId, stored);
-    const token = this.issue(streamId, version);
+    const { events, subjects } = await this.decode(streamId, stored);
+    for (const id of snapshot?.subjects ?? []) subjects.add(id);
+    const token = this.issue(streamId, version, subjects);
     return snapshot
       ? { version, snapshot: { version: snapshot.v, state: snapshot.state }, events, token }
       : { version, events, token };
   }
 
   /**
-   * Newest items first, until the newest snapshot of this decider version or the stream's first item. The first
-   * page is `window` items (a decider snapshots every `window` events, so its snapshot is usually there: one
+   * Newest items first, until the newest usable snapshot of this decider version or the stream's first item. The
+   * first page is `window` items (a decider snapshots every `window` events, so its snapshot is usually there: one
    * small page); if it is not, the rest is read at full page size (1 MB) rather than `window` at a time.
-   * Stopping at the item with sk = 1 saves the empty page DynamoDB can owe when a page ends exactly at Limit.
+   * Stopping at the item with sk = 1 saves the empty page DynamoDB can owe when a page ends exactly at Limit. A
+   * snapshot one of whose subjects was erased cannot be opened: the events before it are read instead.
    */
   private async newestUntilSnapshot(streamId: string, deciderVersion: string, window: number) {
     const newestFirst: CommitItem[] = [];
@@ -236,12 +382,21 @@ export class DynamoEventStore implements EventStore {
       );
       for (const item of (page.Items ?? []) as CommitItem[]) {
         newestFirst.push(item);
-        const snapshot = item.snap ? usableSnapshot(item.snap, deciderVersion) : undefined;
+        const snapshot = item.snap
+          ? await this.usableSnapshot(streamId, item.snap, deciderVersion)
+          : undefined;
         if (snapshot || item.sk === 1) return { newestFirst, snapshot };
       }
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
     return { newestFirst, snapshot: undefined };
+  }
+
+  private async usableSnapshot(streamId: string, encoded: string, deciderVersion: string) {
+    const record = JSON.parse(encoded) as SnapshotRecord;
+    if (record.dv !== deciderVersion) return undefined;
+    const opened = await openSnapshot(streamId, record, this.keys);
+    return opened && { v: record.v, state: opened.state, subjects: snapshotSubjects(record) };
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<ReadAllBatch> {
@@ -267,15 +422,17 @@ export class DynamoEventStore implements EventStore {
     scope: string,
     key: string,
     requestHash: string,
-  ): Promise<{ result: unknown } | undefined> {
+  ): Promise<IdempotentReplay | undefined> {
+    const id = idempotencyId(scope, key);
     const { Item } = await this.client.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: { pk: IDEMPOTENCY_PREFIX + idempotencyId(scope, key), sk: 0 },
+        Key: { pk: IDEMPOTENCY_PREFIX + id, sk: 0 },
         ConsistentRead: true,
       }),
     );
-    return this.idempotentReplay(Item, key, requestHash);
+    const stored = this.idempotentRecord(Item, key, requestHash);
+    return stored && openResult(id, stored, this.keys);
   }
 
   async reservationHolder(key: string): Promise<string | undefined> {
@@ -290,8 +447,8 @@ export class DynamoEventStore implements EventStore {
   }
 
   /** Frozen: `readonly` is only a compile-time promise, and a token's version is trusted once issued. */
-  private issue(streamId: string, version: number): Token {
-    const token = Object.freeze(new Token(streamId, version));
+  private issue(streamId: string, version: number, subjects?: ReadonlySet<string>): Token {
+    const token = Object.freeze(new Token(streamId, version, subjects));
     this.issued.add(token);
     return token;
   }
@@ -325,23 +482,36 @@ export class DynamoEventStore implements EventStore {
   }
 
   /**
-   * One atomic write: the commit item alone (PutItem), or with conditions on other streams, reservations and
-   * the idempotency record (one TransactWriteItems).
+   * One atomic write: the commit item alone (PutItem), or with the key items of subjects new to the table,
+   * conditions on other streams, reservations and the idempotency record (one TransactWriteItems).
    */
   private async write(
     streamId: string,
     head: number,
     stored: StoredEvent[],
+    { batch, extras }: { batch: SealedBatch; extras: Extras },
     options: AppendOptions,
     conditions: readonly LoadToken[],
   ): Promise<WriteOutcome> {
-    const item = this.commitItem(streamId, head, stored, options.snapshot);
+    const item = this.commitItem(
+      streamId,
+      head,
+      stored,
+      batch,
+      extras.snap && snapshotAt(options.snapshot, head + stored.length) ? extras.snap : undefined,
+    );
     const ops = [
       commitOp(item),
+      ...keyOps(batch.created),
       ...conditionOps(conditions),
       ...reservationOps(streamId, options.reservations),
-      ...idempotencyOps(options.idempotency, this.nowSeconds()),
+      ...idempotencyOps(options.idempotency, extras.result, this.nowSeconds()),
     ];
+    if (ops.length > MAX_TRANSACTION_ITEMS) {
+      throw new RangeError(
+        `append to ${streamId} needs ${ops.length} writes, over ${MAX_TRANSACTION_ITEMS} in one transaction`,
+      );
+    }
     try {
       if (ops.length === 1) {
         await this.client.send(
@@ -364,7 +534,13 @@ export class DynamoEventStore implements EventStore {
     }
   }
 
-  private commitItem(streamId: string, head: number, stored: StoredEvent[], snap: Snapshot | undefined) {
+  private commitItem(
+    streamId: string,
+    head: number,
+    stored: StoredEvent[],
+    batch: SealedBatch,
+    snap: string | undefined,
+  ): CommitItem {
     const item: CommitItem = {
       pk: streamId,
       sk: head + 1,
@@ -372,20 +548,23 @@ export class DynamoEventStore implements EventStore {
       ev: JSON.stringify(stored),
       ts: this.now().getTime(),
     };
-    const snapshot = snapshotAt(snap, head + stored.length);
-    if (snapshot) {
-      const { deciderVersion: dv, version: v, state } = snapshot;
-      const encoded = JSON.stringify({ dv, v, state });
-      // A snapshot is an optimisation: one that cannot fit beside the events is simply not written.
-      const bytes = Buffer.byteLength(item.ev) + Buffer.byteLength(encoded) + ITEM_OVERHEAD_BYTES;
-      if (bytes <= ITEM_LIMIT_BYTES) item.snap = encoded;
+    const subjects = new Set(batch.plan.subjects);
+    // A snapshot is an optimisation: one that cannot fit beside the events is simply not written.
+    if (
+      snap &&
+      Buffer.byteLength(item.ev) + Buffer.byteLength(snap) + ITEM_OVERHEAD_BYTES <= ITEM_LIMIT_BYTES
+    ) {
+      item.snap = snap;
+      for (const id of snapshotSubjects(JSON.parse(snap) as SnapshotRecord)) subjects.add(id);
     }
+    if (subjects.size > 0) item.subj = subjects;
     return item;
   }
 
   /**
    * Why a transaction was cancelled, in the order the in-memory store checks: a replayed request first, then
-   * the appended stream's own head, then the conditioned streams, then reservations.
+   * key items another append created first (encrypt again with theirs), then the appended stream's own head,
+   * then the conditioned streams, then reservations.
    */
   private explainTransactionFailure(
     streamId: string,
@@ -400,9 +579,13 @@ export class DynamoEventStore implements EventStore {
     const idem = failure('idempotency');
     if (idem && options.idempotency) {
       const { key, requestHash } = options.idempotency;
-      const replayed = this.idempotentReplay(idem.item, key, requestHash);
-      if (replayed) return { kind: 'replayed', replayed };
+      const stored = this.idempotentRecord(idem.item, key, requestHash);
+      if (stored) return { kind: 'replayed', stored };
     }
+    const winners = failed.flatMap((f) =>
+      ops[f.index]?.role === 'key' && f.item ? (keyItemOf(f.item) ?? []) : [],
+    );
+    if (winners.length > 0) return { kind: 'keys-lost', winners };
     if (failure('commit')) return { kind: 'conflict' };
     const condition = failure('condition')?.op;
     if (condition?.role === 'condition') return { kind: 'condition', condition: condition.condition };
@@ -415,10 +598,14 @@ export class DynamoEventStore implements EventStore {
     throw new Error(`stream ${streamId} released reservation ${key} held by another stream`);
   }
 
-  private idempotentReplay(item: Record<string, unknown> | undefined, key: string, requestHash: string) {
+  private idempotentRecord(
+    item: Record<string, unknown> | undefined,
+    key: string,
+    requestHash: string,
+  ): StoredResult | undefined {
     if (!item || Number(item.expiresAt) <= this.nowSeconds()) return undefined;
     if (item.hash !== requestHash) throw new IdempotencyKeyReuseError(key);
-    return { result: JSON.parse(String(item.result)) as unknown };
+    return typeof item.sealed === 'string' ? { sealed: item.sealed } : { result: String(item.result) };
   }
 
   private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<CommitItem[]> {
@@ -459,21 +646,32 @@ export class DynamoEventStore implements EventStore {
           ExclusiveStartKey,
         }),
       );
-      const batch: EventEnvelope[] = [];
+      const stored: { streamId: string; event: StoredEvent }[] = [];
       for (const item of (page.Items ?? []) as CommitItem[]) {
         if (!since && item.sk !== (last.get(item.pk) ?? 0) + 1) {
           throw new Error(`readAll: stream ${item.pk} item at version ${item.sk} arrived out of order`);
         }
         last.set(item.pk, lastVersion(item));
-        batch.push(...this.decode(item.pk, commitEvents(item)));
+        for (const event of commitEvents(item)) stored.push({ streamId: item.pk, event });
       }
-      yield batch;
+      // One round of key reads per page, whatever streams it holds.
+      const { events } = await openStored(
+        this.catalogue,
+        this.keys,
+        stored.map((s) => s.event),
+      );
+      yield events.map((opened, i) => decodeOpened(this.catalogue, stored[i]?.streamId ?? '', opened));
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
   }
 
-  private decode(streamId: string, stored: readonly StoredEvent[]): EventEnvelope[] {
-    return stored.map((event) => decodeEvent(this.catalogue, streamId, event));
+  /** Opens and decodes a stream's stored events; `subjects` are the live ones they mention. */
+  private async decode(streamId: string, stored: readonly StoredEvent[]) {
+    const { events, keys } = await openStored(this.catalogue, this.keys, stored);
+    return {
+      events: events.map((event) => decodeOpened(this.catalogue, streamId, event)),
+      subjects: new Set(keys.keys()),
+    };
   }
 
   private nowSeconds(): number {
@@ -499,9 +697,4 @@ function scanFilter(categories: readonly string[], since: Date | undefined) {
     conditions.push('ts >= :since');
   }
   return { FilterExpression: conditions.join(' AND '), ExpressionAttributeValues: values };
-}
-
-function usableSnapshot(encoded: string, deciderVersion: string | undefined): SnapshotRecord | undefined {
-  const record = JSON.parse(encoded) as SnapshotRecord;
-  return deciderVersion !== undefined && record.dv === deciderVersion ? record : undefined;
 }

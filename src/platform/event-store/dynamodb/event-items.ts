@@ -15,16 +15,12 @@ export interface CommitItem {
   n: number;
   /** JSON of StoredEvent[] (one string: exact, compact, and cheap for DynamoDB to store and stream) */
   ev: string;
-  /** JSON of SnapshotRecord: the decider's state after this item's last event */
+  /** JSON of SnapshotRecord (sealed-records.ts): the decider's state after this item's last event */
   snap?: string;
+  /** The data subjects whose keys its events and snapshot use (ids only: keyed hashes, no personal data). */
+  subj?: Set<string>;
   /** When the store wrote it (epoch ms): rebuilds find what was appended while they ran. */
   ts: number;
-}
-
-export interface SnapshotRecord {
-  dv: string;
-  v: number;
-  state: unknown;
 }
 
 export const lastVersion = (item: Pick<CommitItem, 'sk' | 'n'>): number => item.sk + item.n - 1;
@@ -33,7 +29,7 @@ export function commitEvents(item: Pick<CommitItem, 'ev'>): StoredEvent[] {
   return JSON.parse(item.ev) as StoredEvent[];
 }
 
-/** True for event items; reservations and idempotency records live at sk = 0 under `$` keys. */
+/** True for event items; reservations, idempotency records and data keys live at sk = 0 under `$` keys. */
 export function isCommitItem(item: { pk?: unknown; sk?: unknown }): boolean {
   return (
     typeof item.sk === 'number' && item.sk >= 1 && typeof item.pk === 'string' && !item.pk.startsWith('$')

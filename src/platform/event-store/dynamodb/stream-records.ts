@@ -2,8 +2,10 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { EventCatalogue } from '#src/platform/event-store/catalogue.js';
-import { decodeEvent } from '#src/platform/event-store/core.js';
+import { decodeOpened } from '#src/platform/event-store/core.js';
 import type { EventEnvelope } from '#src/platform/event-store/event-store.port.js';
+import { openStored } from '#src/platform/event-store/sealing.js';
+import type { KeyReader } from '#src/platform/privacy/subject-keys.js';
 import { type CommitItem, commitEvents, isCommitItem } from './event-items.js';
 
 /** One stream record of the event table: the events of one append (possibly several), in order. */
@@ -13,24 +15,36 @@ export interface EventRecord {
 }
 
 /**
- * Decodes the event table's stream records. Only INSERTs of commit items carry events; reservation and
- * idempotency writes, TTL deletes and anything else decode to no events (but keep their sequence number, so
- * a consumer can still report its position).
+ * Decodes the event table's stream records, personal fields decrypted with the table's data keys (`keys`: the
+ * store's, `DynamoEventStore.keys`, so both share one cache) or read as placeholders for erased subjects, with
+ * `erased` on the envelope. Only INSERTs of commit items carry events; reservation, idempotency and key-item
+ * writes, TTL deletes and anything else decode to no events (but keep their sequence number, so a consumer can
+ * still report its position). The keys of the whole batch are read in one round.
  */
-export function decodeEventRecords(
+export async function decodeEventRecords(
   records: readonly DynamoDBRecord[],
   catalogue: EventCatalogue,
-): EventRecord[] {
-  return records.map((record) => {
-    const sequenceNumber = record.dynamodb?.SequenceNumber ?? '';
-    const image = record.dynamodb?.NewImage;
-    if (record.eventName !== 'INSERT' || !image) return { sequenceNumber, events: [] };
-    const item = unmarshall(image as Record<string, AttributeValue>);
-    if (!isCommitItem(item)) return { sequenceNumber, events: [] };
-    const commit = item as CommitItem;
+  keys: KeyReader,
+): Promise<EventRecord[]> {
+  const commits = records.map(commitOf);
+  const perCommit = commits.map((commit) => (commit ? commitEvents(commit) : []));
+  const { events } = await openStored(catalogue, keys, perCommit.flat());
+  let next = 0;
+  return records.map((record, i) => {
+    const commit = commits[i];
+    const count = perCommit[i]?.length ?? 0;
+    const opened = events.slice(next, next + count);
+    next += count;
     return {
-      sequenceNumber,
-      events: commitEvents(commit).map((event) => decodeEvent(catalogue, commit.pk, event)),
+      sequenceNumber: record.dynamodb?.SequenceNumber ?? '',
+      events: commit ? opened.map((event) => decodeOpened(catalogue, commit.pk, event)) : [],
     };
   });
+}
+
+function commitOf(record: DynamoDBRecord): CommitItem | undefined {
+  const image = record.dynamodb?.NewImage;
+  if (record.eventName !== 'INSERT' || !image) return undefined;
+  const item = unmarshall(image as Record<string, AttributeValue>);
+  return isCommitItem(item) ? (item as CommitItem) : undefined;
 }

@@ -4,6 +4,7 @@ import type {
   IdempotencyRecord,
   LoadToken,
 } from '#src/platform/event-store/event-store.port.js';
+import type { StoredResult } from '#src/platform/event-store/sealed-records.js';
 import { type CommitItem, IDEMPOTENCY_PREFIX, RESERVATION_PREFIX } from './event-items.js';
 
 const DAY_SECONDS = 24 * 60 * 60;
@@ -14,7 +15,8 @@ export type WriteOp =
   | { role: 'condition'; kind: 'ConditionCheck'; condition: LoadToken; input: Record<string, unknown> }
   | { role: 'claim'; kind: 'Put'; reservation: string; input: Record<string, unknown> }
   | { role: 'release'; kind: 'Delete'; reservation: string; input: Record<string, unknown> }
-  | { role: 'idempotency'; kind: 'Put'; input: Record<string, unknown> };
+  | { role: 'idempotency'; kind: 'Put'; input: Record<string, unknown> }
+  | { role: 'key'; kind: 'Put'; subjectId: string; input: Record<string, unknown> };
 
 export const commitOp = (item: CommitItem): WriteOp => ({
   role: 'commit',
@@ -67,14 +69,21 @@ export function reservationOps(streamId: string, reservations: AppendOptions['re
   ];
 }
 
-/** The idempotency record; an expired one (TTL deletes lazily) counts as absent. */
-export function idempotencyOps(idem: IdempotencyRecord | undefined, nowSeconds: number): WriteOp[] {
+/**
+ * The idempotency record, its result as stored (sealed when the stream holds personal data); an expired one (TTL
+ * deletes lazily) counts as absent.
+ */
+export function idempotencyOps(
+  idem: IdempotencyRecord | undefined,
+  stored: StoredResult | undefined,
+  nowSeconds: number,
+): WriteOp[] {
   if (!idem) return [];
   const item = {
     pk: IDEMPOTENCY_PREFIX + idempotencyId(idem.scope, idem.key),
     sk: 0,
     hash: idem.requestHash,
-    result: JSON.stringify(idem.result ?? null),
+    ...(stored ?? { result: JSON.stringify(idem.result ?? null) }),
     expiresAt: nowSeconds + (idem.ttlSeconds ?? DAY_SECONDS),
   };
   return [
@@ -91,11 +100,12 @@ export function idempotencyOps(idem: IdempotencyRecord | undefined, nowSeconds: 
 }
 
 /**
- * The op as a TransactItems entry. Only the idempotency record and a claimed reservation are read back on
- * failure (the stored result; the holder): a commit item can be 400 KB and is never needed.
+ * The op as a TransactItems entry. Only the idempotency record, a claimed reservation and a key item are read
+ * back on failure (the stored result; the holder; the key that won): a commit item can be 400 KB and is never
+ * needed.
  */
 export function transactItem(op: WriteOp, tableName: string) {
-  const readBack = op.role === 'idempotency' || op.role === 'claim';
+  const readBack = op.role === 'idempotency' || op.role === 'claim' || op.role === 'key';
   return {
     [op.kind]: {
       TableName: tableName,

@@ -1,0 +1,39 @@
+import { KMSClient } from '@aws-sdk/client-kms';
+import type { Config } from '#src/platform/config/config.js';
+import { KmsMasterKey } from './kms.master-key.js';
+import { localPrivacy } from './privacy.js';
+import { secretSubjectIndexKey } from './subject-index-key.js';
+import type { Privacy } from './subject-keys.js';
+
+type PrivacyConfig = Pick<
+  Config,
+  | 'AWS_REGION'
+  | 'MASTER_KEY_MODE'
+  | 'PERSONAL_DATA_KEY_ID'
+  | 'KMS_ENDPOINT'
+  | 'LOCAL_KEYS_DIR'
+  | 'SUBJECT_INDEX_KEY'
+  | 'DATA_KEY_CACHE_SECONDS'
+  | 'DATA_KEY_CACHE_ENTRIES'
+>;
+
+/**
+ * The keys of personal data for an entry point: in AWS the stack's KMS key and subject-index secret; locally the
+ * development keys of LOCAL_KEYS_DIR (a subject-index key given in the config wins there too). Plain data keys
+ * are cached for DATA_KEY_CACHE_SECONDS, at most DATA_KEY_CACHE_ENTRIES of them.
+ */
+export function configuredPrivacy(config: PrivacyConfig): Privacy {
+  const cache = { ttlMs: config.DATA_KEY_CACHE_SECONDS * 1000, maxEntries: config.DATA_KEY_CACHE_ENTRIES };
+  const local = localPrivacy(config.LOCAL_KEYS_DIR);
+  const subjectIndexKey = config.SUBJECT_INDEX_KEY
+    ? secretSubjectIndexKey(config.SUBJECT_INDEX_KEY)
+    : local.subjectIndexKey;
+  if (config.MASTER_KEY_MODE === 'local') return { masterKey: local.masterKey, subjectIndexKey, cache };
+  if (!config.PERSONAL_DATA_KEY_ID) throw new Error('MASTER_KEY_MODE=kms needs PERSONAL_DATA_KEY_ID');
+  if (!config.SUBJECT_INDEX_KEY) throw new Error('MASTER_KEY_MODE=kms needs SUBJECT_INDEX_KEY');
+  const kms = new KMSClient({
+    region: config.AWS_REGION,
+    ...(config.KMS_ENDPOINT ? { endpoint: config.KMS_ENDPOINT } : {}),
+  });
+  return { masterKey: new KmsMasterKey(kms, config.PERSONAL_DATA_KEY_ID), subjectIndexKey, cache };
+}
