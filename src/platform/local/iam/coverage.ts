@@ -137,9 +137,12 @@ export function formatReport(report: CoverageReport): string[] {
       `${report.allowListed.length} allow-listed, ${report.unusedGrants.length} unused; ` +
       `${report.unexpectedDenials.length} unexpected denials.`,
   );
+  const listed = new Map<string, string[]>();
   for (const g of report.allowListed) {
-    lines.push(`  allow-listed: ${g.function} ${g.action} (${g.statement}): ${g.why}`);
+    const key = `${g.action}: ${g.why}`;
+    listed.set(key, [...(listed.get(key) ?? []), g.function]);
   }
+  for (const [key, functions] of listed) lines.push(`  allow-listed ${key} (${functions.join(', ')})`);
   return lines;
 }
 

@@ -9,6 +9,7 @@ import { currentScope, installSdkEnforcement } from './enforcement.js';
 import { commandChecker, type IamDecision } from './middleware.js';
 import { type CloudFormationTemplate, packagedTemplate } from './packaged-template.js';
 import type { PolicyDocument, StatementRef } from './policy.js';
+import type { SdkContext } from './sdk-actions.js';
 import { type FunctionPolicies, policiesFromTemplate } from './template-policies.js';
 
 /** The account and region the local runtime's ARNs live in (DynamoDB Local's own account is rewritten to this). */
@@ -52,6 +53,11 @@ export interface LocalRolesOptions {
   adjustPolicies?:
     | ((functionName: string, policies: readonly PolicyDocument[]) => PolicyDocument[])
     | undefined;
+  /**
+   * For KMS Decrypt without KeyId: the key a ciphertext blob belongs to (AWS reads it from the blob), as the local
+   * KMS stand-in's blob format says; key ids as {@link localKmsKeyId} names them. Without it such a call is refused.
+   */
+  kmsKeyOfCiphertext?: SdkContext['kmsKeyOfCiphertext'];
 }
 
 export const statementLabel = (ref: StatementRef): string => `${ref.policy}#${ref.statement}`;
@@ -64,6 +70,7 @@ export function localFunctionRoles(options: LocalRolesOptions): Map<string, Func
     options.stage,
   );
   const policies = templateFunctionPolicies(template, options.stage);
+  const kmsAliases = localKmsAliases(template);
   const record = decisionRecorder(options);
   const roles = new Map<string, FunctionRole>();
   for (const name of options.functions) {
@@ -74,6 +81,8 @@ export function localFunctionRoles(options: LocalRolesOptions): Map<string, Func
       account: LOCAL_ACCOUNT,
       roleName: found.roleName,
       functionName: found.functionName,
+      kmsAliases,
+      ...(options.kmsKeyOfCiphertext ? { kmsKeyOfCiphertext: options.kmsKeyOfCiphertext } : {}),
     };
     const check = commandChecker(documents, identity, (decision) => record(name, decision));
     roles.set(name, { functionName: name, check });
@@ -81,14 +90,43 @@ export function localFunctionRoles(options: LocalRolesOptions): Map<string, Func
   return roles;
 }
 
+/** The id of a KMS key of the template (logical id) locally: what a local KMS stand-in must call that key. */
+export const localKmsKeyId = (logicalId: string): string => `local-${logicalId}`;
+
+/** Ids CloudFormation generates at deploy time (user pools, KMS keys), as the local runtime names them. */
+export function localPhysicalIds(template: CloudFormationTemplate): Record<string, string> {
+  const ids: Record<string, string> = {};
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    if (resource.Type === 'AWS::KMS::Key') ids[id] = localKmsKeyId(id);
+    if (resource.Type === 'AWS::Cognito::UserPool')
+      ids[id] = id === 'UserPool' ? LOCAL_USER_POOL_ID : `${LOCAL_REGION}_local${id}`;
+  }
+  return ids;
+}
+
+/** KMS aliases of the template (`alias/...` -> local key id): a call naming a key by alias is checked on the key. */
+export function localKmsAliases(template: CloudFormationTemplate): Record<string, string> {
+  const aliases: Record<string, string> = {};
+  for (const resource of Object.values(template.Resources)) {
+    if (resource.Type !== 'AWS::KMS::Alias') continue;
+    const name = resource.Properties?.AliasName;
+    const target = (resource.Properties?.TargetKeyId as { Ref?: unknown } | undefined)?.Ref;
+    if (typeof name === 'string' && typeof target === 'string') aliases[name] = localKmsKeyId(target);
+  }
+  return aliases;
+}
+
 /** Every function's policies in a (restaged) packaged template, resolved for the local account and region. */
-export function templateFunctionPolicies(template: unknown, stage: string): FunctionPolicies[] {
+export function templateFunctionPolicies(
+  template: CloudFormationTemplate,
+  stage: string,
+): FunctionPolicies[] {
   return Object.values(
     policiesFromTemplate(template, {
       stage,
       region: LOCAL_REGION,
       account: LOCAL_ACCOUNT,
-      physicalIds: { UserPool: LOCAL_USER_POOL_ID },
+      physicalIds: localPhysicalIds(template),
     }).byLogicalId,
   );
 }
@@ -168,6 +206,7 @@ export interface LocalIamOptions {
   decisionsDir?: string;
   onDecision?: LocalRolesOptions['onDecision'];
   adjustPolicies?: LocalRolesOptions['adjustPolicies'];
+  kmsKeyOfCiphertext?: LocalRolesOptions['kmsKeyOfCiphertext'];
 }
 
 /**
@@ -189,6 +228,7 @@ export function runtimeRoles(
     decisionsDir: options.decisionsDir ?? process.env[IAM_DECISIONS_ENV],
     onDecision: options.onDecision,
     adjustPolicies: options.adjustPolicies,
+    kmsKeyOfCiphertext: options.kmsKeyOfCiphertext,
   });
 }
 
@@ -202,4 +242,17 @@ export function templateRoles(
     if (at < 0) throw new Error(`function ${fp.functionName} is not named <service>-${stage}-<name>`);
     return { function: fp.functionName.slice(at + stage.length + 2), policies: fp.policies };
   });
+}
+
+/**
+ * The environment that points the handlers' identity directory at a Cognito-API endpoint (a test's stand-in) with
+ * the user pool id the local roles name, so the Cognito calls are checked against the packaged roles like any other.
+ */
+export function cognitoEnvironment(endpoint: string): Record<string, string> {
+  return {
+    IDENTITY_MODE: 'cognito',
+    COGNITO_USER_POOL_ID: LOCAL_USER_POOL_ID,
+    // the SDK's service-specific endpoint variable (serviceId "Cognito Identity Provider")
+    AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: endpoint,
+  };
 }
