@@ -5,7 +5,7 @@
  * `node -e ''`, and importing an empty .mjs). Processes run interleaved, round-robin over every target, so
  * machine noise hits all of them alike.
  *
- * Run: npm run bench:bundles [-- --runs 21] [-- --repackage]. With no options it reuses .serverless when that
+ * Run: npm run bench:bundles [-- [--runs 21] [--repackage]]. With no options it reuses .serverless when that
  * was packaged by this benchmark from the sources as they are now, and packages otherwise (its own esbuild work
  * folder, so a packaging elsewhere in the tree, such as the tests', does not collide with it). The last line is
  * one JSON object of the figures; the run fails (exit 1) if any figure is not a finite number, if a function is
@@ -37,7 +37,7 @@ import {
 } from '#src/platform/infra/definitions.js';
 import { median, parseBenchArgs, percentile, printFigures, type Sample, wholeNumber } from './measure.js';
 
-const USAGE = `Usage: npm run bench:bundles [-- --runs N] [-- --repackage]
+const USAGE = `Usage: npm run bench:bundles [-- [--runs N] [--repackage]]
 
   --runs N       fresh processes per target (default 21); one warm-up round more is discarded
   --repackage    package even if .serverless is fresh
@@ -71,14 +71,13 @@ const INPUT_FILES = [
   'scripts/sls.mjs',
   'node_modules/.package-lock.json',
 ];
-/** AWS SDK client package -> the IAM service prefix a function needs to call it. */
-const SDK_CLIENTS: Record<string, string> = {
-  'client-dynamodb': 'dynamodb',
+/** The IAM service prefix of an AWS SDK client package: `client-<prefix>`, except these. */
+const SDK_SERVICES: Record<string, string> = {
   'client-dynamodb-streams': 'dynamodb',
   'client-eventbridge': 'events',
   'client-cognito-identity-provider': 'cognito-idp',
-  'client-sqs': 'sqs',
 };
+const iamService = (client: string): string => SDK_SERVICES[client] ?? client.replace(/^client-/, '');
 
 // ---------------------------------------------------------------------------------------------- packaging
 
@@ -356,7 +355,7 @@ function problems(b: Bundle, importP50: number): string[] {
   if (importP50 > b.budget.importMs)
     found.push(`${b.fn.name} imports in ${ms(importP50)} > ${b.budget.importMs} ms`);
   const allowed = new Set<string>(b.fn.permissions.map((p) => p.service));
-  const uncallable = (b.clients ?? []).filter((c) => !allowed.has(SDK_CLIENTS[c] ?? c));
+  const uncallable = (b.clients ?? []).filter((c) => !allowed.has(iamService(c)));
   if (uncallable.length > 0)
     found.push(`${b.fn.name} bundles ${uncallable.join(', ')}, which it has no permission to call`);
   return found;
