@@ -15,8 +15,11 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
+import { z } from 'zod';
 import { documentClient, dynamoClient } from '#src/platform/aws/dynamodb-client.js';
 import { CommandRunner } from '#src/platform/command/command-runner.js';
+import { personal } from '#src/platform/domain/personal-data.js';
+import { EventCatalogue, type EventDefinition } from '#src/platform/event-store/catalogue.js';
 import { prepareBatch } from '#src/platform/event-store/core.js';
 import { DynamoEventStore } from '#src/platform/event-store/dynamodb/dynamodb.event-store.js';
 import type { CommitItem } from '#src/platform/event-store/dynamodb/event-items.js';
@@ -53,6 +56,35 @@ const { iterations } = parseBenchArgs(USAGE, () => {
 const RAW = 'bench-raw';
 type AppendKind = 'plain' | 'reserved' | 'conditioned';
 const SNAPSHOT_EVERY = 10;
+
+/** The same event twice: with its e-mail marked personal (sealed by the store) and without (stored as is). */
+const Email = z.email().max(254);
+const benchCatalogue = new EventCatalogue([
+  ...counterCatalogue.definitions,
+  ...(['CONTACT_NOTED', 'CONTACT_NOTED_PLAIN'] as const).map(
+    (type): EventDefinition => ({
+      type,
+      context: 'tenant-management' as const,
+      schemas: [
+        z.strictObject({
+          contactEmail:
+            type === 'CONTACT_NOTED'
+              ? personal(Email, { subject: 'tenantContact', identifiedBy: 'self' })
+              : Email,
+        }),
+      ],
+      upcasters: [],
+      description: 'bench: a contact e-mail',
+    }),
+  ),
+]);
+const contactEvent = (type: 'CONTACT_NOTED' | 'CONTACT_NOTED_PLAIN', contactEmail: string): NewEvent => ({
+  eventId: ulid(),
+  type,
+  occurredAt: new Date().toISOString(),
+  data: { contactEmail },
+  metadata: { correlationId: ulid(), actor: 'bench', tenantId: 'tenant-bench' },
+});
 
 const event = (): NewEvent => ({
   eventId: ulid(),
@@ -98,7 +130,7 @@ async function main(): Promise<void> {
   );
   await createTables(raw, 'bench');
   const doc = documentClient({ region: 'af-south-1', endpoint: dynamo.endpoint });
-  const store = new DynamoEventStore(doc, tableName('EventStoreTable', 'bench'), counterCatalogue);
+  const store = new DynamoEventStore(doc, tableName('EventStoreTable', 'bench'), benchCatalogue);
   const runner = new CommandRunner({ store, clock: () => new Date(), newEventId: ulid });
   const decider = counterDecider(SNAPSHOT_EVERY);
 
@@ -215,6 +247,44 @@ async function main(): Promise<void> {
       });
       heads.set(stream, result.token);
     };
+  // Personal data: each worker appends to its own stream with its token; the same worker's e-mail every time
+  // (its key is cached after the first append: warm), or a new person every time (the key is made and written in
+  // the same transaction as the event).
+  const contactAppend = (kind: 'personal' | 'plain' | 'newSubject') => async (worker: number) => {
+    const stream = `counter-bench-contact-${kind}-${worker}`;
+    const token = heads.get(stream);
+    const email =
+      kind === 'newSubject' ? `new.${ulid().toLowerCase()}@bench.test` : `worker${worker}@bench.test`;
+    const type = kind === 'plain' ? 'CONTACT_NOTED_PLAIN' : 'CONTACT_NOTED';
+    const result = await store.append(stream, token?.version ?? 0, [contactEvent(type, email)], {
+      ...(token ? { token } : {}),
+    });
+    heads.set(stream, result.token);
+  };
+  // A raw commit Put beside a key-item Put: the write the first append of a new subject makes.
+  const rawCommitAndKey = async () => {
+    const pk = `raw-${ulid()}`;
+    await doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: RAW, Item: rawItem(pk, 1), ConditionExpression: 'attribute_not_exists(pk)' } },
+          {
+            Put: {
+              TableName: RAW,
+              Item: {
+                pk: `$key#${pk}`,
+                sk: 0,
+                kid: 'abcdefgh',
+                wk: 'x'.repeat(80),
+                mk: 'local:0123456789abcdef',
+              },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+        ],
+      }),
+    );
+  };
   const command = async (worker: number) => {
     await runner.run({
       decider,
@@ -230,7 +300,11 @@ async function main(): Promise<void> {
 
   const figures: Record<string, number> = {};
   const report: string[] = [];
-  const compare = async (name: string, rawFn: () => Promise<void>, ours: (w: number) => Promise<void>) => {
+  const compare = async (
+    name: string,
+    rawFn: (w: number) => Promise<void>,
+    ours: (w: number) => Promise<void>,
+  ) => {
     for (const concurrency of [1, 8]) {
       const { raw: r, ours: o } = await runInterleaved(rawFn, ours, { iterations, concurrency });
       const ratio = round(median(o) / median(r));
@@ -244,6 +318,8 @@ async function main(): Promise<void> {
   await compare('reservedAppendVsRawTx', rawTransaction, appendTo(1, 'reserved'));
   await compare('conditionedAppendVsRawTx', rawConditioned, appendTo(1, 'conditioned'));
   await compare('commandVsRawReadPut', rawReadPut, command);
+  await compare('personalVsPlainAppend', contactAppend('plain'), contactAppend('personal'));
+  await compare('newSubjectAppendVsRawTx', rawCommitAndKey, contactAppend('newSubject'));
 
   // Load at the worst offset from the last snapshot (N-1 events after it), long stream vs short stream.
   const long = await buildStream(store, 'counter-bench-long', 10_000);
@@ -327,6 +403,10 @@ async function main(): Promise<void> {
     load10kVs10: figures.load10kVs10,
     conditionedAppendVsRawTx: figures.conditionedAppendVsRawTxC1,
     conditionedAppendVsRawTxC8: figures.conditionedAppendVsRawTxC8,
+    personalVsPlainAppend: figures.personalVsPlainAppendC1,
+    personalVsPlainAppendC8: figures.personalVsPlainAppendC8,
+    newSubjectAppendVsRawTx: figures.newSubjectAppendVsRawTxC1,
+    newSubjectAppendVsRawTxC8: figures.newSubjectAppendVsRawTxC8,
     load10kNoSnapshotVsReadStream: figures.load10kNoSnapshotVsReadStream,
     load10VsReadStream: figures.load10VsReadStream,
   };

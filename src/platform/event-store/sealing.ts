@@ -75,10 +75,10 @@ export function sealEvents(
   plan: SealPlan,
   keys: ReadonlyMap<string, DataKey>,
 ): StoredEvent[] {
-  return plan.events.map(({ stored, data }, i) => {
+  return plan.events.map(({ stored }, i) => {
     const byPath = plan.subjectsByPath[i];
     if (!byPath || byPath.size === 0) return stored;
-    const sealed = structuredClone(data);
+    const sealed: unknown = JSON.parse(stored.d); // a copy of `data`, cheaper than structuredClone
     for (const spec of catalogue.personalSpecs(stored.t, stored.sv)) {
       for (const occurrence of occurrencesOf(sealed, spec.segments)) {
         const key = keys.get(byPath.get(occurrence.path) ?? '');
@@ -102,6 +102,8 @@ export interface OpenedEvent {
   stored: StoredEvent;
   data: unknown;
   erased: ErasedField[];
+  /** The data subjects its sealed values belong to, erased or not. */
+  subjects: string[];
 }
 
 /** The subjects whose keys a batch of stored events needs, with each event's data parsed once. */
@@ -134,35 +136,38 @@ export function openEvents(
 ): OpenedEvent[] {
   return stored.map((event, i) => {
     const specs = catalogue.personalSpecs(event.t, event.sv);
-    if (specs.length === 0) return { stored: event, data: parseData(event), erased: [] };
+    if (specs.length === 0) return { stored: event, data: parseData(event), erased: [], subjects: [] };
     const data = parsed[i] ?? parseData(event);
-    const erased: ErasedField[] = [];
+    const found = { erased: [] as ErasedField[], subjects: new Set<string>() };
     for (const spec of specs) {
       for (const occurrence of occurrencesOf(data, spec.segments)) {
-        const found = openOccurrence(event, spec.placeholder, occurrence, keys);
-        if (found.erased) erased.push(found.erased);
+        openOccurrence(occurrence, { event, placeholder: spec.placeholder, keys, found });
       }
     }
-    return { stored: event, data, erased };
+    return { stored: event, data, erased: found.erased, subjects: [...found.subjects] };
   });
 }
 
+interface OpenContext {
+  event: StoredEvent;
+  placeholder: unknown;
+  keys: ReadonlyMap<string, DataKey>;
+  /** What the event's opening found: fields of erased subjects, and every subject named. */
+  found: { erased: ErasedField[]; subjects: Set<string> };
+}
+
 /** Puts the plain value (or the placeholder, for an erased subject) where the sealed one was. */
-function openOccurrence(
-  event: StoredEvent,
-  placeholder: unknown,
-  occurrence: Occurrence,
-  keys: ReadonlyMap<string, DataKey>,
-): { erased?: ErasedField } {
+function openOccurrence(occurrence: Occurrence, { event, placeholder, keys, found }: OpenContext): void {
   const field = occurrence.value;
-  if (!isSealedField(field)) return {};
+  if (!isSealedField(field)) return;
+  found.subjects.add(field.s);
   const key = keys.get(field.s);
   if (key && key.kid === field.k) {
     occurrence.holder[occurrence.key] = openField(event, occurrence.path, field, key);
-    return {};
+    return;
   }
   occurrence.holder[occurrence.key] = structuredClone(placeholder);
-  return { erased: { path: occurrence.path, subjectId: field.s } };
+  found.erased.push({ path: occurrence.path, subjectId: field.s });
 }
 
 /** Reads the keys a batch of stored events needs and opens them; the keys found are the live subjects'. */

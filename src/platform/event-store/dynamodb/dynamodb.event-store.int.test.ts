@@ -238,6 +238,7 @@ describe('DynamoDB event store: personal data', () => {
     ] as DynamoDBRecord[];
     const decoded = await decodeEventRecords(records, catalogue, store.keys);
     expect(decoded.map((r) => r.events.map((e) => e.data))).toEqual([[{ contactEmail: email }], []]);
+    expect(decoded.map((r) => r.subjects)).toEqual([[subjectId], []]);
     expect(() => decodeEvent(catalogue, stream, commitEvents(item as CommitItem)[0] as StoredEvent)).toThrow(
       PersonalDataError,
     );

@@ -60,7 +60,7 @@ import {
   snapshotSubjects,
   storedResult,
 } from '#src/platform/event-store/sealed-records.js';
-import { openStored } from '#src/platform/event-store/sealing.js';
+import { openStored, sealedSubjects } from '#src/platform/event-store/sealing.js';
 import { localPrivacy } from '#src/platform/privacy/privacy.js';
 import {
   type DataKey,
@@ -262,26 +262,13 @@ export class DynamoEventStore implements EventStore {
     return extras;
   }
 
-  /** Every subject a stream's commit items name (their `subj` lists): for an append without an issued token. */
-  private async streamSubjects(streamId: string): Promise<Set<string>> {
-    const subjects = new Set<string>();
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND sk >= :one',
-          ExpressionAttributeValues: { ':pk': streamId, ':one': 1 },
-          ProjectionExpression: 'subj',
-          ConsistentRead: true,
-          ExclusiveStartKey,
-        }),
-      );
-      for (const item of page.Items ?? [])
-        for (const id of (item.subj as Set<string> | undefined) ?? []) subjects.add(id);
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return subjects;
+  /** Every subject a stream's sealed values name: for an append without a token this store issued (rare). */
+  private async streamSubjects(streamId: string): Promise<ReadonlySet<string>> {
+    const items = await this.queryAll({
+      KeyConditionExpression: 'pk = :pk AND sk >= :one',
+      ExpressionAttributeValues: { ':pk': streamId, ':one': 1 },
+    });
+    return sealedSubjects(this.catalogue, items.flatMap(commitEvents)).subjects;
   }
 
   /** A retry of an append that already happened gets its first result, not a conflict. */
@@ -493,13 +480,8 @@ export class DynamoEventStore implements EventStore {
     options: AppendOptions,
     conditions: readonly LoadToken[],
   ): Promise<WriteOutcome> {
-    const item = this.commitItem(
-      streamId,
-      head,
-      stored,
-      batch,
-      extras.snap && snapshotAt(options.snapshot, head + stored.length) ? extras.snap : undefined,
-    );
+    const snap = snapshotAt(options.snapshot, head + stored.length) ? extras.snap : undefined;
+    const item = this.commitItem(streamId, head, stored, snap);
     const ops = [
       commitOp(item),
       ...keyOps(batch.created),
@@ -538,7 +520,6 @@ export class DynamoEventStore implements EventStore {
     streamId: string,
     head: number,
     stored: StoredEvent[],
-    batch: SealedBatch,
     snap: string | undefined,
   ): CommitItem {
     const item: CommitItem = {
@@ -548,16 +529,13 @@ export class DynamoEventStore implements EventStore {
       ev: JSON.stringify(stored),
       ts: this.now().getTime(),
     };
-    const subjects = new Set(batch.plan.subjects);
     // A snapshot is an optimisation: one that cannot fit beside the events is simply not written.
     if (
       snap &&
       Buffer.byteLength(item.ev) + Buffer.byteLength(snap) + ITEM_OVERHEAD_BYTES <= ITEM_LIMIT_BYTES
     ) {
       item.snap = snap;
-      for (const id of snapshotSubjects(JSON.parse(snap) as SnapshotRecord)) subjects.add(id);
     }
-    if (subjects.size > 0) item.subj = subjects;
     return item;
   }
 

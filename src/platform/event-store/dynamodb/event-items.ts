@@ -17,8 +17,6 @@ export interface CommitItem {
   ev: string;
   /** JSON of SnapshotRecord (sealed-records.ts): the decider's state after this item's last event */
   snap?: string;
-  /** The data subjects whose keys its events and snapshot use (ids only: keyed hashes, no personal data). */
-  subj?: Set<string>;
   /** When the store wrote it (epoch ms): rebuilds find what was appended while they ran. */
   ts: number;
 }

@@ -12,6 +12,11 @@ import { type CommitItem, commitEvents, isCommitItem } from './event-items.js';
 export interface EventRecord {
   sequenceNumber: string;
   events: EventEnvelope[];
+  /**
+   * The data subjects whose personal data these events hold (ids: keyed hashes of e-mails, no plaintext), erased
+   * or not: what an index of subjects -> streams is built from.
+   */
+  subjects?: string[];
 }
 
 /**
@@ -38,6 +43,7 @@ export async function decodeEventRecords(
     return {
       sequenceNumber: record.dynamodb?.SequenceNumber ?? '',
       events: commit ? opened.map((event) => decodeOpened(catalogue, commit.pk, event)) : [],
+      subjects: [...new Set(opened.flatMap((event) => event.subjects))],
     };
   });
 }
