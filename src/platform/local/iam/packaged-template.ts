@@ -54,8 +54,9 @@ export function packagedTemplate(options: PackageOptions): CloudFormationTemplat
   const cached = join(dir, `${options.stage}-${sourceHash(options.root)}.json`);
   if (existsSync(cached)) return readTemplate(cached);
   mkdirSync(dir, { recursive: true });
-  return withLock(join(dir, 'package.lock'), options.lockTimeoutMs ?? 300_000, () => {
-    if (existsSync(cached)) return readTemplate(cached); // the previous holder packaged it
+  const isCached = () => existsSync(cached);
+  return withLock(join(dir, 'package.lock'), options.lockTimeoutMs ?? 300_000, isCached, () => {
+    if (isCached()) return readTemplate(cached); // the previous holder packaged it
     const template = packageNow(options.root, options.stage);
     const partial = `${cached}.${process.pid}.tmp`;
     writeFileSync(partial, JSON.stringify(template));
@@ -116,10 +117,14 @@ function packageNow(root: string, stage: string): CloudFormationTemplate {
   }
 }
 
-/** Runs `body` holding the lock file; waits for a live holder, takes over from a dead one. */
-function withLock<T>(lock: string, timeoutMs: number, body: () => T): T {
+/**
+ * Runs `body` holding the lock file; waits for a live holder, takes over from a dead one. A waiter whose template
+ * another holder has cached meanwhile (`ready`) runs `body` at once, without queueing behind other stages.
+ */
+function withLock<T>(lock: string, timeoutMs: number, ready: () => boolean, body: () => T): T {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    if (ready()) return body();
     let fd: number | undefined;
     try {
       fd = openSync(lock, 'wx');
