@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalKeys, localKeys, signLocalToken } from '#src/platform/auth/local-issuer.js';
-import { LOCAL_USER_POOL_ID, type RecordedDecision } from '#src/platform/local/iam/function-roles.js';
+import { readDecisions } from '#src/platform/local/iam/coverage.js';
+import {
+  IAM_DECISIONS_ENV,
+  LOCAL_USER_POOL_ID,
+  type RecordedDecision,
+} from '#src/platform/local/iam/function-roles.js';
 import { type RunningRuntime, startLocalRuntime } from '#src/platform/local/runtime.js';
 import { eventually } from '#test/runtime.js';
 
@@ -146,5 +151,21 @@ describe('the Cognito path under the packaged roles', () => {
     expect(assigned.status).toBe(201);
     await eventually(() => expect(allowed('identitySync')).toContain('dynamodb:DeleteItem'));
     expect(decisions.filter((d) => !d.allowed)).toEqual([]);
+  });
+
+  it('writes each distinct decision, with the statements that allowed it, for the coverage check', () => {
+    const dir = process.env[IAM_DECISIONS_ENV] ?? '';
+    const mine = readDecisions(dir).filter((d) => d.stage === 'cognito');
+    expect(mine).toContainEqual(
+      expect.objectContaining({
+        function: 'identitySync',
+        action: 'cognito-idp:AdminUpdateUserAttributes',
+        resource: `arn:aws:cognito-idp:af-south-1:000000000000:userpool/${LOCAL_USER_POOL_ID}`,
+        allowed: true,
+        statements: [expect.stringMatching(/^identitySync-least-privilege#\d+$/)],
+        expected: false,
+      }),
+    );
+    expect(new Set(mine.map((d) => JSON.stringify(d))).size).toBe(mine.length);
   });
 });
