@@ -8,9 +8,21 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PACKAGED_STAGE, type RecordedDecision, statementLabel, templateRoles } from './function-roles.js';
+import {
+  PACKAGED_STAGE,
+  type RecordedDecision,
+  restageName,
+  statementLabel,
+  templateRoles,
+} from './function-roles.js';
 import { packagedTemplate } from './packaged-template.js';
-import { matchesAction, type PolicyDocument, type StatementRef, statementsOfPolicies } from './policy.js';
+import {
+  matchesAction,
+  matchesResource,
+  type PolicyDocument,
+  type StatementRef,
+  statementsOfPolicies,
+} from './policy.js';
 
 export interface RoleUnderTest {
   /** The function's name in serverless.yml. */
@@ -42,6 +54,11 @@ export interface CoverageReport {
   readonly allowListed: readonly (Grant & { why: string })[];
   readonly staleAllowList: readonly (AllowListEntry & { problem: string })[];
   readonly usedGrants: number;
+  /**
+   * Information, not a failure: resources of used grants no call touched (e.g. a table version no suite switched
+   * to). The check is per action, as IAM statements are written per action; these say where it is thinner.
+   */
+  readonly untouchedResources: readonly { grant: Grant; resource: string }[];
 }
 
 /** Reads every `*.jsonl` file of `dir` (one decision per line). */
@@ -84,7 +101,36 @@ export function checkCoverage(
     allowListed: grants.allowListed,
     staleAllowList,
     usedGrants: grants.used,
+    untouchedResources: untouchedResources(grantsOf(roles), decisions, grants.unused, allowList),
   };
+}
+
+function untouchedResources(
+  grants: readonly Grant[],
+  decisions: readonly RecordedDecision[],
+  unused: readonly Grant[],
+  allowList: readonly AllowListEntry[],
+): { grant: Grant; resource: string }[] {
+  const skipped = (g: Grant) =>
+    unused.includes(g) ||
+    allowList.some((e) => (e.function === '*' || e.function === g.function) && e.action === g.action);
+  return grants
+    .filter((g) => !skipped(g) && !g.action.startsWith('NotAction:'))
+    .flatMap((grant) => {
+      const calls = decisions.filter(
+        (d) =>
+          d.allowed &&
+          d.function === grant.function &&
+          d.statements.includes(grant.statement) &&
+          matchesAction(grant.action, d.action),
+      );
+      return grant.resources
+        .filter(
+          (resource) =>
+            !calls.some((d) => matchesResource(resource, restageName(d.resource, d.stage, PACKAGED_STAGE))),
+        )
+        .map((resource) => ({ grant, resource }));
+    });
 }
 
 function classifyGrants(
@@ -143,6 +189,11 @@ export function formatReport(report: CoverageReport): string[] {
     listed.set(key, [...(listed.get(key) ?? []), g.function]);
   }
   for (const [key, functions] of listed) lines.push(`  allow-listed ${key} (${functions.join(', ')})`);
+  for (const { grant, resource } of report.untouchedResources) {
+    lines.push(
+      `  note: ${grant.function} ${grant.action} (${grant.statement}) was never used on ${resource}`,
+    );
+  }
   return lines;
 }
 

@@ -108,6 +108,22 @@ describe('IAM coverage check', () => {
     expect(checkCoverage(wide, [call('dynamodb:Query', TABLE, ['p#0'])]).ok).toBe(false);
   });
 
+  it('notes, without failing, a resource of a used grant that no call touched', () => {
+    const other = 'arn:aws:dynamodb:af-south-1:000000000000:table/events-v2';
+    const two: RoleUnderTest[] = [
+      {
+        function: 'api',
+        policies: [
+          { Id: 'p', Statement: [{ Effect: 'Allow', Action: 'dynamodb:Query', Resource: [TABLE, other] }] },
+        ],
+      },
+    ];
+    const report = checkCoverage(two, [call('dynamodb:Query', TABLE, ['p#0'])]);
+    expect(report.ok).toBe(true);
+    expect(report.untouchedResources.map((u) => u.resource)).toEqual([other]);
+    expect(formatReport(report).at(-1)).toBe(`  note: api dynamodb:Query (p#0) was never used on ${other}`);
+  });
+
   it('reports an allow-list entry that is stale: the grant is used, or no role has it', () => {
     const used = checkCoverage(roles, everyGrantUsed, [
       ...logs,

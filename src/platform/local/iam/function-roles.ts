@@ -150,9 +150,8 @@ export function functionNamed(policies: readonly FunctionPolicies[], name: strin
  */
 export function restage(template: CloudFormationTemplate, from: string, to: string): CloudFormationTemplate {
   if (from === to) return template;
-  const pattern = new RegExp(`-${escapeRegExp(from)}(?=$|[-:/.])`, 'g');
   const walk = (value: unknown): unknown => {
-    if (typeof value === 'string') return value.replace(pattern, `-${to}`);
+    if (typeof value === 'string') return restageName(value, from, to);
     if (Array.isArray(value)) return value.map(walk);
     if (typeof value === 'object' && value !== null) {
       return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
@@ -160,6 +159,11 @@ export function restage(template: CloudFormationTemplate, from: string, to: stri
     return value;
   };
   return walk(template) as CloudFormationTemplate;
+}
+
+/** One name or ARN renamed from stage `from` to `to`, as {@link restage} renames the template's. */
+export function restageName(text: string, from: string, to: string): string {
+  return from === to ? text : text.replace(new RegExp(`-${escapeRegExp(from)}(?=$|[-:/.])`, 'g'), `-${to}`);
 }
 
 function escapeRegExp(text: string): string {
