@@ -57,6 +57,7 @@ const PARALLEL_READS = 16;
 export class SubjectKeys implements KeyReader {
   private readonly cache: KeyCache<DataKey>;
   private readonly inflight = new Map<string, Promise<DataKey | undefined>>();
+  private identifier: Promise<(identifier: string) => string> | undefined;
 
   constructor(
     private readonly items: KeyItems,
@@ -75,10 +76,12 @@ export class SubjectKeys implements KeyReader {
     return (await this.identify())(identifier);
   }
 
-  /** A function computing subject ids, once the subject-index key is loaded. */
-  async identify(): Promise<(identifier: string) => string> {
-    const key = await this.privacy.subjectIndexKey.key();
-    return (identifier) => subjectIdOf(key, identifier);
+  /** A function computing subject ids, once the subject-index key is loaded (once per instance). */
+  identify(): Promise<(identifier: string) => string> {
+    this.identifier ??= this.privacy.subjectIndexKey
+      .key()
+      .then((key) => (identifier: string) => subjectIdOf(key, identifier));
+    return this.identifier;
   }
 
   async readKeys(subjectIds: Iterable<string>): Promise<ReadonlyMap<string, DataKey>> {
@@ -104,6 +107,13 @@ export class SubjectKeys implements KeyReader {
     subjectIds: Iterable<string>,
   ): Promise<{ keys: Map<string, DataKey>; created: NewDataKey[] }> {
     const wanted = [...new Set(subjectIds)];
+    const cached = new Map<string, DataKey>();
+    for (const id of wanted) {
+      const key = this.cache.get(id);
+      if (key) cached.set(id, key);
+    }
+    // A warm append: every key in the cache, nothing to read or make.
+    if (cached.size === wanted.length) return { keys: cached, created: [] };
     const keys = new Map(await this.readKeys(wanted));
     const created = await Promise.all(wanted.filter((id) => !keys.has(id)).map((id) => this.make(id)));
     for (const made of created) keys.set(made.key.subjectId, made.key);
