@@ -1,7 +1,8 @@
 /**
  * The CloudFormation template `serverless package` writes for a stage, packaged offline at most once per content
  * of the sources: cached under `.local/templates/<stage>-<hash>.json`, the hash covering everything that can change
- * the template (serverless.yml, the lockfile, the definitions and handlers in src/, projections/, migrations/).
+ * the template (serverless.yml, the lockfile, the definitions and handlers in src/, projections/, migrations/);
+ * each packaging removes cached templates older than a day.
  *
  * Packaging runs serverless-esbuild, whose work folder two packagings must not share (seen: a hang). So packaging
  * holds a lock file (`.local/templates/package.lock`, with the holder's pid; a lock whose holder is gone is taken
@@ -61,8 +62,19 @@ export function packagedTemplate(options: PackageOptions): CloudFormationTemplat
     const partial = `${cached}.${process.pid}.tmp`;
     writeFileSync(partial, JSON.stringify(template));
     renameSync(partial, cached);
+    pruneOlderThan(dir, DAY_MS);
     return template;
   });
+}
+
+const DAY_MS = 86_400_000;
+
+/** Cached templates of sources long gone (every edit makes a new one): removed by the next packaging. */
+function pruneOlderThan(dir: string, ageMs: number): void {
+  for (const file of readdirSync(dir).filter((f) => /^[a-z]+-[0-9a-f]{16}\.json$/.test(f))) {
+    const path = join(dir, file);
+    if (Date.now() - statSync(path).mtimeMs > ageMs) rmSync(path, { force: true });
+  }
 }
 
 /** A hash of every file that can change the packaged template (test files excluded). */
