@@ -170,13 +170,19 @@ export class DynamoEventStore implements EventStore {
     const moved = await this.unissuedConditionMoved(streamId, conditions);
     if (moved) return this.refuse(moved, options);
     let head = this.headFromToken(streamId, expected, options.token) ?? (await this.readHead(streamId));
+    const planned = head;
     let sealed = { batch, extras: await this.sealExtras(streamId, batch, options) };
     for (let attempt = 0; ; attempt++) {
       if (!satisfies(expected, head))
         return this.refuse(new ConcurrencyError(streamId, expected, head), options);
       const stored = numberedAfter(sealed.batch.stored, head);
       const outcome = await this.write(streamId, head, stored, sealed, options, conditions);
-      const finished = await this.finished(streamId, head, sealed, outcome, options);
+      // Replanned onto a newer head, the append no longer knows every subject before it.
+      const known =
+        head === planned
+          ? sealed
+          : { batch: sealed.batch, extras: { ...sealed.extras, subjects: undefined } };
+      const finished = await this.finished(streamId, head, known, outcome, options);
       if (finished) return finished;
       if (outcome.kind === 'keys-lost') {
         // Another append made these subjects' keys first: encrypt again with theirs, at the same head. Once
@@ -238,7 +244,7 @@ export class DynamoEventStore implements EventStore {
 
   /**
    * The snapshot and stored result, sealed for every live subject of the stream (known from the token the
-   * store issued, or read from the commit items' subject lists) and of this append.
+   * store issued, or read from the stream's sealed values) and of this append.
    */
   private async sealExtras(streamId: string, batch: SealedBatch, options: AppendOptions): Promise<Extras> {
     const { snapshot, idempotency, token } = options;
