@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { unwrapKey, wrapKey } from '#src/platform/privacy/local.master-key.js';
+import { blobOf, parseBlob, unwrapKey, wrapKey } from '#src/platform/privacy/local.master-key.js';
 import { MasterKeyError } from '#src/platform/privacy/master-key.port.js';
 
 /** A KMS API error as AWS's JSON protocol sends it: the SDK reads `__type` and throws an exception of that name. */
@@ -109,7 +109,7 @@ export class LocalKms {
   }
 
   private decrypt(body: KmsRequest): Record<string, unknown> {
-    const { keyId, wrapped } = parseBlob(body.CiphertextBlob);
+    const { keyId, wrapped } = parseCiphertext(body.CiphertextBlob);
     if (body.KeyId !== undefined && this.keyIdOf(body.KeyId) !== keyId) {
       throw new KmsError(
         'IncorrectKeyException',
@@ -163,15 +163,9 @@ function contextOf(value: unknown): Record<string, string> {
   return value as Record<string, string>;
 }
 
-/** version 1 | key id length | key id | wrapped key: the blob carries its key, as KMS's does. */
-function blobOf(keyId: string, wrapped: Buffer): Buffer {
-  const id = Buffer.from(keyId, 'utf8');
-  return Buffer.concat([Buffer.from([1, id.length]), id, wrapped]);
-}
-
-function parseBlob(value: unknown): { keyId: string; wrapped: Buffer } {
-  const blob = typeof value === 'string' ? Buffer.from(value, 'base64') : Buffer.alloc(0);
-  const length = blob[1] ?? 0;
-  if (blob[0] !== 1 || blob.length < 2 + length + 28) throw new KmsError('InvalidCiphertextException', '');
-  return { keyId: blob.subarray(2, 2 + length).toString('utf8'), wrapped: blob.subarray(2 + length) };
+/** The blob carries its key, as KMS's does (the local master key writes the same format). */
+function parseCiphertext(value: unknown): { keyId: string; wrapped: Buffer } {
+  const blob = parseBlob(typeof value === 'string' ? Buffer.from(value, 'base64') : Buffer.alloc(0));
+  if (!blob) throw new KmsError('InvalidCiphertextException', '');
+  return blob;
 }

@@ -1,8 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DecryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localKmsKeyId } from '#src/platform/local/iam/function-roles.js';
 import { LocalKms } from '#src/platform/local/kms-server.js';
+import { keyFromFile } from './key-files.js';
 import { KmsMasterKey } from './kms.master-key.js';
+import { LOCAL_KMS_KEY_ID, LocalMasterKey } from './local.master-key.js';
 import { masterKeyContract } from './master-key.contract.js';
 import { dataKeyContext } from './master-key.port.js';
 
@@ -43,5 +49,37 @@ describe('the local KMS stand-in', () => {
       .generateDataKey(dataKeyContext('ds_k'))
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'NotFoundException' });
+  });
+});
+
+describe('the local master key and the local KMS stand-in', () => {
+  it("read each other's wrapped keys given the same key bytes, so the local runtime can move to the stand-in", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'bbws-interop-')), 'master.key');
+    const local = LocalMasterKey.fromFile(path);
+    const standIn = new LocalKms({ [LOCAL_KMS_KEY_ID]: keyFromFile(path) });
+    const kmsClient = new KMSClient({
+      region: 'af-south-1',
+      endpoint: await standIn.listen(),
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    try {
+      const viaKms = new KmsMasterKey(kmsClient, standIn.arnOf(LOCAL_KMS_KEY_ID));
+      const context = dataKeyContext('ds_both');
+      const fromLocal = await local.generateDataKey(context);
+      const fromKms = await viaKms.generateDataKey(context);
+      expect(Buffer.from(await viaKms.decrypt(fromLocal.wrapped, context))).toEqual(
+        Buffer.from(fromLocal.plaintext),
+      );
+      expect(Buffer.from(await local.decrypt(fromKms.wrapped, context))).toEqual(
+        Buffer.from(fromKms.plaintext),
+      );
+    } finally {
+      kmsClient.destroy();
+      await standIn.close();
+    }
+  });
+
+  it("serves the key id the local runtime's IAM gives the stack's PersonalDataKey", () => {
+    expect(localKmsKeyId('PersonalDataKey')).toBe(LOCAL_KMS_KEY_ID);
   });
 });

@@ -19,12 +19,15 @@ export function secretSubjectIndexKey(secret: string): SubjectIndexKey {
   return { key: async () => key };
 }
 
-/** From a file, made on first use (`.local/keys/subject-index.key` in development). */
+/**
+ * From a file, made on first use (`.local/keys/subject-index.key` in development). Its text is taken as the secret,
+ * so a process given that text as SUBJECT_INDEX_KEY computes the same subject ids.
+ */
 export function fileSubjectIndexKey(path: string): SubjectIndexKey {
-  let key: Uint8Array | undefined;
+  let key: Promise<Uint8Array> | undefined;
   return {
-    key: async () => {
-      key ??= keyFromFile(path);
+    key: () => {
+      key ??= secretSubjectIndexKey(keyFromFile(path).toString('base64')).key();
       return key;
     },
   };
