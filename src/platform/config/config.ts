@@ -42,10 +42,11 @@ const Env = z.object({
   IDENTITY_MODE: z.enum(['cognito', 'local']).default('local'),
   LOCAL_IDENTITY_FILE: z.string().default('.local/identity/users.json'),
   /**
-   * What wraps the data keys of personal data: `kms` in AWS (PERSONAL_DATA_KEY_ID, the stack's KMS key; KMS_ENDPOINT
-   * only for a stand-in); `local`, a key in a git-ignored file in LOCAL_KEYS_DIR (made on first use).
+   * What wraps the data keys of personal data: `kms` (PERSONAL_DATA_KEY_ID, the stack's KMS key; KMS_ENDPOINT only
+   * for a stand-in) or `local`, a key in a git-ignored file in LOCAL_KEYS_DIR (made on first use). Unset: `kms`
+   * when PERSONAL_DATA_KEY_ID is set (AWS: the template sets it), else `local`.
    */
-  MASTER_KEY_MODE: z.enum(['kms', 'local']).default('local'),
+  MASTER_KEY_MODE: unset(z.enum(['kms', 'local'])),
   PERSONAL_DATA_KEY_ID: unset(z.string()),
   KMS_ENDPOINT: unset(z.url()),
   LOCAL_KEYS_DIR: z.string().default('.local/keys'),

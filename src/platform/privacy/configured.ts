@@ -28,7 +28,8 @@ export function configuredPrivacy(config: PrivacyConfig): Privacy {
   const subjectIndexKey = config.SUBJECT_INDEX_KEY
     ? secretSubjectIndexKey(config.SUBJECT_INDEX_KEY)
     : local.subjectIndexKey;
-  if (config.MASTER_KEY_MODE === 'local') return { masterKey: local.masterKey, subjectIndexKey, cache };
+  const mode = config.MASTER_KEY_MODE ?? (config.PERSONAL_DATA_KEY_ID ? 'kms' : 'local');
+  if (mode === 'local') return { masterKey: local.masterKey, subjectIndexKey, cache };
   if (!config.PERSONAL_DATA_KEY_ID) throw new Error('MASTER_KEY_MODE=kms needs PERSONAL_DATA_KEY_ID');
   if (!config.SUBJECT_INDEX_KEY) throw new Error('MASTER_KEY_MODE=kms needs SUBJECT_INDEX_KEY');
   const kms = new KMSClient({
