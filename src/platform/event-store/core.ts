@@ -188,7 +188,7 @@ export async function sealBatch(
       ? await keys.keysForWrite(plan.subjects)
       : { keys: new Map<string, DataKey>(), created: [] };
   const stored = sealEvents(catalogue, plan, dataKeys);
-  assertFits(streamId, stored, subjectsBytes(plan.subjects));
+  assertFits(streamId, stored);
   return { plan, stored, keys: dataKeys, created };
 }
 
@@ -208,9 +208,6 @@ export function resealWith(
     created: batch.created.filter((made) => !lost.has(made.key.subjectId)),
   };
 }
-
-/** What listing these subject ids on a commit item costs. */
-export const subjectsBytes = (subjects: ReadonlySet<string>): number => subjects.size * 32;
 
 /** The same prepared events, versioned to follow `head`. */
 export function numberedAfter(prepared: readonly StoredEvent[], head: number): StoredEvent[] {

@@ -7,7 +7,8 @@ import { CommandRunner } from '#src/platform/command/command-runner.js';
 import type { SubjectKeys } from '#src/platform/privacy/subject-keys.js';
 import { newStreamId } from '#test/fixtures.js';
 import type { EventCatalogue } from './catalogue.js';
-import { PersonalDataError, UniquenessError } from './errors.js';
+import { assertFits, ITEM_LIMIT_BYTES, ITEM_OVERHEAD_BYTES, validateBatch } from './core.js';
+import { EventTooLargeError, PersonalDataError, UniquenessError } from './errors.js';
 import type { EventEnvelope, EventStore } from './event-store.port.js';
 import {
   contactChanged,
@@ -103,6 +104,30 @@ export function personalDataContract(name: string, makeHarness: () => PersonalDa
         .catch((e) => e);
       expect(swapped).toBeInstanceOf(PersonalDataError);
       expect(String((swapped as Error).message)).not.toContain('Cy Person');
+    });
+
+    it('checks the item size limit on the sealed events: a batch that fits only in plain is refused', async () => {
+      const harness = makeHarness();
+      const store = harness.store();
+      const batch = (pad: number) =>
+        Array.from({ length: 100 }, (_, i) => ({
+          ...contactChanged(`p${i}.${ulid().toLowerCase()}@privacy.test`),
+          metadata: { correlationId: ulid(), actor: 'test', causationId: 'x'.repeat(pad) },
+        }));
+      const plainBytes = (events: ReturnType<typeof batch>) =>
+        JSON.stringify(validateBatch(privacyCatalogue, 0, events).map((e) => e.stored)).length;
+      // Padded so the plain events use all but 6 KB of the item; sealing adds about 130 bytes to each of 100.
+      const pad = Math.floor((ITEM_LIMIT_BYTES - ITEM_OVERHEAD_BYTES - 6000 - plainBytes(batch(0))) / 100);
+      const events = batch(pad);
+      const stream = newStreamId();
+      expect(() =>
+        assertFits(
+          stream,
+          validateBatch(privacyCatalogue, 0, events).map((e) => e.stored),
+        ),
+      ).not.toThrow();
+      await expect(store.append(stream, 'no_stream', events)).rejects.toBeInstanceOf(EventTooLargeError);
+      expect(await store.readStream(stream)).toEqual([]);
     });
 
     it("writes a subject's key in the same atomic write as its first event, and not at all if the append fails", async () => {
