@@ -116,8 +116,9 @@ export class InMemoryEventStore implements EventStore {
       const extras = await this.sealExtras(streamId, batch, options);
       try {
         const outcome = this.appendNow(streamId, expected, batch, extras, options, conditions);
-        if (!('replayed' in outcome)) this.keys.remember(batch.created);
-        return 'stored' in outcome ? await this.replayed(outcome) : outcome;
+        if ('stored' in outcome) return await this.replayed(outcome); // nothing written: its new keys neither
+        this.keys.remember(batch.created);
+        return outcome;
       } catch (error) {
         if (!(error instanceof KeyRaceLost)) throw error;
         const winners = await Promise.all(error.winners.map((item) => this.keys.adopt(item)));
