@@ -1,13 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ulid } from 'ulid';
 import { catalogue } from '#src/contexts/catalogue.js';
 import { documentClient } from '#src/platform/aws/dynamodb-client.js';
 import { CommandRunner } from '#src/platform/command/command-runner.js';
 import { type Config, eventBusName, loadConfig } from '#src/platform/config/config.js';
 import { DynamoEventStore, eventTableKeys } from '#src/platform/event-store/dynamodb/dynamodb.event-store.js';
 import { projectionDispatcher, recordPublisher } from '#src/platform/handlers/stream-consumers.js';
+import { newUlid } from '#src/platform/http/ids.js';
 import { CognitoIdentityDirectory } from '#src/platform/identity/cognito.identity-directory.js';
 import type { IdentityDirectory } from '#src/platform/identity/identity.port.js';
 import { LocalIdentityDirectory } from '#src/platform/identity/local.identity-directory.js';
@@ -81,7 +81,10 @@ export const eventStore = (): DynamoEventStore =>
     () => new DynamoEventStore(client(), table()('EventStoreTable'), catalogue, { keys: keys() }),
   );
 export const runner = (): CommandRunner =>
-  once('runner', () => new CommandRunner({ store: eventStore(), clock: () => new Date(), newEventId: ulid }));
+  once(
+    'runner',
+    () => new CommandRunner({ store: eventStore(), clock: () => new Date(), newEventId: newUlid }),
+  );
 export const registry = (): ProjectionRegistry =>
   once('registry', () => new ProjectionRegistry(client(), table()('ProjectionRegistryTable'), table()));
 export const parked = (): DynamoParkedEvents =>

@@ -1,8 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import { ulid } from 'ulid';
 import type { z } from 'zod';
 import type { Principal, TokenVerifier } from '#src/platform/auth/principal.js';
+import { newUlid } from './ids.js';
 import { notModified } from './preconditions.js';
 import { HttpError, type ProblemOptions, problemHeaders, problemResponse, toProblem } from './problem.js';
 import { type Route, routeKey } from './route.js';
@@ -48,7 +48,7 @@ export function httpHandler<D>(
   const byKey = new Map(routes.map((route) => [routeKey(route), route]));
   return async (event) => {
     const headers = lowerKeys(event.headers ?? {});
-    const correlationId = validCorrelationId(headers['x-correlation-id']) ?? ulid();
+    const correlationId = validCorrelationId(headers['x-correlation-id']) ?? newUlid();
     const started = Date.now();
     try {
       const route = byKey.get(event.routeKey);

@@ -1,4 +1,3 @@
-import { ulid } from 'ulid';
 import { isPlatform } from '#src/platform/auth/principal.js';
 import type { CommandRunner } from '#src/platform/command/command-runner.js';
 import { ForbiddenError, NotFoundError } from '#src/platform/domain/errors.js';
@@ -6,6 +5,7 @@ import type { EventStore } from '#src/platform/event-store/event-store.port.js';
 import { runCommand } from '#src/platform/http/command.js';
 import type { Cursors } from '#src/platform/http/cursor.js';
 import { type HttpRequest, type HttpResult, parseBody, parseWith } from '#src/platform/http/http-handler.js';
+import { newUlid } from '#src/platform/http/ids.js';
 import { listResult, PageQuery, pagedList, pagingOf } from '#src/platform/http/paging.js';
 import { etag } from '#src/platform/http/preconditions.js';
 import { readYourWrites } from '#src/platform/http/read-your-writes.js';
@@ -83,7 +83,7 @@ export const tenantRoutes: Route<Deps>[] = [
     handle: async (request, deps) => {
       if (!isPlatform(request.principal)) throw new ForbiddenError('only Admin and Operator create tenants');
       const body = parseBody(request, CreateTenantBody);
-      const tenantId = ulid();
+      const tenantId = newUlid();
       const answer = tenantAnswer(201);
       return runCommand(deps.runner, request, {
         decider: tenantDecider,
