@@ -1,7 +1,7 @@
 import type { BoundedContext } from '#src/platform/context.js';
 import type { RouteDeclaration } from '#src/platform/http/route.js';
-import { type Json, ref } from '#src/platform/infra/cloudformation.js';
-import type { Deployables, StreamTrigger } from '#src/platform/infra/definitions.js';
+import { type Json, ref, sub } from '#src/platform/infra/cloudformation.js';
+import type { Deployables, Permission, StreamTrigger } from '#src/platform/infra/definitions.js';
 
 /** The platform's own routes (each context declares its own). */
 export const healthRoute: RouteDeclaration = {
@@ -17,6 +17,19 @@ export const openApiRoute: RouteDeclaration = {
   auth: 'public',
   summary: 'This document',
   response: { status: 200 },
+};
+
+/**
+ * Personal fields are encrypted with each data subject's data key, wrapped by the stack's KMS key
+ * (PersonalDataKey). A function that reads events holding them unwraps keys (Decrypt; the key items themselves
+ * are read by Query on the event table); one that appends them may make keys (GenerateDataKey). Every function
+ * that loads, reads or decodes events needs the first, every one that appends them the second.
+ */
+export const readsPersonalData: Permission = { service: 'kms', actions: ['Decrypt'], key: 'PersonalDataKey' };
+export const writesPersonalData: Permission = {
+  service: 'kms',
+  actions: ['GenerateDataKey', 'Decrypt'],
+  key: 'PersonalDataKey',
 };
 
 /**
@@ -86,17 +99,16 @@ export function platformDeployables(contexts: readonly BoundedContext[]): Deploy
         triggers: [eventStream(false)],
         permissions: [
           { service: 'dynamodb', actions: ['Query'], tables: ['EventStoreTable'] },
+          // rows and checkpoints are read with BatchGetItem and written in one transaction (Put, Delete; Update marks
+          // a stream parked); single GetItem (checkpoint) and deleting parked events are the CLI's (redrive, recover)
           {
             service: 'dynamodb',
-            actions: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
+            actions: ['BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
             tables: projectionTables,
           },
-          {
-            service: 'dynamodb',
-            actions: ['PutItem', 'UpdateItem', 'DeleteItem'],
-            tables: ['ParkedEventsTable'],
-          },
+          { service: 'dynamodb', actions: ['PutItem', 'UpdateItem'], tables: ['ParkedEventsTable'] },
           { service: 'dynamodb', actions: ['GetItem', 'PutItem'], tables: ['ProjectionRegistryTable'] },
+          readsPersonalData,
         ],
       },
       {
@@ -108,6 +120,9 @@ export function platformDeployables(contexts: readonly BoundedContext[]): Deploy
         permissions: [
           { service: 'events', actions: ['PutEvents'], bus: 'platform' },
           { service: 'dynamodb', actions: ['PutItem', 'UpdateItem'], tables: ['ParkedEventsTable'] },
+          // Decoding stream records decrypts personal fields: the subjects' key items, and KMS to unwrap them.
+          { service: 'dynamodb', actions: ['Query'], tables: ['EventStoreTable'] },
+          readsPersonalData,
         ],
       },
       {
@@ -117,6 +132,8 @@ export function platformDeployables(contexts: readonly BoundedContext[]): Deploy
         routes: [healthRoute],
         catchAll: true,
         permissions: [],
+        // The first thing a probe calls, and free of dependencies: a tenth of the default zip budget.
+        bundleBudget: { zipBytes: 100 * 1024, importMs: 100 },
       },
       {
         name: 'openApi',
@@ -188,6 +205,42 @@ function platformResources(stage: string): Record<string, Json> {
         AccessTokenValidity: 60,
         IdTokenValidity: 60,
         TokenValidityUnits: { AccessToken: 'minutes', IdToken: 'minutes' },
+      },
+    },
+    // Wraps the data key of every data subject (docs/architecture.md, "Personal data: encryption per data
+    // subject"). Without it no personal field of the event table, or of its backups, can be read again: it
+    // outlives the stack outside dev.
+    PersonalDataKey: {
+      Type: 'AWS::KMS::Key',
+      DeletionPolicy: stage === 'dev' ? 'Delete' : 'Retain',
+      UpdateReplacePolicy: stage === 'dev' ? 'Delete' : 'Retain',
+      Properties: {
+        Description: `bbws-${stage}: wraps the data keys of personal data in the event table`,
+        EnableKeyRotation: true,
+        KeyPolicy: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'AccountAdministersThroughIam',
+              Effect: 'Allow',
+              Principal: { AWS: sub('arn:${AWS::Partition}:iam::${AWS::AccountId}:root') },
+              Action: 'kms:*',
+              Resource: '*',
+            },
+          ],
+        },
+      },
+    },
+    PersonalDataKeyAlias: {
+      Type: 'AWS::KMS::Alias',
+      Properties: { AliasName: `alias/bbws-personal-data-${stage}`, TargetKeyId: ref('PersonalDataKey') },
+    },
+    // The HMAC key of the subject index (subject ids are keyed hashes of e-mails): generated, never in git.
+    SubjectIndexKey: {
+      Type: 'AWS::SecretsManager::Secret',
+      Properties: {
+        Name: `bbws-subject-index-key-${stage}`,
+        GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true },
       },
     },
     // The key that signs pagination cursors: generated, never in git or in the template.

@@ -108,7 +108,9 @@ export type Permission =
       actions: readonly ('SendMessage' | 'ReceiveMessage' | 'DeleteMessage' | 'GetQueueAttributes')[];
       queues: readonly string[];
     }
-  | { service: 'cognito-idp'; actions: readonly string[] };
+  | { service: 'cognito-idp'; actions: readonly string[] }
+  /** Use of a KMS key of the stack (logical id), e.g. the key wrapping personal data's data keys. */
+  | { service: 'kms'; actions: readonly ('GenerateDataKey' | 'Decrypt')[]; key: string };
 
 export interface FunctionDefinition {
   /** The function's name in serverless.yml (camelCase). */
@@ -123,7 +125,20 @@ export interface FunctionDefinition {
   catchAll?: boolean;
   triggers?: readonly Trigger[];
   permissions: readonly Permission[];
+  /** Only a function that needs another budget than DEFAULT_BUNDLE_BUDGET states its own (bench/bundles.ts). */
+  bundleBudget?: BundleBudget;
 }
+
+/**
+ * What a function's deployed bundle may cost: the zip as `npm run package` writes it, and the median import of
+ * its handler module in a fresh Node process with the template's NODE_OPTIONS (docs/performance.md, "Bundles").
+ */
+export interface BundleBudget {
+  zipBytes: number;
+  importMs: number;
+}
+
+export const DEFAULT_BUNDLE_BUDGET: BundleBudget = { zipBytes: 1024 * 1024, importMs: 100 };
 
 /** What one module (the platform, or one bounded context) deploys. */
 export interface Deployables {

@@ -37,6 +37,12 @@ function permissionStatement(permission: Permission): Json {
         Action: permission.actions.map((a) => `cognito-idp:${a}`),
         Resource: getAtt('UserPool', 'Arn'),
       };
+    case 'kms':
+      return {
+        Effect: 'Allow',
+        Action: permission.actions.map((a) => `kms:${a}`),
+        Resource: getAtt(permission.key, 'Arn'),
+      };
     default:
       return permission satisfies never;
   }

@@ -6,7 +6,7 @@ import { createTables, tableName } from '#src/platform/infra/create-tables.js';
 import { type RunningDynamoDb, startDynamoDbLocal } from './dynamodb-local.js';
 import { LocalEventBridge } from './eventbridge-server.js';
 import { LocalHttpApi } from './http-api-server.js';
-import { type LocalIamOptions, runtimeRoles } from './iam/function-roles.js';
+import { cognitoEnvironment, type LocalIamOptions, runtimeRoles } from './iam/function-roles.js';
 import { LambdaHost } from './lambda-host.js';
 import { freePort } from './ports.js';
 import type { SqsPoller } from './sqs-poller.js';
@@ -37,6 +37,8 @@ export interface LocalRuntimeOptions {
   sqsSettings?: PollerOptions['settings'];
   /** Drills: an endpoint in front of DynamoDB Local (a fault-injecting proxy) for the handlers, not the pollers. */
   handlerDynamoEndpoint?: (dynamoEndpoint: string) => Promise<{ endpoint: string; stop(): Promise<void> }>;
+  /** Tests: the identity directory is Cognito's SDK adapter against this Cognito-API stand-in, not the JSON file. */
+  cognitoEndpoint?: string;
   /**
    * Each function's role from the packaged template, enforced on every SDK call its invocations and its event
    * source mappings make (src/platform/local/iam). On unless `{ enforce: false }`.
@@ -124,10 +126,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<R
       LOCAL_AUTH_DIR: join(stateDir, 'auth'),
       IDENTITY_MODE: 'local',
       LOCAL_IDENTITY_FILE: join(stateDir, 'identity', 'users.json'),
+      // Personal data: the development master and subject-index keys of the checkout (not of stateDir), which the
+      // CLI and every event store a test builds without keys use too, so all of them read each other's data.
+      MASTER_KEY_MODE: 'local',
+      LOCAL_KEYS_DIR: join(root, '.local', 'keys'),
       METRICS_MODE: 'record',
       LOG_LEVEL: options.logLevel ?? 'INFO',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     });
+    if (options.cognitoEndpoint) Object.assign(process.env, cognitoEnvironment(options.cognitoEndpoint));
 
     const streams = new DynamoDBStreamsClient({
       region: 'af-south-1',
