@@ -68,7 +68,7 @@ const ROOT = process.cwd();
 const OUT = join(ROOT, '.serverless');
 const STAMP = join(OUT, 'bench-bundles.stamp.json');
 /** serverless.yml reads it (custom.esbuild.outputWorkFolder); node_modules/ is ignored by git already. */
-const WORK_FOLDER = 'node_modules/.cache/bench-bundles-esbuild';
+const WORK_FOLDER = `node_modules/.cache/bench-bundles-esbuild-${process.pid}`;
 /** What a bundle is built from; tests are not. */
 const INPUT_DIRS = ['src', 'projections', 'migrations'];
 const INPUT_FILES = [

@@ -22,8 +22,12 @@ beforeAll(() => {
     ['scripts/sls.mjs', 'package', '--stage', 'dev', '--package', dir],
     {
       encoding: 'utf8',
-      // Its own esbuild work folder: two packagings sharing one hang (serverless.yml, custom.esbuild).
-      env: { ...process.env, BBWS_ESBUILD_WORK_FOLDER: 'node_modules/.cache/bundles-test-esbuild' },
+      // Its own esbuild work folder, per process: two packagings sharing one hang, and two test runs may
+      // share this tree (serverless.yml, custom.esbuild). serverless-esbuild removes it when done.
+      env: {
+        ...process.env,
+        BBWS_ESBUILD_WORK_FOLDER: `node_modules/.cache/bundles-test-esbuild-${process.pid}`,
+      },
     },
   );
   if (run.status !== 0) throw new Error(`serverless package failed:\n${run.stdout}\n${run.stderr}`);
