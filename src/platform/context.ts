@@ -16,4 +16,39 @@ export interface BoundedContext extends Deployables {
   aggregates: Readonly<Record<string, Decider<never, DomainEvent, unknown>>>;
   /** Every version of every projection of the context; which one readers use is the registry's business. */
   projections: readonly Projection[];
+  /**
+   * The context's local stand-ins (`npm start` and runtime tests only), as `<module path without extension>.<export>`
+   * of a {@link StartLocalStandIns}: a path, not a function, so no Lambda bundle that imports this context's index
+   * pulls them in. The local runtime starts them before any handler loads and merges their environment in.
+   */
+  local?: string;
 }
+
+/** What the local runtime gives a context's stand-ins. */
+export interface LocalStandInsEnvironment {
+  stage: string;
+  region: string;
+  account: string;
+  /** The runtime's state folder: stand-ins keep what must survive a restart under it. */
+  stateDir: string;
+  /** The local HTTP API (listening once the runtime has started), where stand-ins send webhooks. */
+  httpUrl: string;
+  /** Sends an event as an AWS service does: onto the account's default bus (the local EventBridge). */
+  putServiceEvent(event: {
+    source: string;
+    detailType: string;
+    resources: readonly string[];
+    detail: unknown;
+    time?: Date;
+  }): void;
+  log(line: string): void;
+}
+
+export interface LocalStandIns {
+  /** Merged into the functions' environment (endpoints, local credentials). */
+  environment: Record<string, string>;
+  describe(): string[];
+  stop(): Promise<void>;
+}
+
+export type StartLocalStandIns = (environment: LocalStandInsEnvironment) => Promise<LocalStandIns>;

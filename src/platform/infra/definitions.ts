@@ -41,16 +41,31 @@ export type EventPattern = { [key: string]: unknown };
 /** The platform's own bus (`bbws-events-<stage>`) or the account's default bus (where AWS services send). */
 export type BusRef = 'platform' | 'default';
 
-/** A rule delivering matching events to a queue (the consumer reads the queue: retries, DLQ, batching). */
-export interface RuleDefinition {
+interface RuleBase {
   bus: BusRef;
   description: string;
   pattern: EventPattern;
+}
+
+/** A rule delivering matching events to a queue (the consumer reads the queue: retries, DLQ, batching). */
+export interface QueueRuleDefinition extends RuleBase {
   /** Logical id of a queue of the same module set. */
   queue: string;
   /** FIFO queues only: EventBridge's SqsParameters.MessageGroupId is a fixed string. */
   messageGroupId?: string;
 }
+
+/**
+ * A rule forwarding matching events to another bus, with a role allowed to put them there: how AWS services'
+ * events, which reach only an account's default bus, get onto the platform's bus (in AWS each workload account
+ * forwards to the control plane's bus; locally one account does both). EventBridge never forwards an event that
+ * arrived from another bus a second time.
+ */
+export interface BusRuleDefinition extends RuleBase {
+  targetBus: BusRef;
+}
+
+export type RuleDefinition = QueueRuleDefinition | BusRuleDefinition;
 
 export interface StreamTrigger {
   kind: 'stream';

@@ -3,7 +3,7 @@ import type { BusRef, FunctionDefinition, Permission, Trigger } from './definiti
 
 export const SERVICE = 'bbws-control-plane';
 
-const busArn = (bus: BusRef): Json =>
+export const busArn = (bus: BusRef): Json =>
   bus === 'platform'
     ? getAtt('EventBus', 'Arn')
     : sub('arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default');

@@ -1,4 +1,10 @@
-import type { FunctionDefinition, QueueDefinition, RuleDefinition, SqsTrigger } from './definitions.js';
+import type {
+  FunctionDefinition,
+  QueueDefinition,
+  QueueRuleDefinition,
+  RuleDefinition,
+  SqsTrigger,
+} from './definitions.js';
 
 /** The queue settings and limits AWS imposes on rules and SQS mappings, checked before anything is packaged. */
 export interface QueueWiring {
@@ -11,7 +17,11 @@ export interface QueueWiring {
 export function queueWiringProblems(wiring: QueueWiring): string[] {
   return [
     ...Object.entries(wiring.rules).flatMap(([id, rule]) =>
-      ruleProblems(id, rule, wiring.queues[rule.queue]),
+      'queue' in rule
+        ? ruleProblems(id, rule, wiring.queues[rule.queue])
+        : rule.targetBus === rule.bus
+          ? [`rule ${id}: forwards to the bus it is on`]
+          : [],
     ),
     ...wiring.functions.flatMap((fn) =>
       (fn.triggers ?? [])
@@ -21,7 +31,7 @@ export function queueWiringProblems(wiring: QueueWiring): string[] {
   ];
 }
 
-function ruleProblems(id: string, rule: RuleDefinition, queue: QueueDefinition | undefined): string[] {
+function ruleProblems(id: string, rule: QueueRuleDefinition, queue: QueueDefinition | undefined): string[] {
   if (!queue) return [`rule ${id}: no queue ${rule.queue}`];
   // A FIFO target needs a group id (EventBridge's is a fixed string) and content-based deduplication, which
   // cloudFormationQueue always turns on for FIFO queues; a standard queue takes no group id.

@@ -7,14 +7,16 @@ import {
   ref,
 } from './cloudformation.js';
 import type {
+  BusRuleDefinition,
   Deployables,
   FunctionDefinition,
   QueueDefinition,
+  QueueRuleDefinition,
   RuleDefinition,
   TableDefinition,
   Trigger,
 } from './definitions.js';
-import { executionRole, roleId } from './iam.js';
+import { busArn, executionRole, roleId } from './iam.js';
 import { queueWiringProblems } from './queue-checks.js';
 
 /** Every module's deployables merged, refusing a logical id declared twice. */
@@ -122,15 +124,59 @@ export function serverlessFunctions(merged: Merged): Record<string, Json> {
   );
 }
 
-/** A rule delivering to a queue, and the queue policy letting that rule (only) send to it. */
+const busName = (rule: RuleDefinition): Json => (rule.bus === 'platform' ? ref('EventBus') : 'default');
+
 function ruleResources(id: string, rule: RuleDefinition): Record<string, Json> {
-  const busName = rule.bus === 'platform' ? ref('EventBus') : 'default';
+  return 'queue' in rule ? queueRuleResources(id, rule) : busRuleResources(id, rule);
+}
+
+/**
+ * A rule forwarding to another bus, and the role EventBridge uses to put the events there (AWS recommends a role
+ * for every bus target and requires one across accounts): events:PutEvents on the target bus only.
+ */
+function busRuleResources(id: string, rule: BusRuleDefinition): Record<string, Json> {
   return {
     [id]: {
       Type: 'AWS::Events::Rule',
       Properties: {
         Description: rule.description,
-        EventBusName: busName,
+        EventBusName: busName(rule),
+        EventPattern: rule.pattern as Json,
+        State: 'ENABLED',
+        Targets: [{ Id: `${id}Bus`, Arn: busArn(rule.targetBus), RoleArn: getAtt(`${id}Role`, 'Arn') }],
+      },
+    },
+    [`${id}Role`]: {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sts:AssumeRole' },
+          ],
+        },
+        Policies: [
+          {
+            PolicyName: 'put-events-on-target-bus',
+            PolicyDocument: {
+              Version: '2012-10-17',
+              Statement: [{ Effect: 'Allow', Action: 'events:PutEvents', Resource: busArn(rule.targetBus) }],
+            },
+          },
+        ],
+      },
+    },
+  };
+}
+
+/** A rule delivering to a queue, and the queue policy letting that rule (only) send to it. */
+function queueRuleResources(id: string, rule: QueueRuleDefinition): Record<string, Json> {
+  return {
+    [id]: {
+      Type: 'AWS::Events::Rule',
+      Properties: {
+        Description: rule.description,
+        EventBusName: busName(rule),
         EventPattern: rule.pattern as Json,
         State: 'ENABLED',
         Targets: [

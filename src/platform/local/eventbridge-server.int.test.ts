@@ -60,3 +60,61 @@ describe('local EventBridge: the limits AWS enforces on PutEvents', () => {
     expect((await put([entry(10)])).FailedEntryCount).toBe(0);
   });
 });
+
+describe('local EventBridge: buses, and rules forwarding to another bus', () => {
+  const ecsPattern = { source: ['aws.ecs'] };
+  const received: { rule: string; event: unknown }[] = [];
+  const to = (rule: string) => async (event: unknown) => void received.push({ rule, event });
+  const bridge = new LocalEventBridge([
+    { name: 'forward', bus: 'default', pattern: ecsPattern, targetBus: 'bbws-events-dev' },
+    { name: 'onPlatform', bus: 'bbws-events-dev', pattern: ecsPattern, invoke: to('onPlatform') },
+    { name: 'onDefault', bus: 'default', pattern: ecsPattern, invoke: to('onDefault') },
+    // A rule of the platform bus forwarding again: EventBridge does not send a forwarded event to a third bus.
+    { name: 'again', bus: 'bbws-events-dev', pattern: ecsPattern, targetBus: 'third' },
+    { name: 'onThird', bus: 'third', pattern: ecsPattern, invoke: to('onThird') },
+  ]);
+
+  it("routes a service's event from the default bus to the platform bus, once, unchanged", async () => {
+    const id = bridge.putServiceEvent({
+      source: 'aws.ecs',
+      detailType: 'ECS Service Action',
+      resources: ['arn:aws:ecs:af-south-1:000000000000:service/c/s'],
+      detail: { eventName: 'SERVICE_STEADY_STATE' },
+      time: new Date('2026-01-02T03:04:05.678Z'),
+    });
+    await bridge.idle();
+    expect(bridge.arrivals.map((a) => [a.bus, a.forwardedBy])).toEqual([
+      ['default', undefined],
+      ['bbws-events-dev', 'forward'],
+    ]);
+    expect(received.map((r) => r.rule).sort()).toEqual(['onDefault', 'onPlatform']);
+    const event = received.find((r) => r.rule === 'onPlatform')?.event;
+    expect(event).toMatchObject({ id, source: 'aws.ecs', time: '2026-01-02T03:04:05Z' });
+    expect(event).toEqual(received.find((r) => r.rule === 'onDefault')?.event);
+  });
+
+  it('puts an entry on the bus it names, by name or ARN, and on the default bus when it names none', async () => {
+    const endpoint = await bridge.listen(await freePort());
+    const local = new EventBridgeClient({
+      region: 'af-south-1',
+      endpoint,
+      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+    });
+    try {
+      const before = bridge.arrivals.length;
+      const put = (EventBusName?: string) =>
+        local.send(
+          new PutEventsCommand({
+            Entries: [{ Source: 'bbws.test', DetailType: 'T', Detail: '{}', EventBusName }],
+          }),
+        );
+      await put();
+      await put('arn:aws:events:af-south-1:000000000000:event-bus/bbws-events-dev');
+      await bridge.idle();
+      expect(bridge.arrivals.slice(before).map((a) => a.bus)).toEqual(['default', 'bbws-events-dev']);
+    } finally {
+      local.destroy();
+      await bridge.close();
+    }
+  });
+});

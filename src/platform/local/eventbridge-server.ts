@@ -10,6 +10,30 @@ export interface LocalRule {
   invoke: Invoke;
 }
 
+/** A rule whose target is another bus (by name). */
+export interface LocalForwardRule {
+  name: string;
+  bus: string;
+  pattern: Pattern;
+  targetBus: string;
+}
+
+/** An event an AWS service sends itself (not through PutEvents): it arrives on the account's default bus. */
+export interface ServiceEvent {
+  source: string;
+  detailType: string;
+  resources: readonly string[];
+  detail: unknown;
+  time?: Date;
+}
+
+/** An event as it reached a bus: put there, sent by a service, or forwarded by a rule of another bus. */
+export interface Arrival {
+  bus: string;
+  event: Record<string, unknown>;
+  forwardedBy?: string;
+}
+
 interface Entry {
   Source?: string;
   DetailType?: string;
@@ -32,11 +56,16 @@ export interface Delivery {
  * its targets asynchronously, with Lambda's two retries for asynchronous invocations. Like AWS, it refuses a
  * request of more than 10 entries or 256 KB (ValidationException), so a local test fails where AWS would.
  * `refuse` injects per-entry failures, as a real PutEvents can partly fail; `fault` fails whole calls.
+ * Each rule belongs to one bus (by name: `default`, `bbws-events-<stage>`); an entry goes to the bus it names (the
+ * default bus when none), and AWS services' events to the default bus. A rule may forward to another bus, once:
+ * as in AWS, an event that arrived from another bus is not forwarded again.
  */
 export class LocalEventBridge {
   readonly deliveries: Delivery[] = [];
   /** Every event accepted by PutEvents, matched or not. */
   readonly accepted: Record<string, unknown>[] = [];
+  /** Every event that reached a bus, in order. */
+  readonly arrivals: Arrival[] = [];
   refuse: (entry: Entry) => string | undefined = () => undefined;
   /** Fault injection for a whole call (an outage): the HTTP status and error type to answer with. */
   fault: () => { status: number; type: string } | undefined = () => undefined;
@@ -44,7 +73,7 @@ export class LocalEventBridge {
   private inFlight = new Set<Promise<void>>();
 
   constructor(
-    private readonly rules: LocalRule[],
+    private readonly rules: readonly (LocalRule | LocalForwardRule)[],
     private readonly log: (line: string) => void = () => {},
     /** PutEvents' limit per request, as AWS enforces it (256 KB). */
     private readonly maxRequestBytes = 256 * 1024,
@@ -122,11 +151,45 @@ export class LocalEventBridge {
       detail: JSON.parse(entry.Detail ?? '{}'),
     };
     this.accepted.push(event);
-    for (const rule of this.rules) {
-      if (rule.bus === (entry.EventBusName ?? 'default') && matchesPattern(rule.pattern, event))
-        this.deliver(rule, event);
-    }
+    this.route(busName(entry.EventBusName), event);
     return { EventId: id };
+  }
+
+  /** An AWS service's event (source `aws.*`, which PutEvents callers may not use) onto the default bus. */
+  putServiceEvent(sent: ServiceEvent): string {
+    const id = randomUUID();
+    const event = {
+      version: '0',
+      id,
+      'detail-type': sent.detailType,
+      source: sent.source,
+      account: '000000000000',
+      time: (sent.time ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      region: 'af-south-1',
+      resources: [...sent.resources],
+      detail: sent.detail,
+    };
+    this.route('default', event);
+    return id;
+  }
+
+  private route(bus: string, event: Record<string, unknown>, forwardedBy?: string): void {
+    this.arrivals.push({ bus, event, ...(forwardedBy === undefined ? {} : { forwardedBy }) });
+    for (const rule of this.rules) {
+      if (rule.bus !== bus || !matchesPattern(rule.pattern, event)) continue;
+      if (!('targetBus' in rule)) this.deliver(rule, event);
+      else if (forwardedBy === undefined) this.forward(rule, event);
+    }
+  }
+
+  private forward(rule: LocalForwardRule, event: Record<string, unknown>): void {
+    const run = (async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      this.route(rule.targetBus, event, rule.name);
+      this.deliveries.push({ rule: rule.name, event, ok: true });
+    })();
+    this.inFlight.add(run);
+    void run.finally(() => this.inFlight.delete(run));
   }
 
   private deliver(rule: LocalRule, event: Record<string, unknown>): void {
@@ -149,6 +212,12 @@ export class LocalEventBridge {
     void run.finally(() => this.inFlight.delete(run));
   }
 }
+
+/** PutEvents takes a bus by name or ARN; none is the default bus. */
+const busName = (nameOrArn: string | undefined): string =>
+  nameOrArn === undefined || nameOrArn === ''
+    ? 'default'
+    : nameOrArn.replace(/^arn:[^:]+:events:[^:]*:\d*:event-bus\//, '');
 
 function reply(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });

@@ -1,7 +1,9 @@
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DynamoDBStreamsClient, ListStreamsCommand } from '@aws-sdk/client-dynamodb-streams';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { dynamoClient } from '#src/platform/aws/dynamodb-client.js';
+import type { BoundedContext, LocalStandIns, LocalStandInsEnvironment } from '#src/platform/context.js';
 import { createTables, tableName } from '#src/platform/infra/create-tables.js';
 import { type RunningDynamoDb, startDynamoDbLocal } from './dynamodb-local.js';
 import { LocalEventBridge } from './eventbridge-server.js';
@@ -44,6 +46,8 @@ export interface LocalRuntimeOptions {
    * source mappings make (src/platform/local/iam). On unless `{ enforce: false }`.
    */
   iam?: LocalIamOptions;
+  /** Whose local stand-ins (`BoundedContext.local`) to start; src/contexts/index.ts's list when absent. */
+  contexts?: readonly Pick<BoundedContext, 'name' | 'local'>[];
 }
 
 export interface RunningRuntime {
@@ -57,6 +61,8 @@ export interface RunningRuntime {
   /** Queues, their rules and the SQS event source mappings (sqs-runtime.ts). */
   sqs: LocalSqsRuntime;
   queuePollers: { function: string; poller: SqsPoller }[];
+  /** Each context's running stand-ins, by context name. */
+  standIns: ReadonlyMap<string, LocalStandIns>;
   /** Runs `body` with a function's role, as its invocations run (tests: `expectDenials` marks denials expected). */
   runAs<T>(functionName: string, body: () => T, options?: { expectDenials?: boolean }): T;
   /** Lines saying what runs where. */
@@ -98,23 +104,39 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<R
       options.iam,
     );
     const host = new LambdaHost(root, wiring, roles);
+    const busName = (id: string) => (id === 'default' ? id : `${wiring.buses[id] ?? id}-${options.stage}`);
     const eventBridge = new LocalEventBridge(
-      wiring.rules
-        .map((rule, i) => ({
+      [
+        ...wiring.rules.map((rule, i) => ({
           name: `${rule.function}-rule-${i + 1}`,
-          bus: `${wiring.buses[rule.bus] ?? rule.bus}-${options.stage}`,
+          bus: busName(rule.bus),
           pattern: rule.pattern,
           invoke: host.invoker(rule.function),
-        }))
-        .concat(localSqs.rules),
+        })),
+        ...localSqs.rules,
+        ...wiring.busRules.map((r) => ({ ...r, bus: busName(r.bus), targetBus: busName(r.targetBus) })),
+      ],
       log,
     );
     const eventBridgeEndpoint = await eventBridge.listen(await freePort());
     stops.push(() => eventBridge.close());
 
     const stateDir = resolve(root, options.stateDir ?? '.local');
+    const httpPort = options.httpPort ?? (await freePort());
+    // Contexts' stand-ins (the ECS API, a git server, ...) start before any handler loads: their endpoints are
+    // part of the functions' environment.
+    const standIns = await startStandIns(root, options.contexts, stops, {
+      stage: options.stage,
+      region: 'af-south-1',
+      account: '000000000000',
+      stateDir,
+      httpUrl: `http://127.0.0.1:${httpPort}`,
+      putServiceEvent: (event) => void eventBridge.putServiceEvent(event),
+      log,
+    });
     const handlerDynamo = await handlerEndpoint(options, dynamo.endpoint, stops);
-    Object.assign(process.env, wiring.environment, ...wiring.functions.map((f) => f.environment), {
+    Object.assign(process.env, wiring.environment, ...wiring.functions.map((f) => f.environment));
+    Object.assign(process.env, standInEnvironment(standIns), {
       STAGE: options.stage,
       AWS_REGION: 'af-south-1',
       AWS_ACCESS_KEY_ID: 'local',
@@ -175,7 +197,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<R
         invoke: host.invoker(route.function),
       })),
     );
-    const httpUrl = await http.listen(options.httpPort ?? (await freePort()));
+    const httpUrl = await http.listen(httpPort);
     stops.push(() => http.close());
 
     return {
@@ -187,6 +209,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<R
       pollers,
       sqs: localSqs,
       queuePollers,
+      standIns,
       runAs: (functionName, body, runOptions) => host.runAs(functionName, body, runOptions),
       describe: () => [
         `HTTP API          ${httpUrl}/v1.0  (${wiring.routes.length} routes; OpenAPI at ${httpUrl}/v1.0/openapi.json)`,
@@ -200,6 +223,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<R
         ...wiring.rules.map((r) => `rule              ${JSON.stringify(r.pattern)} -> ${r.function}`),
         `IAM               ${roles ? "each function's role from the packaged template, enforced" : 'not enforced'}`,
         `local auth        keys in ${join(stateDir, 'auth')}; tokens: npm run -s token -- --role Operator`,
+        ...[...standIns.values()].flatMap((s) => s.describe()),
       ],
       stop: stopAll,
     };
@@ -207,6 +231,43 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<R
     await stopAll();
     throw error;
   }
+}
+
+/** Starts each context's stand-ins (`BoundedContext.local`: `<module>.<export>`, loaded from the checkout). */
+async function startStandIns(
+  root: string,
+  given: LocalRuntimeOptions['contexts'],
+  stops: (() => Promise<void>)[],
+  environment: LocalStandInsEnvironment,
+): Promise<Map<string, LocalStandIns>> {
+  const contexts = given ?? (await import('#src/contexts/index.js')).contexts;
+  const started = new Map<string, LocalStandIns>();
+  for (const context of contexts) {
+    if (context.local === undefined) continue;
+    const dot = context.local.lastIndexOf('.');
+    const module = await import(pathToFileURL(join(root, `${context.local.slice(0, dot)}.ts`)).href);
+    const start = module[context.local.slice(dot + 1)];
+    if (typeof start !== 'function') throw new Error(`${context.name}: ${context.local} is not a function`);
+    const standIns = (await start({
+      ...environment,
+      log: (line: string) => environment.log(`${context.name}: ${line}`),
+    })) as LocalStandIns;
+    stops.push(() => standIns.stop());
+    started.set(context.name, standIns);
+  }
+  return started;
+}
+
+/** The stand-ins' environment; two contexts setting one variable is a mistake, not an override. */
+function standInEnvironment(standIns: ReadonlyMap<string, LocalStandIns>): Record<string, string> {
+  const merged: Record<string, string> = {};
+  for (const [name, s] of standIns) {
+    for (const [key, value] of Object.entries(s.environment)) {
+      if (key in merged) throw new Error(`${name}'s stand-ins set ${key}, which another context's set too`);
+      merged[key] = value;
+    }
+  }
+  return merged;
 }
 
 /** The handlers' DynamoDB endpoint: DynamoDB Local, or a drill's proxy in front of it. */

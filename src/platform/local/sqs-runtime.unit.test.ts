@@ -8,6 +8,7 @@ const wiring = (overrides: Partial<LocalWiring>): LocalWiring => ({
   routes: [],
   rules: [],
   queueRules: [],
+  busRules: [],
   sqs: [],
   queues: {},
   buses: {},

@@ -25,6 +25,14 @@ export interface LocalQueueRule {
   messageGroupId?: string;
 }
 
+/** An EventBridge rule whose target is another bus (logical ids, or `default`). */
+export interface LocalBusRule {
+  name: string;
+  bus: string;
+  pattern: Pattern;
+  targetBus: string;
+}
+
 /** An SQS event source mapping of a function. */
 export interface LocalSqsMapping {
   function: string;
@@ -59,6 +67,8 @@ export interface LocalWiring {
   rules: { function: string; bus: string; pattern: Pattern }[];
   /** Rules delivering to a queue (resources). */
   queueRules: LocalQueueRule[];
+  /** Rules forwarding to another bus (resources). */
+  busRules: LocalBusRule[];
   sqs: LocalSqsMapping[];
   /** logical id -> queue */
   queues: Record<string, LocalQueueSpec>;
@@ -107,21 +117,23 @@ export function wiringFrom(printed: Printed): LocalWiring {
   const queues = Object.fromEntries(
     resources.filter(([, r]) => r.Type === 'AWS::SQS::Queue').map(([id, r]) => [id, queueSpec(r)]),
   );
+  const buses = Object.fromEntries(
+    resources
+      .filter(([, r]) => r.Type === 'AWS::Events::EventBus')
+      .map(([id, r]) => [id, baseName(r.Properties?.Name)]),
+  );
+  const rules = resources.filter(([, r]) => r.Type === 'AWS::Events::Rule');
+  const busTarget = ([, r]: [string, Resource]) => targetBus(r, buses) !== undefined;
   const wiring: LocalWiring = {
     functions: [],
     streams: [],
     routes: [],
     rules: [],
-    queueRules: resources
-      .filter(([, r]) => r.Type === 'AWS::Events::Rule')
-      .map(([id, r]) => queueRule(id, r, queues)),
+    queueRules: rules.filter((rule) => !busTarget(rule)).map(([id, r]) => queueRule(id, r, queues)),
+    busRules: rules.filter(busTarget).map(([id, r]) => busRule(id, r, buses)),
     sqs: [],
     queues,
-    buses: Object.fromEntries(
-      resources
-        .filter(([, r]) => r.Type === 'AWS::Events::EventBus')
-        .map(([id, r]) => [id, baseName(r.Properties?.Name)]),
-    ),
+    buses,
     environment: literalValues(printed.provider.environment),
   };
   for (const [name, fn] of Object.entries(printed.functions)) {
@@ -169,10 +181,33 @@ function queueRule(id: string, resource: Resource, queues: Record<string, LocalQ
   const groupId = target?.SqsParameters?.MessageGroupId;
   return {
     name: id,
-    bus: typeof p.EventBusName === 'string' ? p.EventBusName : logicalId(p.EventBusName),
+    bus: ruleBus(p),
     pattern: p.EventPattern as Pattern,
     queue,
     ...(groupId ? { messageGroupId: groupId } : {}),
+  };
+}
+
+const ruleBus = (p: Record<string, unknown>): string =>
+  typeof p.EventBusName === 'string' ? p.EventBusName : logicalId(p.EventBusName);
+
+/** The bus a rule's single target is (a bus of the template, or the account's default bus), if it is one. */
+function targetBus(resource: Resource, buses: Record<string, string>): string | undefined {
+  const targets = (resource.Properties?.Targets ?? []) as { Arn: unknown }[];
+  const arn = targets.length === 1 ? targets[0]?.Arn : undefined;
+  const sub = (arn as { 'Fn::Sub'?: unknown } | undefined)?.['Fn::Sub'];
+  if (typeof sub === 'string' && sub.endsWith(':event-bus/default')) return 'default';
+  const id = (arn as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt']?.[0];
+  return id !== undefined && buses[id] !== undefined ? id : undefined;
+}
+
+function busRule(id: string, resource: Resource, buses: Record<string, string>): LocalBusRule {
+  const p = resource.Properties ?? {};
+  return {
+    name: id,
+    bus: ruleBus(p),
+    pattern: p.EventPattern as Pattern,
+    targetBus: targetBus(resource, buses) ?? '',
   };
 }
 
@@ -202,7 +237,12 @@ function addEvent(wiring: LocalWiring, fn: string, event: Record<string, unknown
       );
       return;
     case 'eventBridge':
-      wiring.rules.push({ function: fn, bus: logicalId(spec.eventBus), pattern: spec.pattern as Pattern });
+      // Without `eventBus`, Serverless puts the rule on the account's default bus.
+      wiring.rules.push({
+        function: fn,
+        bus: spec.eventBus === undefined ? 'default' : logicalId(spec.eventBus),
+        pattern: spec.pattern as Pattern,
+      });
       return;
     case 'sqs':
       wiring.sqs.push({
