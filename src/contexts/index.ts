@@ -1,8 +1,9 @@
 import type { BoundedContext } from '#src/platform/context.js';
+import { plans } from './plans/index.js';
 import { tenants } from './tenants/index.js';
 
 /**
  * The one list of bounded contexts. The event catalogue, the projections, the CLI's deciders, the routes, the
  * OpenAPI document and everything serverless.yml deploys are built from it: adding a context is one line here.
  */
-export const contexts: readonly BoundedContext[] = [tenants];
+export const contexts: readonly BoundedContext[] = [tenants, plans];

@@ -1,6 +1,6 @@
 /** The few typed errors the domain raises; the HTTP kit maps each to one problem+json status. */
 export abstract class DomainError extends Error {
-  abstract readonly kind: 'validation' | 'not_found' | 'illegal_state' | 'forbidden';
+  abstract readonly kind: 'validation' | 'unprocessable' | 'not_found' | 'illegal_state' | 'forbidden';
 }
 
 /** Input that breaks a rule: names the field. */
@@ -9,6 +9,23 @@ export class ValidationError extends DomainError {
   readonly kind = 'validation';
   constructor(
     readonly field: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${field}: ${message}`, options);
+  }
+}
+
+/**
+ * Well-formed input that a business rule refuses (a desired count outside the plan's bounds, an environment the
+ * plan does not include): 422, naming the field, with a code for clients to branch on.
+ */
+export class UnprocessableError extends DomainError {
+  override readonly name = 'UnprocessableError';
+  readonly kind = 'unprocessable';
+  constructor(
+    readonly field: string,
+    readonly code: string,
     message: string,
     options?: ErrorOptions,
   ) {

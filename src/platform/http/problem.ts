@@ -52,9 +52,16 @@ export interface ProblemOptions {
   uniqueKeys?: readonly UniqueKeyProblem[];
 }
 
-const DOMAIN_STATUS = { validation: 400, not_found: 404, illegal_state: 409, forbidden: 403 } as const;
+const DOMAIN_STATUS = {
+  validation: 400,
+  unprocessable: 422,
+  not_found: 404,
+  illegal_state: 409,
+  forbidden: 403,
+} as const;
 const DOMAIN_TITLE = {
   validation: 'Bad Request',
+  unprocessable: 'Unprocessable Content',
   not_found: 'Not Found',
   illegal_state: 'Conflict',
   forbidden: 'Forbidden',
