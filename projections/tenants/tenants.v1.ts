@@ -4,6 +4,7 @@ import { tenantStream } from '#src/contexts/tenants/domain/tenant.stream.js';
 import type { Envelope } from '#src/platform/domain/events.js';
 import type { Row, RowChange, RowKey, Rows } from '#src/platform/domain/projection.js';
 import { projectionOf, rowId } from '#src/platform/domain/projection.js';
+import { erasedValues, erasureReads, maskedRows, placeholderFor } from './erasure.js';
 
 /**
  * bbws-tenants, version 1: the key patterns of design section 4.1.
@@ -72,6 +73,7 @@ function metadataChange(event: Exclude<TenantEnvelope, Of<'TENANT_CREATED'>>): P
       return { hierarchy: null };
     case 'USER_ASSIGNED':
     case 'USER_REMOVED':
+    case 'PERSONAL_DATA_ERASED':
       return {};
     default:
       return event satisfies never;
@@ -167,6 +169,7 @@ function ownedRowChanges(
     case 'TENANT_PARKED':
     case 'TENANT_UNPARKED':
     case 'TENANT_DELETED':
+    case 'PERSONAL_DATA_ERASED':
       return [];
     default:
       return event satisfies never;
@@ -187,18 +190,42 @@ function auditRow(pk: string, event: TenantEnvelope): Row {
   };
 }
 
+/**
+ * PERSONAL_DATA_ERASED: the erased person's values become the placeholders the store now reads in their events —
+ * in the audit rows of those events, the member rows holding their e-mail, and the tenant row and its markers
+ * when they are its contact (projections/tenants/erasure.ts). The marker's own audit row says that an erasure
+ * happened, when and by whom, without the data.
+ */
+function erasureChanges(rows: Rows, pk: string, before: Row | undefined, event: Of<'PERSONAL_DATA_ERASED'>) {
+  const values = erasedValues(rows, pk, event.data);
+  const masked = maskedRows(rows, pk, event.data, values);
+  if (!before) return masked;
+  const placeholder = placeholderFor(values, before.contactEmail);
+  const row = withIndexes(
+    placeholder === undefined ? before : { ...before, contactEmail: placeholder },
+    event,
+  );
+  return [{ put: row }, ...markers(before, row).map((put) => ({ put })), ...masked];
+}
+
 export const tenantsV1 = projectionOf(tenantEvents, {
   name: 'tenants',
   version: 1,
   table: 'TenantsV1Table',
   categories: [tenantStream.category],
-  reads: (event) =>
-    event.type === 'TENANT_CREATED' ? [] : [metadataKey(tenantStream.parse(event.streamId))],
+  reads: (event: TenantEnvelope, rows?: Rows) => {
+    if (event.type === 'TENANT_CREATED') return [];
+    const tenantId = tenantStream.parse(event.streamId);
+    const own = [metadataKey(tenantId)];
+    if (event.type !== 'PERSONAL_DATA_ERASED') return own;
+    return [...own, ...erasureReads(tenantPK(tenantId), event.data, rows)];
+  },
   apply(rows: Rows, event: TenantEnvelope): RowChange[] {
     const tenantId = tenantStream.parse(event.streamId);
     const pk = tenantPK(tenantId);
     const audit: RowChange = { put: auditRow(pk, event) };
     const before = rows.get(rowId(metadataKey(tenantId)));
+    if (event.type === 'PERSONAL_DATA_ERASED') return [audit, ...erasureChanges(rows, pk, before, event)];
     const after = metadataRow(before, event);
     if (!after) return [audit];
     const row = withIndexes(after, event);

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { BoundedContext, EventDefinition } from '#src/platform/event-store/catalogue.js';
 import type { EventEnvelope } from '#src/platform/event-store/event-store.port.js';
 import type { DomainEvent } from './decider.js';
+import { PERSONAL_DATA_ERASED, type PersonalDataErasedEvent } from './personal-data.js';
 
 /** One event type as a context declares it: every schema version ever written (oldest first) and the upcasters. */
 export interface EventSpec<Current extends z.ZodType = z.ZodType> {
@@ -21,8 +22,12 @@ type UnionOf<S extends Specs> = {
   [T in keyof S & string]: { type: T; data: CurrentData<S[T]> };
 }[keyof S & string];
 
-/** The `{type, data}` union of a context's events, derived from its schemas (never written by hand). */
-export type EventsOf<Set extends { readonly specs: Specs }> = UnionOf<Set['specs']>;
+/**
+ * The `{type, data}` union of a context's events, derived from its schemas (never written by hand), plus the
+ * platform's PERSONAL_DATA_ERASED: the erasure process appends it to any stream holding an erased person's data,
+ * so every decider and typed projection must take it (their exhaustive switches make the compiler say so).
+ */
+export type EventsOf<Set extends { readonly specs: Specs }> = UnionOf<Set['specs']> | PersonalDataErasedEvent;
 
 /** The envelope of one of these events: a switch on `type` narrows `data` (distributes over the union). */
 export type Envelope<E extends DomainEvent> = E extends DomainEvent
@@ -34,14 +39,17 @@ export interface EventSet<S extends Specs> {
   /** For the event catalogue (src/contexts/catalogue.ts builds it from every context's). */
   readonly definitions: EventDefinition[];
   readonly types: readonly (keyof S & string)[];
-  /** Whether a stored event is one of these (the catalogue validated its data when it was written or read). */
-  has(event: EventEnvelope): event is Envelope<UnionOf<S>>;
+  /**
+   * Whether a stored event is one of these, or the erasure marker any stream may hold (the catalogue validated its
+   * data when it was written or read).
+   */
+  has(event: EventEnvelope): event is Envelope<UnionOf<S> | PersonalDataErasedEvent>;
 }
 
 /** A context's events, declared once: the catalogue's definitions and the TypeScript union come from the same specs. */
 export function defineEvents<const S extends Specs>(context: BoundedContext, specs: S): EventSet<S> {
   const types = Object.keys(specs) as (keyof S & string)[];
-  const known = new Set<string>(types);
+  const known = new Set<string>([...types, PERSONAL_DATA_ERASED]);
   return {
     specs,
     definitions: types.map((type) => {
@@ -49,6 +57,7 @@ export function defineEvents<const S extends Specs>(context: BoundedContext, spe
       return { type, context, schemas, upcasters, description };
     }),
     types,
-    has: (event: EventEnvelope): event is Envelope<UnionOf<S>> => known.has(event.type),
+    has: (event: EventEnvelope): event is Envelope<UnionOf<S> | PersonalDataErasedEvent> =>
+      known.has(event.type),
   };
 }

@@ -59,6 +59,9 @@ describe('events derived from their schemas', () => {
           case 'THING_CLOSED':
             seen.push('closed');
             return [];
+          case 'PERSONAL_DATA_ERASED':
+            seen.push('erased');
+            return [];
           default:
             return event satisfies never;
         }

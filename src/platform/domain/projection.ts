@@ -23,11 +23,18 @@ export interface Projection {
   readonly table: string;
   /** Stream categories it reads (`tenant` for `tenant-...`). */
   readonly categories: readonly string[];
-  reads(event: EventEnvelope): RowKey[];
+  /**
+   * The rows `apply` needs. Given the rows read so far, it may name more (an erasure marker needs the member rows
+   * its audit rows name): the writer reads until it names no row it has not read, at most {@link READ_ROUNDS} times.
+   */
+  reads(event: EventEnvelope, rows?: Rows): RowKey[];
   apply(rows: Rows, event: EventEnvelope): RowChange[];
 }
 
 export const rowId = (key: RowKey): string => `${key.PK}\u0000${key.SK}`;
+
+/** How many rounds of reads one event may take (Projection.reads). */
+export const READ_ROUNDS = 3;
 
 /** Applies changes to an in-memory row set: what the writer does in DynamoDB, for rebuilds and tests. */
 export function applyChanges(rows: Map<string, Row>, changes: readonly RowChange[]): void {
@@ -43,7 +50,7 @@ export function handles(projection: Projection, streamId: string): boolean {
 
 /** A projection written against one context's event union: `apply` switches on `type` and `data` follows. */
 export interface TypedProjection<E extends DomainEvent> extends Omit<Projection, 'reads' | 'apply'> {
-  reads(event: Envelope<E>): RowKey[];
+  reads(event: Envelope<E>, rows?: Rows): RowKey[];
   apply(rows: Rows, event: Envelope<E>): RowChange[];
 }
 
@@ -65,7 +72,7 @@ export function projectionOf<E extends DomainEvent>(
     version: spec.version,
     table: spec.table,
     categories: spec.categories,
-    reads: (event) => spec.reads(typed(event)),
+    reads: (event, rows) => spec.reads(typed(event), rows),
     apply: (rows, event) => spec.apply(rows, typed(event)),
   };
 }

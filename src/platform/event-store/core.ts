@@ -9,6 +9,7 @@ import type {
   LoadToken,
   NewEvent,
   Snapshot,
+  SubjectField,
 } from './event-store.port.js';
 import {
   type OpenedEvent,
@@ -209,6 +210,18 @@ export function resealWith(
   };
 }
 
+/** An erasure cannot write the data of a subject it erases: that data would be unreadable from the start. */
+export function assertErasable(
+  streamId: string,
+  batch: SealedBatch,
+  eraseKeys: readonly string[] = [],
+): void {
+  const both = eraseKeys.filter((subjectId) => batch.plan.subjects.has(subjectId));
+  if (both.length > 0) {
+    throw new RangeError(`append to ${streamId} erases ${both.join(', ')} and holds their data`);
+  }
+}
+
 /** The same prepared events, versioned to follow `head`. */
 export function numberedAfter(prepared: readonly StoredEvent[], head: number): StoredEvent[] {
   return prepared.map((event, index) => ({ ...event, v: head + index + 1 }));
@@ -234,7 +247,7 @@ export function decodeEvent(catalogue: EventCatalogue, streamId: string, stored:
       `${streamId}@${stored.v} is sealed: open it with its keys first`,
     );
   }
-  return envelopeOf(catalogue, streamId, stored, raw, stored.er ?? []);
+  return envelopeOf(catalogue, streamId, stored, raw, stored.er ?? [], []);
 }
 
 /** Decodes and upcasts an opened event (its data already parsed and decrypted). */
@@ -243,12 +256,20 @@ export function decodeOpened(
   streamId: string,
   opened: OpenedEvent,
 ): EventEnvelope {
-  return envelopeOf(catalogue, streamId, opened.stored, opened.data, opened.erased);
+  return envelopeOf(catalogue, streamId, opened.stored, opened.data, opened.erased, opened.fields);
 }
 
-/** Decodes events validated for writing: their data is in plain already. */
-export const decodeValid = (catalogue: EventCatalogue, streamId: string, events: readonly ValidEvent[]) =>
-  events.map(({ stored, data }) => envelopeOf(catalogue, streamId, stored, data, []));
+/** Decodes events validated for writing (their data is in plain already), with whose values they hold. */
+export const decodeValid = (
+  catalogue: EventCatalogue,
+  streamId: string,
+  events: readonly ValidEvent[],
+  subjectsByPath: readonly ReadonlyMap<string, string>[] = [],
+) =>
+  events.map(({ stored, data }, i) => {
+    const fields = [...(subjectsByPath[i] ?? [])].map(([path, subjectId]) => ({ path, subjectId }));
+    return envelopeOf(catalogue, streamId, stored, data, [], fields);
+  });
 
 function envelopeOf(
   catalogue: EventCatalogue,
@@ -256,6 +277,7 @@ function envelopeOf(
   stored: StoredEvent,
   raw: unknown,
   erased: readonly ErasedField[],
+  subjects: readonly SubjectField[],
 ): EventEnvelope {
   const { schemaVersion, data } = catalogue.upcast(stored.t, stored.sv, raw);
   const envelope: EventEnvelope = {
@@ -269,6 +291,7 @@ function envelopeOf(
     metadata: stored.m,
   };
   if (erased.length > 0) envelope.erased = erased;
+  if (subjects.length > 0) envelope.subjects = subjects;
   return envelope;
 }
 

@@ -8,8 +8,8 @@ import type { SubjectKeys } from '#src/platform/privacy/subject-keys.js';
 import { newStreamId } from '#test/fixtures.js';
 import type { EventCatalogue } from './catalogue.js';
 import { assertFits, ITEM_LIMIT_BYTES, ITEM_OVERHEAD_BYTES, validateBatch } from './core.js';
-import { EventTooLargeError, PersonalDataError, UniquenessError } from './errors.js';
-import type { EventEnvelope, EventStore } from './event-store.port.js';
+import { ConcurrencyError, EventTooLargeError, PersonalDataError, UniquenessError } from './errors.js';
+import type { EventEnvelope, EventStore, NewEvent } from './event-store.port.js';
 import {
   contactChanged,
   created,
@@ -217,6 +217,76 @@ export function personalDataContract(name: string, makeHarness: () => PersonalDa
       expect(after.map((e) => e.erased?.length ?? 0)).toEqual([1, 0, 0, 0]);
       expect(after[3]?.data).toEqual({ contactEmail: contact });
       expect((await harness.commitItems(stream)).slice(0, before.length)).toEqual(before);
+    });
+
+    it("erases a subject's key in the same atomic write as an append (not at all if it is refused); the erasing store forgets it at once", async () => {
+      const harness = makeHarness();
+      const store = harness.store();
+      const [email, kept] = [freshEmail('erased'), freshEmail('kept')];
+      const tenant = ulid();
+      const stream = `tenant-${tenant}`;
+      await store.append(stream, 'no_stream', [created(tenant, email), userAssigned('u-1', kept)]);
+      const subjectId = await store.keys.subjectIdOf(email);
+      expect((await store.readStream(stream))[0]?.data).toMatchObject({ contactEmail: email }); // cached now
+      const before = await harness.commitItems(stream);
+      const keyItem = async () => (await harness.rawItems()).some((i) => i.includes(`$key#${subjectId}`));
+      const note = (): NewEvent => ({
+        eventId: ulid(),
+        type: 'TENANT_UPDATED',
+        occurredAt: new Date().toISOString(),
+        data: { organizationName: `Erasure log ${ulid()}` },
+        metadata: { correlationId: ulid(), actor: 'admin' },
+      });
+      const log = newStreamId();
+      await store.append(log, 'no_stream', [note()]);
+
+      const refused = store.append(log, 'no_stream', [note()], { eraseKeys: [subjectId] });
+      await expect(refused).rejects.toBeInstanceOf(ConcurrencyError);
+      expect(await keyItem()).toBe(true);
+      expect((await harness.store().readStream(stream))[0]?.erased).toBeUndefined();
+      await expect(
+        store.append(newStreamId(), 'no_stream', [contactChanged(email)], { eraseKeys: [subjectId] }),
+      ).rejects.toBeInstanceOf(RangeError);
+
+      await store.append(log, 1, [note()], { eraseKeys: [subjectId] });
+      expect(await keyItem()).toBe(false);
+      for (const reader of [store, harness.store()]) {
+        const [first, second] = await reader.readStream(stream);
+        expect(first?.data).toMatchObject({ contactEmail: ERASED });
+        expect(first?.erased).toEqual([{ path: 'contactEmail', subjectId }]);
+        expect(second?.data).toMatchObject({ email: kept });
+      }
+      expect(await harness.commitItems(stream)).toEqual(before);
+    });
+
+    it('tells every reader whose personal values an event holds, erased or not, with the sealed form stored', async () => {
+      const harness = makeHarness();
+      const store = harness.store({ catalogue: privacyCatalogue });
+      const [a, b] = [freshEmail('a'), freshEmail('b')];
+      const people = `people-${ulid()}`;
+      const appended = await store.append(people, 'no_stream', [
+        peopleNoted([
+          { email: a, name: 'Ann A' },
+          { email: b, name: 'Ben B' },
+        ]),
+      ]);
+      const [idA, idB] = [await store.keys.subjectIdOf(a), await store.keys.subjectIdOf(b)];
+      const paths = [
+        ['people.0.email', idA],
+        ['people.0.name', idA],
+        ['people.1.email', idB],
+        ['people.1.name', idB],
+      ];
+      const named = (e: EventEnvelope | undefined) =>
+        (e?.subjects ?? []).map((f) => [f.path, f.subjectId]).sort();
+      expect(named(appended.events[0])).toEqual(paths);
+      await harness.deleteKey(idA);
+      const [read] = await harness.store({ catalogue: privacyCatalogue }).readStream(people);
+      expect(named(read)).toEqual(paths);
+      for (const field of read?.subjects ?? []) {
+        expect(field.sealed).toMatchObject({ $pd: 1, s: field.subjectId });
+        expect(JSON.stringify(field.sealed)).not.toContain(field.subjectId === idA ? a : b);
+      }
     });
 
     it("finds no live person's data in storage in any encoding (commits, snapshots, idempotency records, keys)", async () => {

@@ -14,12 +14,24 @@ export interface EventEnvelope<Type extends string = string, Data = unknown> {
    * written with (array indices in place of `[]`), the same as the current one's unless an upcaster moved them.
    */
   erased?: readonly ErasedField[];
+  /**
+   * Every personal value of the event and whose it is, erased or not (paths as in `erased`), with its sealed form
+   * as stored: what the index of data subjects is built from, and what the publisher sends in place of the value.
+   * Absent when the event holds no personal value.
+   */
+  subjects?: readonly SubjectField[];
 }
 
 export interface ErasedField {
   /** e.g. `contactEmail`, `contacts.2.email` */
   path: string;
   subjectId: string;
+}
+
+/** A personal value of an event: where, whose, and (read from storage) the sealed value stored there. */
+export interface SubjectField extends ErasedField {
+  /** `{$pd: 1, s, k, c}`: AES-256-GCM under the subject's key; absent on events an append returns. */
+  sealed?: { $pd: 1; s: string; k: string; c: string };
 }
 
 export interface EventMetadata {
@@ -70,6 +82,12 @@ export interface AppendOptions {
   snapshot?: Snapshot;
   /** The token `load` returned: lets the store plan the write from its own consistent read. */
   token?: LoadToken;
+  /**
+   * Data subjects whose key items are deleted in the same atomic write as this append (an erasure: from then on
+   * their personal values read as placeholders everywhere). The erasing store forgets them at once; every other
+   * process within its key cache's TTL. Their data may not be in this append.
+   */
+  eraseKeys?: readonly string[];
   /**
    * Tokens of OTHER streams (from `load` or `append`): the append happens only if each of those streams is still
    * exactly at its token's version, in the same atomic write; otherwise StreamConditionError and nothing is

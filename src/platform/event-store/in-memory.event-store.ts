@@ -7,6 +7,7 @@ import {
 } from '#src/platform/privacy/subject-keys.js';
 import type { EventCatalogue } from './catalogue.js';
 import {
+  assertErasable,
   assertExpected,
   assertStreamId,
   conditionsFor,
@@ -112,12 +113,14 @@ export class InMemoryEventStore implements EventStore {
     assertExpected(expected);
     const conditions = conditionsFor(streamId, options.conditions);
     let batch = await sealBatch(this.catalogue, this.keys, streamId, events);
+    assertErasable(streamId, batch, options.eraseKeys);
     for (;;) {
       const extras = await this.sealExtras(streamId, batch, options);
       try {
         const outcome = this.appendNow(streamId, expected, batch, extras, options, conditions);
         if ('stored' in outcome) return await this.replayed(outcome); // nothing written: its new keys neither
         this.keys.remember(batch.created);
+        for (const subjectId of options.eraseKeys ?? []) this.keys.evict(subjectId);
         return outcome;
       } catch (error) {
         if (!(error instanceof KeyRaceLost)) throw error;
@@ -163,11 +166,13 @@ export class InMemoryEventStore implements EventStore {
     }
     this.streams.set(streamId, next);
     for (const { item } of batch.created) this.storage.keys.set(item.subjectId, item);
+    for (const subjectId of options.eraseKeys ?? []) this.storage.keys.delete(subjectId);
     this.commitExtras(streamId, options, extras);
     const events = decodeValid(
       this.catalogue,
       streamId,
       batch.plan.events.map((e, i) => ({ ...e, stored: { ...e.stored, v: actual + i + 1 } })),
+      batch.plan.subjectsByPath,
     );
     return { streamId, version, events, token: { streamId, version } };
   }

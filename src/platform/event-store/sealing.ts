@@ -3,7 +3,7 @@ import type { DataKey, KeyReader } from '#src/platform/privacy/subject-keys.js';
 import type { EventCatalogue } from './catalogue.js';
 import type { StoredEvent } from './core.js';
 import { InvalidEventError, PersonalDataError } from './errors.js';
-import type { ErasedField } from './event-store.port.js';
+import type { ErasedField, SubjectField } from './event-store.port.js';
 import { identifierOf, type Occurrence, occurrencesOf } from './personal-fields.js';
 
 /**
@@ -104,6 +104,8 @@ export interface OpenedEvent {
   erased: ErasedField[];
   /** The data subjects its sealed values belong to, erased or not. */
   subjects: string[];
+  /** Each sealed value: its path, its subject and the sealed form stored there. */
+  fields: SubjectField[];
 }
 
 /** The subjects whose keys a batch of stored events needs, with each event's data parsed once. */
@@ -136,15 +138,16 @@ export function openEvents(
 ): OpenedEvent[] {
   return stored.map((event, i) => {
     const specs = catalogue.personalSpecs(event.t, event.sv);
-    if (specs.length === 0) return { stored: event, data: parseData(event), erased: [], subjects: [] };
+    if (specs.length === 0)
+      return { stored: event, data: parseData(event), erased: [], subjects: [], fields: [] };
     const data = parsed[i] ?? parseData(event);
-    const found = { erased: [] as ErasedField[], subjects: new Set<string>() };
+    const found = { erased: [] as ErasedField[], subjects: new Set<string>(), fields: [] as SubjectField[] };
     for (const spec of specs) {
       for (const occurrence of occurrencesOf(data, spec.segments)) {
         openOccurrence(occurrence, { event, placeholder: spec.placeholder, keys, found });
       }
     }
-    return { stored: event, data, erased: found.erased, subjects: [...found.subjects] };
+    return { stored: event, data, erased: found.erased, subjects: [...found.subjects], fields: found.fields };
   });
 }
 
@@ -152,8 +155,8 @@ interface OpenContext {
   event: StoredEvent;
   placeholder: unknown;
   keys: ReadonlyMap<string, DataKey>;
-  /** What the event's opening found: fields of erased subjects, and every subject named. */
-  found: { erased: ErasedField[]; subjects: Set<string> };
+  /** What the event's opening found: fields of erased subjects, every subject named, every sealed value. */
+  found: { erased: ErasedField[]; subjects: Set<string>; fields: SubjectField[] };
 }
 
 /** Puts the plain value (or the placeholder, for an erased subject) where the sealed one was. */
@@ -161,6 +164,11 @@ function openOccurrence(occurrence: Occurrence, { event, placeholder, keys, foun
   const field = occurrence.value;
   if (!isSealedField(field)) return;
   found.subjects.add(field.s);
+  found.fields.push({
+    path: occurrence.path,
+    subjectId: field.s,
+    sealed: { $pd: 1, s: field.s, k: field.k, c: field.c },
+  });
   const key = keys.get(field.s);
   if (key && key.kid === field.k) {
     occurrence.holder[occurrence.key] = openField(event, occurrence.path, field, key);

@@ -1,8 +1,9 @@
 import { createHmac } from 'node:crypto';
 
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
+
 /** `ds_` and 26 base32 characters: 130 bits of the HMAC. */
-export const SUBJECT_ID = /^ds_[a-z2-7]{26}$/;
+export { SUBJECT_ID } from '#src/platform/domain/personal-data.js';
 
 /** The form of an e-mail that identifies a person: Unicode NFC, no surrounding spaces, lower case. */
 export const normaliseIdentifier = (value: string): string => value.normalize('NFC').trim().toLowerCase();

@@ -10,7 +10,13 @@ import {
   isConditionFailure,
   rethrowTransient,
 } from '#src/platform/aws/dynamodb.errors.js';
-import { type Row, type RowChange, type RowKey, rowId } from '#src/platform/domain/projection.js';
+import {
+  READ_ROUNDS,
+  type Row,
+  type RowChange,
+  type RowKey,
+  rowId,
+} from '#src/platform/domain/projection.js';
 import type { EventEnvelope, EventStore } from '#src/platform/event-store/event-store.port.js';
 import {
   type ApplyOutcome,
@@ -116,7 +122,7 @@ export class DynamoProjectionWriter implements ProjectionWriter {
     if (view && view.version >= event.version)
       return { checkpoint: { version: view.version, parkedFrom: undefined }, rows: view.rows };
     if (!view || view.version !== event.version - 1) return undefined;
-    if (!target.projection.reads(event).every((key) => view.rows.has(rowId(key)))) return undefined;
+    if (missingKeys(target, event, view.rows).length > 0) return undefined;
     return { checkpoint: { version: view.version, parkedFrom: undefined }, rows: view.rows };
   }
 
@@ -137,25 +143,33 @@ export class DynamoProjectionWriter implements ProjectionWriter {
     for (const event of missing) await this.apply(target, event);
   }
 
+  /**
+   * The checkpoint and every row the event reads: a consistent BatchGet, and another for rows the projection
+   * names only once it has seen the first ones (Projection.reads), up to READ_ROUNDS in all.
+   */
   private async read(target: ProjectionTarget, event: EventEnvelope) {
-    const keys = dedupe([checkpointKey(event.streamId), ...target.projection.reads(event)]);
-    const found = new Map<string, Row | null>(keys.map((key) => [rowId(key), null]));
-    let pending: RowKey[] = keys;
-    while (pending.length > 0) {
-      const out = await this.client
-        .send(
-          new BatchGetCommand({
-            RequestItems: { [target.tableName]: { Keys: pending, ConsistentRead: true } },
-          }),
-        )
-        .catch(rethrowTransient);
-      for (const item of out.Responses?.[target.tableName] ?? []) found.set(rowId(item as Row), item as Row);
-      pending = (out.UnprocessedKeys?.[target.tableName]?.Keys ?? []) as RowKey[];
+    const found = new Map<string, Row | null>();
+    let keys = dedupe([checkpointKey(event.streamId), ...target.projection.reads(event)]);
+    for (let round = 0; round < READ_ROUNDS && keys.length > 0; round++) {
+      await this.batchGet(target.tableName, keys, found);
+      keys = missingKeys(target, event, found);
     }
     const cp = found.get(rowId(checkpointKey(event.streamId))) as CheckpointItem | null;
     found.delete(rowId(checkpointKey(event.streamId)));
     const checkpoint = { version: cp?.version ?? 0, parkedFrom: cp?.parkedFrom };
     return { checkpoint, rows: found };
+  }
+
+  private async batchGet(tableName: string, keys: RowKey[], found: Map<string, Row | null>): Promise<void> {
+    for (const key of keys) found.set(rowId(key), null);
+    let pending: RowKey[] = keys;
+    while (pending.length > 0) {
+      const out = await this.client
+        .send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }))
+        .catch(rethrowTransient);
+      for (const item of out.Responses?.[tableName] ?? []) found.set(rowId(item as Row), item as Row);
+      pending = (out.UnprocessedKeys?.[tableName]?.Keys ?? []) as RowKey[];
+    }
   }
 
   /** False when another writer moved the checkpoint first (the caller reads again). */
@@ -197,6 +211,17 @@ export class DynamoProjectionWriter implements ProjectionWriter {
       return rethrowTransient(error);
     }
   }
+}
+
+/** Rows the event reads, given those known (read or known absent), that are not known yet. */
+function missingKeys(
+  target: ProjectionTarget,
+  event: EventEnvelope,
+  known: Map<string, Row | null>,
+): RowKey[] {
+  const first = target.projection.reads(event);
+  const more = target.projection.reads(event, present(known));
+  return dedupe([...first, ...more]).filter((key) => !known.has(rowId(key)));
 }
 
 function afterChanges(rows: Map<string, Row | null>, changes: RowChange[]): Map<string, Row | null> {

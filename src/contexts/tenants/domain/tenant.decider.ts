@@ -220,6 +220,10 @@ function apply(state: TenantState, event: TenantEvent): TenantState {
       return { ...state, hierarchy: event.data };
     case 'HIERARCHY_DELETED':
       return { ...state, hierarchy: null };
+    case 'PERSONAL_DATA_ERASED':
+      // The erasure process marked the stream: the person's values already read as placeholders (their key is
+      // gone), so the state folded from the events keeps those; nothing else changes.
+      return state;
     default:
       return event satisfies never;
   }

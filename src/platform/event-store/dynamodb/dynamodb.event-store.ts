@@ -14,6 +14,7 @@ import {
 } from '#src/platform/aws/dynamodb.errors.js';
 import type { EventCatalogue } from '#src/platform/event-store/catalogue.js';
 import {
+  assertErasable,
   assertExpected,
   assertStreamId,
   conditionsFor,
@@ -75,7 +76,7 @@ import {
   lastVersion,
   RESERVATION_PREFIX,
 } from './event-items.js';
-import { dynamoKeyItems, keyItemOf, keyOps } from './key-items.js';
+import { dynamoKeyItems, eraseKeyOps, keyItemOf, keyOps } from './key-items.js';
 import {
   commitOp,
   conditionOps,
@@ -167,6 +168,7 @@ export class DynamoEventStore implements EventStore {
     const conditions = conditionsFor(streamId, options.conditions);
     // Validated, encrypted and size-checked once, before any write; each attempt only renumbers from its head.
     const batch = await sealBatch(this.catalogue, this.keys, streamId, events);
+    assertErasable(streamId, batch, options.eraseKeys);
     const moved = await this.unissuedConditionMoved(streamId, conditions);
     if (moved) return this.refuse(moved, options);
     let head = this.headFromToken(streamId, expected, options.token) ?? (await this.readHead(streamId));
@@ -210,6 +212,7 @@ export class DynamoEventStore implements EventStore {
   ): Promise<AppendResult | undefined> {
     switch (outcome.kind) {
       case 'done':
+        for (const subjectId of options.eraseKeys ?? []) this.keys.evict(subjectId);
         return this.appended(streamId, head, sealed.batch, sealed.extras);
       case 'condition':
         throw await this.conditionError(streamId, outcome.condition);
@@ -232,7 +235,7 @@ export class DynamoEventStore implements EventStore {
     return {
       streamId,
       version,
-      events: decodeValid(this.catalogue, streamId, valid),
+      events: decodeValid(this.catalogue, streamId, valid, batch.plan.subjectsByPath),
       token: this.issue(streamId, version, extras.subjects),
     };
   }
@@ -475,8 +478,9 @@ export class DynamoEventStore implements EventStore {
   }
 
   /**
-   * One atomic write: the commit item alone (PutItem), or with the key items of subjects new to the table,
-   * conditions on other streams, reservations and the idempotency record (one TransactWriteItems).
+   * One atomic write: the commit item alone (PutItem), or with the key items of subjects new to the table, the
+   * deletion of erased subjects' key items, conditions on other streams, reservations and the idempotency record
+   * (one TransactWriteItems).
    */
   private async write(
     streamId: string,
@@ -491,6 +495,7 @@ export class DynamoEventStore implements EventStore {
     const ops = [
       commitOp(item),
       ...keyOps(batch.created),
+      ...eraseKeyOps(options.eraseKeys),
       ...conditionOps(conditions),
       ...reservationOps(streamId, options.reservations),
       ...idempotencyOps(options.idempotency, extras.result, this.nowSeconds()),

@@ -67,6 +67,18 @@ export function dynamoKeyItems(client: DynamoDBDocumentClient, tableName: string
   };
 }
 
+/**
+ * Deleting subjects' key items (an erasure), unconditionally: a key already gone stays gone, and one made after the
+ * erasure was read (the person came back) is erased too — the erasure is of the person, as of this write.
+ */
+export const eraseKeyOps = (subjectIds: readonly string[] = []): WriteOp[] =>
+  [...new Set(subjectIds)].map((subjectId) => ({
+    role: 'erase',
+    kind: 'Delete',
+    subjectId,
+    input: { Key: keyItemKey(subjectId) },
+  }));
+
 /** Each new key's item, created only if no other writer made that subject's key first (then the append adopts it). */
 export const keyOps = (created: readonly NewDataKey[]): WriteOp[] =>
   created.map(({ item }) => ({

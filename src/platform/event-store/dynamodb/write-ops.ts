@@ -16,7 +16,8 @@ export type WriteOp =
   | { role: 'claim'; kind: 'Put'; reservation: string; input: Record<string, unknown> }
   | { role: 'release'; kind: 'Delete'; reservation: string; input: Record<string, unknown> }
   | { role: 'idempotency'; kind: 'Put'; input: Record<string, unknown> }
-  | { role: 'key'; kind: 'Put'; subjectId: string; input: Record<string, unknown> };
+  | { role: 'key'; kind: 'Put'; subjectId: string; input: Record<string, unknown> }
+  | { role: 'erase'; kind: 'Delete'; subjectId: string; input: Record<string, unknown> };
 
 export const commitOp = (item: CommitItem): WriteOp => ({
   role: 'commit',
