@@ -1,0 +1,158 @@
+import { AwsApiError, int, type Operation, str } from './aws-json-server.js';
+import type { LocalEcs } from './ecs.js';
+import { type Service, serviceView, type TaskDefinition, taskDefinitionView } from './ecs-service.js';
+
+/** The ECS API operations the platform and the workflow stand-in call, over the engine's state. */
+export function ecsOperations(ecs: LocalEcs): Record<string, Operation> {
+  return {
+    RegisterTaskDefinition: (input) => ({ taskDefinition: taskDefinitionView(register(ecs, input)) }),
+    DescribeTaskDefinition: (input) => ({
+      taskDefinition: taskDefinitionView(taskDefinition(ecs, str(input, 'taskDefinition'))),
+    }),
+    CreateService: (input) => ({ service: serviceView(create(ecs, input), false) }),
+    UpdateService: (input) => ({ service: serviceView(update(ecs, input), false) }),
+    DeleteService: (input) => ({ service: serviceView(remove(ecs, input), false) }),
+    DescribeServices: (input) => describe(ecs, input),
+    ListServices: (input) => ({
+      serviceArns: ecs
+        .list()
+        .filter((s) => s.cluster === clusterOf(ecs, input) && s.status === 'ACTIVE')
+        .map((s) => s.arn),
+    }),
+  };
+}
+
+function register(ecs: LocalEcs, input: Record<string, unknown>): TaskDefinition {
+  const family = str(input, 'family');
+  const revisions = ecs.taskDefinitions.get(family) ?? [];
+  const revision = revisions.length + 1;
+  const definition: TaskDefinition = {
+    arn: `arn:aws:ecs:${ecs.options.region}:${ecs.options.account}:task-definition/${family}:${revision}`,
+    family,
+    revision,
+    cpu: str(input, 'cpu'),
+    memory: str(input, 'memory'),
+    input,
+    registeredAt: Date.now(),
+  };
+  ecs.taskDefinitions.set(family, [...revisions, definition]);
+  return definition;
+}
+
+function taskDefinition(ecs: LocalEcs, ref: string): TaskDefinition {
+  const [family = '', revision] = ref.replace(/^arn:[^/]*task-definition\//, '').split(':');
+  const revisions = ecs.taskDefinitions.get(family) ?? [];
+  const found = revision === undefined ? revisions.at(-1) : revisions[Number(revision) - 1];
+  if (!found) throw new AwsApiError('ClientException', 'Unable to describe task definition.');
+  return found;
+}
+
+function clusterOf(ecs: LocalEcs, input: Record<string, unknown>): string {
+  const name = (str(input, 'cluster', true) ?? 'default').replace(/^arn:.*:cluster\//, '');
+  if (!ecs.options.clusters.includes(name))
+    throw new AwsApiError('ClusterNotFoundException', 'Cluster not found.');
+  return name;
+}
+
+function find(ecs: LocalEcs, input: Record<string, unknown>, key: string): Service {
+  const cluster = clusterOf(ecs, input);
+  const ref = str(input, key);
+  const service = ecs.services.get(ref.startsWith('arn:') ? ref : ecs.serviceArn(cluster, ref));
+  if (!service || service.status === 'INACTIVE')
+    throw new AwsApiError('ServiceNotFoundException', 'Service not found.');
+  if (service.status === 'DRAINING')
+    throw new AwsApiError('ServiceNotActiveException', 'Service was not ACTIVE.');
+  return service;
+}
+
+function create(ecs: LocalEcs, input: Record<string, unknown>): Service {
+  const cluster = clusterOf(ecs, input);
+  const name = str(input, 'serviceName');
+  const arn = ecs.serviceArn(cluster, name);
+  const existing = ecs.services.get(arn);
+  if (existing && existing.status !== 'INACTIVE')
+    throw new AwsApiError('InvalidParameterException', 'Creation of service was not idempotent.');
+  const desiredCount = int(input, 'desiredCount');
+  if (desiredCount === undefined)
+    throw new AwsApiError('InvalidParameterException', 'desiredCount is required');
+  const definition = taskDefinition(ecs, str(input, 'taskDefinition'));
+  const breaker = (input.deploymentConfiguration as { deploymentCircuitBreaker?: Service['circuitBreaker'] })
+    ?.deploymentCircuitBreaker;
+  const service: Service = {
+    arn,
+    name,
+    cluster,
+    clusterArn: `arn:aws:ecs:${ecs.options.region}:${ecs.options.account}:cluster/${cluster}`,
+    status: 'ACTIVE',
+    desiredCount,
+    runningCount: 0,
+    taskDefinition: definition.arn,
+    deployments: [],
+    steady: false,
+    circuitBreaker: { enable: breaker?.enable === true, rollback: breaker?.rollback === true },
+    loadBalancers: (input.loadBalancers as unknown[] | undefined) ?? [],
+    tags: (input.tags as Service['tags'] | undefined) ?? [],
+    input,
+    createdAt: Date.now(),
+    messages: [],
+  };
+  ecs.services.set(arn, service);
+  ecs.deploy(service, definition.arn);
+  return service;
+}
+
+function update(ecs: LocalEcs, input: Record<string, unknown>): Service {
+  const service = find(ecs, input, 'service');
+  const definition =
+    input.taskDefinition === undefined ? undefined : taskDefinition(ecs, str(input, 'taskDefinition'));
+  const desiredCount = int(input, 'desiredCount');
+  if (desiredCount !== undefined) ecs.setDesiredCount(service, desiredCount, 'user');
+  if ((definition && definition.arn !== service.taskDefinition) || input.forceNewDeployment === true)
+    ecs.deploy(service, definition?.arn ?? service.taskDefinition);
+  return service;
+}
+
+function remove(ecs: LocalEcs, input: Record<string, unknown>): Service {
+  const service = find(ecs, input, 'service');
+  if (service.desiredCount > 0 && input.force !== true)
+    throw new AwsApiError(
+      'InvalidParameterException',
+      'The service cannot be stopped while it is scaled above 0.',
+    );
+  service.status = 'DRAINING';
+  service.desiredCount = 0;
+  ecs.notify(service);
+  ecs.schedule(
+    service,
+    () => {
+      service.status = 'INACTIVE';
+      service.runningCount = 0;
+      service.deployments = [];
+      service.steady = false;
+      ecs.notify(service);
+    },
+    ecs.timing.taskStopMs,
+  );
+  return service;
+}
+
+function describe(ecs: LocalEcs, input: Record<string, unknown>): Record<string, unknown> {
+  const cluster = clusterOf(ecs, input);
+  const refs = Array.isArray(input.services) ? input.services.map(String) : [];
+  if (refs.length === 0 || refs.length > 10)
+    throw new AwsApiError('InvalidParameterException', 'services must name 1 to 10 services');
+  const withTags = Array.isArray(input.include) && input.include.includes('TAGS');
+  const found = refs.map((ref) => ({
+    ref,
+    service: ecs.services.get(ref.startsWith('arn:') ? ref : ecs.serviceArn(cluster, ref)),
+  }));
+  return {
+    services: found.flatMap(({ service }) => (service ? [serviceView(service, withTags)] : [])),
+    failures: found
+      .filter(({ service }) => !service)
+      .map(({ ref }) => ({
+        arn: ref.startsWith('arn:') ? ref : ecs.serviceArn(cluster, ref),
+        reason: 'MISSING',
+      })),
+  };
+}
