@@ -1,0 +1,289 @@
+import type { Decider } from '#src/platform/domain/decider.js';
+import {
+  IllegalStateError,
+  NotFoundError,
+  UnprocessableError,
+  ValidationError,
+} from '#src/platform/domain/errors.js';
+import { InstanceTier } from '../terraform/input.js';
+import type { InstanceCommand, PlanTierRef, StepCommand } from './instance.commands.js';
+import type { EcsFact, InstanceEvent } from './instance.events.js';
+import {
+  type Counts,
+  evolve,
+  finished,
+  type InstanceState,
+  type Live,
+  phaseRank,
+  SERVING,
+} from './instance.state.js';
+import { albSlotKey, allowedEnvironments, instanceKey, serviceKey } from './placement.js';
+
+export type { InstanceCommand } from './instance.commands.js';
+
+export const instanceDecider: Decider<InstanceCommand, InstanceEvent, InstanceState> = {
+  name: 'instance',
+  version: 'instance-1',
+  // ECS repeats SERVICE_STEADY_STATE for as long as a service runs: streams grow; a snapshot keeps loads short.
+  snapshotEvery: 50,
+  initialState: () => ({ status: 'NEW' }),
+  decide,
+  evolve,
+  reservations(state, events) {
+    const before = new Set(reservedKeys(state));
+    const after = new Set(reservedKeys(events.reduce(evolve, state)));
+    return {
+      claim: [...after].filter((key) => !before.has(key)),
+      release: [...before].filter((key) => !after.has(key)),
+    };
+  },
+};
+
+/**
+ * What a live instance holds: its tenant and environment (one instance each), its ALB slot, and once recorded its
+ * service ARN (the ECS state sync's mapping). All are released when it is DELETED.
+ */
+function reservedKeys(state: InstanceState): string[] {
+  if (state.status === 'NEW' || state.status === 'DELETED') return [];
+  const keys = [instanceKey(state.tenantId, state.environment), albSlotKey(state.environment, state.albSlot)];
+  if (state.resources) keys.push(serviceKey(state.resources.serviceArn));
+  return keys;
+}
+
+function decide(command: InstanceCommand, state: InstanceState): InstanceEvent[] {
+  if (command.type === 'RequestProvisioning') return requestProvisioning(command, state);
+  if (state.status === 'NEW') throw new NotFoundError('instance not found');
+  if (state.status === 'DELETED') return onDeleted(command);
+  switch (command.type) {
+    case 'ApplyPlanTier':
+      return applyTier(command.plan, state);
+    case 'Scale':
+      return scale(command.desiredCount, state);
+    case 'Suspend':
+      return suspend(command.reason, state);
+    case 'Resume':
+      return state.suspendedCounts
+        ? [{ type: 'INSTANCE_RESUMED', data: { counts: state.suspendedCounts } }]
+        : [];
+    case 'RetryProvisioning':
+      if (state.status !== 'FAILED') {
+        throw new IllegalStateError('instance_not_failed', 'the instance has not failed');
+      }
+      return [
+        { type: 'INSTANCE_RETRY_REQUESTED', data: { change: state.change.n + 1, retryOf: state.change.n } },
+      ];
+    case 'Deprovision':
+      if (state.status === 'DEPROVISIONING') return [];
+      return [
+        {
+          type: 'INSTANCE_DEPROVISIONING_REQUESTED',
+          data: { change: state.change.n + 1, reason: command.reason },
+        },
+      ];
+    case 'RecordEcsEvent':
+      return newer(command.fact, state) ? [{ type: 'ECS_SERVICE_EVENT', data: command.fact }] : [];
+    default:
+      return step(command, state);
+  }
+}
+
+function requestProvisioning(
+  command: Extract<InstanceCommand, { type: 'RequestProvisioning' }>,
+  state: InstanceState,
+): InstanceEvent[] {
+  if (state.status !== 'NEW') {
+    throw new IllegalStateError('instance_exists', `instance ${command.instanceId} already exists`);
+  }
+  const { instanceId, tenantId, environment, tenantEnvironment, plan, albSlot } = command;
+  const allowed = allowedEnvironments(tenantEnvironment, plan.environments);
+  if (!allowed.includes(environment)) {
+    throw new UnprocessableError(
+      'environment',
+      'environment_not_allowed',
+      `a ${tenantEnvironment} tenant on plan ${plan.planId} may have instances in ${allowed.join(', ') || 'no environment'}`,
+    );
+  }
+  const data = { instanceId, tenantId, environment, ...tierOf(plan), albSlot, change: 1 as const };
+  return [{ type: 'INSTANCE_PROVISIONING_REQUESTED', data }];
+}
+
+/** The plan's tier, checked as Terraform will take it (a valid Fargate pair, min <= desired <= max). */
+function tierOf(plan: PlanTierRef) {
+  const tier = InstanceTier.safeParse(plan.tier);
+  if (!tier.success) {
+    throw new ValidationError('tier', `plan ${plan.planId} has no valid instance tier`, {
+      cause: tier.error,
+    });
+  }
+  return { planId: plan.planId, planVersion: plan.version, tier: tier.data };
+}
+
+/** DELETED is the end: late facts and steps are dropped, anything a caller asks for is refused. */
+function onDeleted(command: InstanceCommand): InstanceEvent[] {
+  switch (command.type) {
+    case 'RecordEcsEvent':
+    case 'RecordCommitStarted':
+    case 'RecordCommit':
+    case 'RecordWorkflowQueued':
+    case 'RecordWorkflowRunning':
+    case 'RecordWorkflowOutcome':
+    case 'RecordResources':
+    case 'RecordDeprovisioned':
+    case 'Suspend':
+    case 'Resume':
+      return [];
+    default:
+      throw new IllegalStateError('instance_deleted', 'the instance is deleted');
+  }
+}
+
+function applyTier(plan: PlanTierRef, state: Live): InstanceEvent[] {
+  if (state.status === 'DEPROVISIONING') {
+    throw new IllegalStateError('instance_deprovisioning', 'the instance is being deprovisioned');
+  }
+  const next = tierOf(plan);
+  const same =
+    next.planId === state.planId &&
+    next.planVersion === state.planVersion &&
+    JSON.stringify(next.tier) === JSON.stringify(state.tier);
+  if (same) return [];
+  const desiredCount = Math.min(Math.max(state.desiredCount, next.tier.minCount), next.tier.maxCount);
+  return [{ type: 'INSTANCE_TIER_APPLIED', data: { ...next, desiredCount, change: state.change.n + 1 } }];
+}
+
+function scale(desiredCount: number, state: Live): InstanceEvent[] {
+  if (!SERVING.includes(state.status)) {
+    throw new IllegalStateError('instance_not_serving', `a ${state.status} instance cannot be scaled`);
+  }
+  const { minCount, maxCount } = state.tier;
+  if (desiredCount < minCount || desiredCount > maxCount) {
+    throw new UnprocessableError(
+      'desiredCount',
+      'desired_count_out_of_bounds',
+      `must be within the plan's bounds, ${minCount} to ${maxCount}`,
+    );
+  }
+  if (desiredCount === state.desiredCount) return [];
+  return [{ type: 'INSTANCE_SCALED', data: { desiredCount, previousDesiredCount: state.desiredCount } }];
+}
+
+function suspend(reason: string, state: Live): InstanceEvent[] {
+  if (state.status === 'SUSPENDED' || state.status === 'DEPROVISIONING') return [];
+  const { minCount, maxCount } = state.tier;
+  // What ECS last reported as desired (autoscaling may have moved it), within the tier's bounds.
+  const desired = Math.min(Math.max(state.ecs.desiredCount ?? state.desiredCount, minCount), maxCount);
+  const previousCounts: Counts = { desiredCount: desired, minCount, maxCount };
+  return [{ type: 'INSTANCE_SUSPENDED', data: { previousCounts, reason } }];
+}
+
+/** ECS facts are ordered by ECS's clock and their event id: anything not newer than the newest is dropped. */
+function newer(fact: EcsFact, state: Live): boolean {
+  const latest = state.ecs.latest;
+  if (!latest) return true;
+  const [a, b] = [Date.parse(fact.at), Date.parse(latest.at)];
+  return a > b || (a === b && fact.ecsEventId > latest.ecsEventId);
+}
+
+/**
+ * A provisioner step for change `change`. Idempotent: a step already recorded (the same commit, the same run) is a
+ * no-op, so a step re-delivered after a crash records nothing twice; a step of a superseded change is dropped; a
+ * second, different commit or run for one change is refused (the provisioner looks for its own before acting
+ * again: this is where a mistake would show).
+ */
+function step(command: StepCommand, state: Live): InstanceEvent[] {
+  const change = state.change;
+  if (command.change < change.n) return [];
+  if (command.change > change.n) {
+    throw new IllegalStateError(
+      'unknown_change',
+      `change ${command.change} was never requested (current ${change.n})`,
+    );
+  }
+  switch (command.type) {
+    case 'RecordCommitStarted':
+      if (phaseRank(change.phase) >= phaseRank('committing')) return [];
+      return [{ type: 'INSTANCE_COMMIT_STARTED', data: { change: change.n } }];
+    case 'RecordCommit':
+      return commit(command, state);
+    case 'RecordWorkflowQueued':
+    case 'RecordWorkflowRunning':
+      return workflowRun(command, state);
+    case 'RecordWorkflowOutcome':
+      return outcome(command, state);
+    case 'RecordResources':
+      if (JSON.stringify(state.resources) === JSON.stringify(command.resources)) return [];
+      return [
+        { type: 'INSTANCE_RESOURCES_RECORDED', data: { change: change.n, resources: command.resources } },
+      ];
+    case 'RecordDeprovisioned':
+      if (change.kind !== 'deprovision' || change.phase === 'failed') {
+        throw new IllegalStateError(
+          'not_deprovisioning',
+          `change ${change.n} is not a deprovisioning in progress`,
+        );
+      }
+      return [{ type: 'INSTANCE_DEPROVISIONED', data: withSha({ change: change.n }, command.commitSha) }];
+    default:
+      return command satisfies never;
+  }
+}
+
+function commit(command: Extract<StepCommand, { type: 'RecordCommit' }>, state: Live): InstanceEvent[] {
+  const { change } = state;
+  if (change.commitSha !== undefined) {
+    if (change.commitSha === command.commitSha) return [];
+    throw new IllegalStateError(
+      'commit_already_recorded',
+      `change ${change.n} is at commit ${change.commitSha}`,
+    );
+  }
+  if (phaseRank(change.phase) >= phaseRank('committed')) return [];
+  const { commitSha, changed } = command;
+  return [{ type: 'INSTANCE_COMMITTED', data: { change: change.n, commitSha, changed } }];
+}
+
+function sameRun(state: Live, runId: number | undefined): void {
+  const run = state.change.run;
+  if (run && runId !== undefined && run.id !== runId) {
+    throw new IllegalStateError('run_already_recorded', `change ${state.change.n} runs as ${run.id}`);
+  }
+}
+
+function workflowRun(
+  command: Extract<StepCommand, { type: 'RecordWorkflowQueued' | 'RecordWorkflowRunning' }>,
+  state: Live,
+): InstanceEvent[] {
+  const { change } = state;
+  sameRun(state, command.runId);
+  if (change.kind !== 'deprovision' && change.commitSha === undefined) {
+    throw new IllegalStateError('not_committed', `change ${change.n} has no commit recorded yet`);
+  }
+  const target = command.type === 'RecordWorkflowQueued' ? 'queued' : 'running';
+  if (phaseRank(change.phase) >= phaseRank(target)) return [];
+  const data = { change: change.n, runId: command.runId, runUrl: command.runUrl };
+  return [{ type: target === 'queued' ? 'INSTANCE_WORKFLOW_QUEUED' : 'INSTANCE_WORKFLOW_RUNNING', data }];
+}
+
+function outcome(
+  command: Extract<StepCommand, { type: 'RecordWorkflowOutcome' }>,
+  state: Live,
+): InstanceEvent[] {
+  const { change } = state;
+  sameRun(state, command.runId);
+  if (finished(change.phase)) {
+    if ((change.phase === 'succeeded') === (command.outcome === 'succeeded')) return [];
+    throw new IllegalStateError('outcome_already_recorded', `change ${change.n} already ${change.phase}`);
+  }
+  const runId = command.runId ?? change.run?.id;
+  if (command.outcome === 'succeeded') {
+    if (runId === undefined) throw new IllegalStateError('no_run', `change ${change.n} has no workflow run`);
+    return [{ type: 'INSTANCE_WORKFLOW_SUCCEEDED', data: { change: change.n, runId } }];
+  }
+  const { conclusion, reason } = command;
+  const data = { change: change.n, conclusion, reason: reason ?? conclusion };
+  return [{ type: 'INSTANCE_WORKFLOW_FAILED', data: runId === undefined ? data : { ...data, runId } }];
+}
+
+function withSha<T extends object>(data: T, commitSha: string | undefined): T & { commitSha?: string } {
+  return commitSha === undefined ? data : { ...data, commitSha };
+}

@@ -1,0 +1,324 @@
+import { describe, expect, it } from 'vitest';
+import { fold } from '#src/platform/domain/decider.js';
+import {
+  IllegalStateError,
+  NotFoundError,
+  UnprocessableError,
+  ValidationError,
+} from '#src/platform/domain/errors.js';
+import { deciderSpec } from '#test/decider-spec.js';
+import type { InstanceCommand } from './instance.commands.js';
+import { instanceDecider } from './instance.decider.js';
+import type { InstanceEvent } from './instance.events.js';
+import type { InstanceState } from './instance.state.js';
+import { BIGGER_PLAN, ecsFact, PLAN, RUN, SERVICE_ARN, SHA, STATE_FIXTURES } from './transition-table.js';
+
+const spec = deciderSpec(instanceDecider);
+const history = (label: string): InstanceEvent[] => {
+  const found = STATE_FIXTURES.find((f) => f.label === label);
+  if (!found) throw new Error(label);
+  return [...found.history];
+};
+const stateAfter = (events: readonly InstanceEvent[]) =>
+  fold(instanceDecider, instanceDecider.initialState(), events) as Exclude<InstanceState, { status: 'NEW' }>;
+const ecs = (name: Parameters<typeof ecsFact>[0], minutes: number, id?: string): InstanceCommand => ({
+  type: 'RecordEcsEvent',
+  fact: ecsFact(name, minutes, id),
+});
+const [requested] = history('PENDING_PROVISIONING') as [InstanceEvent];
+const create = (
+  over: Partial<Extract<InstanceCommand, { type: 'RequestProvisioning' }>> = {},
+): InstanceCommand => ({
+  type: 'RequestProvisioning',
+  instanceId: '01JD0000000000000000000002',
+  tenantId: '01JD0000000000000000000001',
+  environment: 'prod',
+  tenantEnvironment: 'prod',
+  plan: PLAN,
+  albSlot: { alb: 1, priority: 1 },
+  ...over,
+});
+
+describe('instance decider: creation', () => {
+  it("requests provisioning with the plan's tier and the ALB slot", () =>
+    spec.given([]).when(create()).thenEmits([requested]));
+
+  it('refuses an environment above the tenant or outside the plan (422 naming environment)', () => {
+    spec
+      .given([])
+      .when(create({ environment: 'prod', tenantEnvironment: 'sit' }))
+      .thenThrows(UnprocessableError, { field: 'environment', code: 'environment_not_allowed' });
+    // starter includes dev and prod, not sit
+    spec
+      .given([])
+      .when(create({ environment: 'sit' }))
+      .thenThrows(UnprocessableError, { field: 'environment' });
+    spec
+      .given([])
+      .when(create({ environment: 'sit', plan: BIGGER_PLAN }))
+      .thenEmits([
+        {
+          ...requested,
+          data: {
+            ...(requested.data as object),
+            environment: 'sit',
+            planId: 'business',
+            tier: BIGGER_PLAN.tier,
+          },
+        } as InstanceEvent,
+      ]);
+  });
+
+  it('refuses a tier Terraform would refuse, and a second creation', () => {
+    spec
+      .given([])
+      .when(create({ plan: { ...PLAN, tier: { ...PLAN.tier, memoryMiB: 300 } } }))
+      .thenThrows(ValidationError, { field: 'tier' });
+    spec.given([requested]).when(create()).thenThrows(IllegalStateError, { code: 'instance_exists' });
+    spec.given([]).when({ type: 'Scale', desiredCount: 1 }).thenThrows(NotFoundError);
+  });
+
+  it('reserves the tenant and environment and the ALB slot, the service ARN once recorded, and releases all on DELETED', () => {
+    const reserve = (given: InstanceEvent[], events: InstanceEvent[]) =>
+      instanceDecider.reservations?.(stateAfter(given), events);
+    expect(reserve([], [requested])).toEqual({
+      claim: ['instance:01JD0000000000000000000001:prod', 'alb:prod:1:1'],
+      release: [],
+    });
+    const resources: InstanceEvent = {
+      type: 'INSTANCE_RESOURCES_RECORDED',
+      data: { change: 1, resources: { serviceArn: SERVICE_ARN } },
+    };
+    expect(reserve(history('ACTIVE'), [resources])).toEqual({
+      claim: [`ecs-service:${SERVICE_ARN}`],
+      release: [],
+    });
+    const deleted = history('DELETED');
+    const last = deleted.pop() as InstanceEvent;
+    expect(reserve([...deleted, resources], [last])).toEqual({
+      claim: [],
+      release: ['instance:01JD0000000000000000000001:prod', 'alb:prod:1:1', `ecs-service:${SERVICE_ARN}`],
+    });
+  });
+});
+
+describe('instance decider: provisioning steps are idempotent', () => {
+  it('records a commit once: the same SHA again is a no-op, another SHA is refused', () => {
+    spec
+      .given(history('COMMITTING'))
+      .when({ type: 'RecordCommit', change: 1, commitSha: SHA, changed: true })
+      .thenEmits([{ type: 'INSTANCE_COMMITTED', data: { change: 1, commitSha: SHA, changed: true } }]);
+    spec
+      .given(history('WORKFLOW_QUEUED'))
+      .when({ type: 'RecordCommit', change: 1, commitSha: SHA, changed: true })
+      .thenEmits([]);
+    spec
+      .given(history('WORKFLOW_QUEUED'))
+      .when({ type: 'RecordCommit', change: 1, commitSha: 'b'.repeat(40), changed: true })
+      .thenThrows(IllegalStateError, { code: 'commit_already_recorded' });
+  });
+
+  it('records a run once: the same run again is a no-op, another run is refused, running never goes back to queued', () => {
+    spec
+      .given(history('WORKFLOW_RUNNING'))
+      .when({ type: 'RecordWorkflowQueued', change: 1, ...RUN })
+      .thenEmits([]);
+    spec
+      .given(history('WORKFLOW_QUEUED'))
+      .when({ type: 'RecordWorkflowRunning', change: 1, runId: 102, runUrl: RUN.runUrl })
+      .thenThrows(IllegalStateError, { code: 'run_already_recorded' });
+    spec
+      .given(history('WORKFLOW_RUNNING'))
+      .when({
+        type: 'RecordWorkflowOutcome',
+        change: 1,
+        runId: 7,
+        outcome: 'succeeded',
+        conclusion: 'success',
+      })
+      .thenThrows(IllegalStateError, { code: 'run_already_recorded' });
+  });
+
+  it('drops the steps of a superseded change and refuses a change never requested', () => {
+    const superseded = [...history('PENDING_PROVISIONING')];
+    const tier: InstanceEvent = {
+      type: 'INSTANCE_TIER_APPLIED',
+      data: { planId: 'business', planVersion: 1, tier: BIGGER_PLAN.tier, desiredCount: 1, change: 2 },
+    };
+    spec
+      .given([...superseded, tier])
+      .when({ type: 'RecordCommit', change: 1, commitSha: SHA, changed: true })
+      .thenEmits([]);
+    spec
+      .given(superseded)
+      .when({ type: 'RecordCommitStarted', change: 2 })
+      .thenThrows(IllegalStateError, { code: 'unknown_change' });
+  });
+
+  it('fails a change before any run (a broken Terraform folder) and is FAILED', () => {
+    const events = instanceDecider.decide(
+      {
+        type: 'RecordWorkflowOutcome',
+        change: 1,
+        outcome: 'failed',
+        conclusion: 'check_failed',
+        reason: 'bad ref',
+      },
+      stateAfter(history('COMMITTING')),
+    );
+    expect(events).toEqual([
+      {
+        type: 'INSTANCE_WORKFLOW_FAILED',
+        data: { change: 1, conclusion: 'check_failed', reason: 'bad ref' },
+      },
+    ]);
+    expect(stateAfter([...history('COMMITTING'), ...events]).status).toBe('FAILED');
+  });
+
+  it('goes ACTIVE when the workflow succeeds if its new service was already reported steady while it ran', () => {
+    const running = history('WORKFLOW_RUNNING');
+    const steady = instanceDecider.decide(ecs('SERVICE_STEADY_STATE', 5), stateAfter(running));
+    const succeeded: InstanceEvent = {
+      type: 'INSTANCE_WORKFLOW_SUCCEEDED',
+      data: { change: 1, runId: RUN.runId },
+    };
+    expect(stateAfter([...running, ...steady, succeeded]).status).toBe('ACTIVE');
+    // steady, then a new deployment in progress before the workflow ends: PROVISIONING, not ACTIVE
+    const failed = instanceDecider.decide(
+      ecs('SERVICE_DEPLOYMENT_IN_PROGRESS', 6),
+      stateAfter([...running, ...steady]),
+    );
+    expect(stateAfter([...running, ...steady, ...failed, succeeded]).status).toBe('PROVISIONING');
+  });
+});
+
+describe('instance decider: ECS facts', () => {
+  const active = history('ACTIVE'); // its newest ECS fact: SERVICE_STEADY_STATE at minute 1
+
+  it('ignores a fact older than the newest, and a duplicate', () => {
+    spec.given(active).when(ecs('SERVICE_DEPLOYMENT_FAILED', 0)).thenEmits([]);
+    spec.given(active).when(ecs('SERVICE_STEADY_STATE', 1)).thenEmits([]);
+  });
+
+  it('orders facts of the same millisecond by their EventBridge id', () => {
+    spec
+      .given(active)
+      .when(ecs('TASKS_STOPPED', 1, 'ecs-SERVICE_STEADY_STATE-0'))
+      .thenEmits([]);
+    spec
+      .given(active)
+      .when(ecs('TASKS_STOPPED', 1, 'ecs-zzz'))
+      .thenEmits([{ type: 'ECS_SERVICE_EVENT', data: ecsFact('TASKS_STOPPED', 1, 'ecs-zzz') }]);
+  });
+
+  it('keeps a SUSPENDED instance SUSPENDED on a steady state at desired count 0', () => {
+    const suspended = history('SUSPENDED');
+    const fact = { ...ecsFact('SERVICE_STEADY_STATE', 9), desiredCount: 0 };
+    const events = instanceDecider.decide({ type: 'RecordEcsEvent', fact }, stateAfter(suspended));
+    expect(stateAfter([...suspended, ...events])).toMatchObject({
+      status: 'SUSPENDED',
+      ecs: { desiredCount: 0 },
+    });
+  });
+
+  it('scales on the scheduler and is ACTIVE again on the next steady state', () => {
+    const scaled = instanceDecider.decide(
+      { type: 'RecordEcsEvent', fact: { ...ecsFact('SERVICE_DESIRED_COUNT_UPDATED', 2), desiredCount: 2 } },
+      stateAfter(active),
+    );
+    const steady = instanceDecider.decide(ecs('SERVICE_STEADY_STATE', 3), stateAfter([...active, ...scaled]));
+    expect(stateAfter([...active, ...scaled]).status).toBe('SCALING');
+    expect(stateAfter([...active, ...scaled, ...steady])).toMatchObject({
+      status: 'ACTIVE',
+      ecs: { recorded: 3 },
+    });
+  });
+});
+
+describe('instance decider: commands', () => {
+  it('scales within the plan, refuses outside it (422 naming desiredCount), records nothing for the same count', () => {
+    spec
+      .given(history('ACTIVE'))
+      .when({ type: 'Scale', desiredCount: 2 })
+      .thenEmits([{ type: 'INSTANCE_SCALED', data: { desiredCount: 2, previousDesiredCount: 1 } }]);
+    spec
+      .given(history('ACTIVE'))
+      .when({ type: 'Scale', desiredCount: 3 })
+      .thenThrows(UnprocessableError, { field: 'desiredCount', code: 'desired_count_out_of_bounds' });
+    spec.given(history('ACTIVE')).when({ type: 'Scale', desiredCount: 0 }).thenThrows(UnprocessableError);
+    spec.given(history('ACTIVE')).when({ type: 'Scale', desiredCount: 1 }).thenEmits([]);
+    spec
+      .given(history('PROVISIONING'))
+      .when({ type: 'Scale', desiredCount: 2 })
+      .thenThrows(IllegalStateError, { code: 'instance_not_serving' });
+  });
+
+  it('suspends with the counts ECS last reported (within the tier), and resumes with exactly those', () => {
+    const active = history('ACTIVE');
+    const scaled = instanceDecider.decide(
+      { type: 'RecordEcsEvent', fact: { ...ecsFact('SERVICE_DESIRED_COUNT_UPDATED', 2), desiredCount: 2 } },
+      stateAfter(active),
+    );
+    const suspended = instanceDecider.decide(
+      { type: 'Suspend', reason: 'tenant parked' },
+      stateAfter([...active, ...scaled]),
+    );
+    const previousCounts = { desiredCount: 2, minCount: 1, maxCount: 2 };
+    expect(suspended).toEqual([
+      { type: 'INSTANCE_SUSPENDED', data: { previousCounts, reason: 'tenant parked' } },
+    ]);
+    const all = [...active, ...scaled, ...suspended];
+    spec.given(all).when({ type: 'Suspend', reason: 'again' }).thenEmits([]);
+    spec
+      .given(all)
+      .when({ type: 'Resume' })
+      .thenEmits([{ type: 'INSTANCE_RESUMED', data: { counts: previousCounts } }]);
+    spec.given(active).when({ type: 'Resume' }).thenEmits([]);
+  });
+
+  it('applies the tier of another plan as a new change, clamping the desired count into its bounds', () => {
+    const active = history('ACTIVE');
+    spec
+      .given(active)
+      .when({ type: 'ApplyPlanTier', plan: BIGGER_PLAN })
+      .thenEmits([
+        {
+          type: 'INSTANCE_TIER_APPLIED',
+          data: { planId: 'business', planVersion: 1, tier: BIGGER_PLAN.tier, desiredCount: 1, change: 2 },
+        },
+      ]);
+    spec.given(active).when({ type: 'ApplyPlanTier', plan: PLAN }).thenEmits([]);
+    const big = { ...BIGGER_PLAN, tier: { ...BIGGER_PLAN.tier, desiredCount: 3, minCount: 3, maxCount: 4 } };
+    const [applied] = instanceDecider.decide({ type: 'ApplyPlanTier', plan: big }, stateAfter(active));
+    expect(applied).toMatchObject({ data: { desiredCount: 3 } });
+  });
+
+  it('retries a failed change as a new change of the same kind', () => {
+    spec
+      .given(history('FAILED'))
+      .when({ type: 'RetryProvisioning' })
+      .thenEmits([{ type: 'INSTANCE_RETRY_REQUESTED', data: { change: 2, retryOf: 1 } }]);
+    const failedDestroy = [
+      ...history('DEPROVISIONING'),
+      {
+        type: 'INSTANCE_WORKFLOW_FAILED',
+        data: { change: 2, conclusion: 'failure', reason: 'destroy failed' },
+      } as InstanceEvent,
+    ];
+    expect(stateAfter(failedDestroy).status).toBe('FAILED');
+    const [retry] = instanceDecider.decide({ type: 'RetryProvisioning' }, stateAfter(failedDestroy));
+    expect(stateAfter([...failedDestroy, retry as InstanceEvent])).toMatchObject({
+      status: 'DEPROVISIONING',
+      change: { n: 3, kind: 'deprovision', phase: 'requested' },
+    });
+  });
+
+  it('deprovisions once (a second request is a no-op), and refuses anything asked of a DELETED instance', () => {
+    spec.given(history('DEPROVISIONING')).when({ type: 'Deprovision', reason: 'again' }).thenEmits([]);
+    spec
+      .given(history('DELETED'))
+      .when({ type: 'Deprovision', reason: 'again' })
+      .thenThrows(IllegalStateError, { code: 'instance_deleted' });
+    spec.given(history('DELETED')).when(ecs('SERVICE_STEADY_STATE', 99)).thenEmits([]);
+  });
+});
