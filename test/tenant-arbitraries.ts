@@ -37,4 +37,5 @@ export const tenantCommandArb = (tenantId = 't'): fc.Arbitrary<TenantCommand> =>
       }),
     ),
     fc.constant<TenantCommand>({ type: 'DeleteHierarchy' }),
+    fc.constantFrom('starter', 'business').map((planId): TenantCommand => ({ type: 'ChangePlan', planId })),
   );

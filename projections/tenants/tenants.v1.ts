@@ -71,6 +71,8 @@ function metadataChange(event: Exclude<TenantEnvelope, Of<'TENANT_CREATED'>>): P
       return { hierarchy: event.data };
     case 'HIERARCHY_DELETED':
       return { hierarchy: null };
+    case 'PLAN_CHANGED':
+      return { planId: event.data.planId };
     case 'USER_ASSIGNED':
     case 'USER_REMOVED':
     case 'PERSONAL_DATA_ERASED':
@@ -169,6 +171,7 @@ function ownedRowChanges(
     case 'TENANT_PARKED':
     case 'TENANT_UNPARKED':
     case 'TENANT_DELETED':
+    case 'PLAN_CHANGED':
     case 'PERSONAL_DATA_ERASED':
       return [];
     default:

@@ -281,6 +281,7 @@ describe('tenant API: security', () => {
       ['GET', `/tenants/${id}/hierarchy`, undefined, [404, 404, 404, 404, 404]],
       ['PATCH', `/tenants/${id}`, { contactEmail: 'm@x.test' }, [200, 200, 200, 403, 404]],
       ['PUT', `/tenants/${id}/hierarchy`, { divisions: [] }, [200, 200, 200, 403, 404]],
+      ['PUT', `/tenants/${id}/plan`, { planId: 'business' }, [200, 200, 403, 403, 404]],
       ['POST', `/tenants/${id}/users`, { userId: 'extra', role: 'TenantMember' }, [201, 201, 201, 403, 404]],
       ['DELETE', `/tenants/${id}/users/extra`, undefined, [204, 404, 404, 403, 404]],
       ['POST', `/tenants/${id}/park`, { reason: 'r' }, [200, 409, 409, 403, 404]],

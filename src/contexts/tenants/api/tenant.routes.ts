@@ -25,6 +25,7 @@ import {
   ListTenantsQuery,
   MembershipView,
   ParkBody,
+  PlanBody,
   page,
   TenantView,
   UpdateTenantBody,
@@ -164,6 +165,18 @@ export const tenantRoutes: Route<Deps>[] = [
       const owned = await deps.ownedResources(tenant.grant.tenantId);
       const command = { type: 'DeleteTenant', force: force === 'true', owned } as const;
       return tenantCommand(deps.runner, request, tenant, command, () => ({ status: 204 }));
+    },
+  },
+  {
+    method: 'PUT',
+    path: '/v1.0/tenants/{id}/plan',
+    summary: "Change the tenant's plan; its instances then take the plan's tier (Admin, Operator)",
+    body: PlanBody,
+    response: { status: 200, schema: TenantView },
+    handle: async (request, deps) => {
+      const tenant = await access(deps, request, 'platform');
+      const { planId } = parseBody(request, PlanBody);
+      return tenantCommand(deps.runner, request, tenant, { type: 'ChangePlan', planId }, tenantAnswer(200));
     },
   },
   {

@@ -139,3 +139,24 @@ describe('tenant routes: defects of issue 7', () => {
     expect(JSON.stringify(unknown.body)).not.toContain('ghost');
   });
 });
+
+describe('tenant routes: the plan', () => {
+  it('shows the default plan until an Admin or Operator changes it; nobody else may; unknown plans are 400', async () => {
+    const { call, newTenant, assign } = api();
+    const id = await newTenant();
+    await assign(id, 'ta', 'TenantAdmin');
+    expect((await call('GET', `/tenants/${id}`, 'op')).body.planId).toBe('starter');
+    expect(await call('PUT', `/tenants/${id}/plan`, 'ta', { body: { planId: 'business' } })).toMatchObject({
+      status: 403,
+    });
+    expect(await call('PUT', `/tenants/${id}/plan`, 'op', { body: { planId: 'gold' } })).toMatchObject({
+      status: 400,
+      body: { field: 'planId' },
+    });
+    const changed = await call('PUT', `/tenants/${id}/plan`, 'admin', { body: { planId: 'business' } });
+    expect(changed).toMatchObject({ status: 200, headers: { etag: '"3"' }, body: { planId: 'business' } });
+    const again = await call('PUT', `/tenants/${id}/plan`, 'op', { body: { planId: 'business' } });
+    expect(again).toMatchObject({ status: 200, headers: { etag: '"3"' } });
+    expect((await call('GET', `/tenants/${id}`, 'ta')).body.planId).toBe('business');
+  });
+});

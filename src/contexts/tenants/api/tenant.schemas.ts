@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PLAN_IDS } from '#src/contexts/plans/index.js';
 import { Cursor, Limit } from '#src/platform/http/paging.js';
 import type { UniqueKeyProblem } from '#src/platform/http/problem.js';
 import { ORGANIZATION_KEY_PREFIX } from '../domain/tenant.decider.js';
@@ -58,6 +59,8 @@ export const ListTenantsQuery = z.strictObject({
   limit: Limit,
   cursor: Cursor,
 });
+/** A plan of the plans catalogue (GET /v1.0/plans). */
+export const PlanBody = z.strictObject({ planId: z.enum(PLAN_IDS) });
 export const DeleteTenantQuery = z.strictObject({ force: z.enum(['true', 'false']).optional() });
 
 const Links = z.record(z.string(), z.object({ href: z.string() }));
@@ -68,6 +71,8 @@ export const TenantView = z.object({
   environment: Environment,
   status: TenantStatus,
   parkedReason: z.string().nullable().optional(),
+  /** the tenant's plan: the one it chose, or the catalogue's default */
+  planId: z.string(),
   createdAt: z.string().optional(),
   updatedAt: z.string().optional(),
   /** the tenant stream's version (absent in list items) */

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { DEFAULT_PLAN_ID } from '#src/contexts/plans/index.js';
 import type { Row } from '#src/platform/domain/projection.js';
 import type { TenantState } from '../domain/tenant.decider.js';
 import type { HierarchyBody } from './tenant.schemas.js';
@@ -34,6 +35,7 @@ export function tenantView(row: TenantFields) {
     environment: row.environment,
     status: row.status,
     parkedReason: row.parkedReason ?? null,
+    planId: row.planId ?? DEFAULT_PLAN_ID,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
     version: row.version,

@@ -18,6 +18,7 @@ interface Model {
   users: Map<string, string>;
   hierarchy: boolean;
   name: string;
+  plan?: string;
 }
 
 const commandArb = tenantCommandArb();
@@ -37,6 +38,7 @@ const rules: { [T in TenantCommand['type']]: Rule<T> } = {
   RemoveUser: (m, c) => (m.users.has(c.userId) ? 1 : 'error'),
   PutHierarchy: () => 1,
   DeleteHierarchy: (m) => (m.hierarchy ? 1 : 'error'),
+  ChangePlan: (m, c) => (m.plan === c.planId ? 0 : 1),
 };
 
 /** What the model allows: the number of events expected, or 'error'. */
@@ -56,6 +58,7 @@ function step(model: Model, command: TenantCommand): void {
   if (command.type === 'RemoveUser') model.users.delete(command.userId);
   if (command.type === 'PutHierarchy') model.hierarchy = true;
   if (command.type === 'DeleteHierarchy') model.hierarchy = false;
+  if (command.type === 'ChangePlan') model.plan = command.planId;
 }
 
 describe('tenant decider against a model', () => {
@@ -87,6 +90,7 @@ describe('tenant decider against a model', () => {
             expect(Object.keys(state.users).sort()).toEqual([...model.users.keys()].sort());
             expect(state.hierarchy !== null).toBe(model.hierarchy);
             expect(state.organizationName).toBe(model.name);
+            expect(state.planId).toBe(model.plan);
           }
         }
         const replayed = fold(

@@ -21,7 +21,9 @@ export type TenantCommand =
   | { type: 'AssignUser'; userId: string; email?: string | undefined; role: Role }
   | { type: 'RemoveUser'; userId: string }
   | { type: 'PutHierarchy'; hierarchy: HierarchyTree }
-  | { type: 'DeleteHierarchy' };
+  | { type: 'DeleteHierarchy' }
+  /** `planId` is one of the plans catalogue's (the route checks it): this context does not read the catalogue. */
+  | { type: 'ChangePlan'; planId: string };
 
 export interface TenantFacts {
   tenantId: string;
@@ -31,6 +33,8 @@ export interface TenantFacts {
   /** By user id. Read it with `roleOf`: a plain lookup finds `constructor` or `toString` in every object. */
   users: Record<string, Role>;
   hierarchy: HierarchyTree | null;
+  /** The plan the tenant chose; undefined: the plans catalogue's default plan. */
+  planId?: string | undefined;
   /** When the tenant was created and last changed (any event): a single tenant is answered from this state. */
   createdAt?: string | undefined;
   updatedAt?: string | undefined;
@@ -118,6 +122,8 @@ const onLive: { [T in Exclude<TenantCommand['type'], 'CreateTenant'>]: On<T> } =
     if (!state.hierarchy) throw new NotFoundError('the tenant has no hierarchy');
     return [{ type: 'HIERARCHY_DELETED', data: {} }];
   },
+  ChangePlan: (command, state) =>
+    state.planId === command.planId ? [] : [{ type: 'PLAN_CHANGED', data: { planId: command.planId } }],
 };
 
 function decide(command: TenantCommand, state: TenantState): TenantEvent[] {
@@ -197,6 +203,7 @@ function apply(state: TenantState, event: TenantEvent): TenantState {
     environment: state.environment,
     users: state.users,
     hierarchy: state.hierarchy,
+    planId: state.planId,
     createdAt: state.createdAt,
     updatedAt: state.updatedAt,
   };
@@ -220,6 +227,8 @@ function apply(state: TenantState, event: TenantEvent): TenantState {
       return { ...state, hierarchy: event.data };
     case 'HIERARCHY_DELETED':
       return { ...state, hierarchy: null };
+    case 'PLAN_CHANGED':
+      return { ...state, planId: event.data.planId };
     case 'PERSONAL_DATA_ERASED':
       // The erasure process marked the stream: the person's values already read as placeholders (their key is
       // gone), so the state folded from the events keeps those; nothing else changes.

@@ -176,6 +176,19 @@ describe('tenant decider', () => {
     }
   });
 
+  it('changes the plan, records nothing for the plan it already has, keeps the plan through parking', () => {
+    const changed: TenantEvent = { type: 'PLAN_CHANGED', data: { planId: 'business' } };
+    spec.given([created]).when({ type: 'ChangePlan', planId: 'business' }).thenEmits([changed]);
+    spec.given([created, changed]).when({ type: 'ChangePlan', planId: 'business' }).thenEmits([]);
+    spec
+      .given([created, deleted])
+      .when({ type: 'ChangePlan', planId: 'business' })
+      .thenThrows(IllegalStateError, { code: 'tenant_deleted' });
+    const state = fold(tenantDecider, tenantDecider.initialState(), [created, changed, parked]);
+    expect(state).toMatchObject({ status: 'PARKED', planId: 'business' });
+    expect(fold(tenantDecider, tenantDecider.initialState(), [created])).not.toHaveProperty('planId');
+  });
+
   it('keeps when it was created and last changed, from the times the events carry', () => {
     const state = fold(tenantDecider, tenantDecider.initialState(), [
       { ...created, occurredAt: '2026-01-01T00:00:00.000Z' },

@@ -29,6 +29,8 @@ export const UserAssigned = z.strictObject({
   role: TenantRole,
 });
 export const UserRemoved = z.strictObject({ userId: Id });
+/** A plan id of the plans catalogue (src/contexts/plans), checked against it where the command is taken. */
+export const PlanChanged = z.strictObject({ planId: z.string().regex(/^[a-z][a-z0-9-]{1,31}$/) });
 export const Hierarchy = z.strictObject({
   divisions: z
     .array(
@@ -72,6 +74,10 @@ export const tenantEvents = defineEvents('tenant-management', {
   },
   HIERARCHY_UPDATED: { schemas: [Hierarchy], description: 'The hierarchy was replaced.' },
   HIERARCHY_DELETED: { schemas: [TenantUnparked], description: 'The hierarchy was removed.' },
+  PLAN_CHANGED: {
+    schemas: [PlanChanged],
+    description: "The tenant's plan changed (its instances then take the plan's tier).",
+  },
 });
 
 /** The `{type, data}` union the tenant decider and projections work with, derived from the schemas above. */
