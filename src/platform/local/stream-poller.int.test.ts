@@ -5,6 +5,7 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { ulid } from 'ulid';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { dynamoClient } from '#src/platform/aws/dynamodb-client.js';
+import { startFaultProxy } from '#test/drills/fault-proxy.js';
 import { testDocumentClient, testTable } from '#test/dynamo.js';
 import { eventually } from '#test/runtime.js';
 import { StreamPoller } from './stream-poller.js';
@@ -202,5 +203,58 @@ describe('stream poller (Lambda event source mapping semantics) on DynamoDB Loca
         approximateArrivalOfLastRecord: expect.any(String),
       },
     });
+  });
+
+  it('keeps its position through an outage of the Streams API: what was written during and after it arrives', async () => {
+    const proxy = await startFaultProxy(endpoint);
+    const faulty = new DynamoDBStreamsClient({
+      region: 'af-south-1',
+      endpoint: proxy.endpoint,
+      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+      maxAttempts: 1,
+    });
+    const prefix = ulid();
+    const delivered = new Set<number>();
+    const logs: string[] = [];
+    const p = new StreamPoller(faulty, {
+      streamArn: await streamArn(),
+      batchSize: 10,
+      maximumRetryAttempts: -1,
+      bisect: false,
+      reportBatchItemFailures: true,
+      startingPosition: 'LATEST',
+      pollMs: 10,
+      log: (line) => logs.push(line),
+      invoke: async (event) => {
+        for (const r of (event as { Records: DynamoDBRecord[] }).Records.filter(mine(prefix)))
+          delivered.add(index(r));
+        return { batchItemFailures: [] };
+      },
+    });
+    p.start();
+    try {
+      await p.ready;
+      // every Streams API call answers 500 for a second (Lambda's mapping keeps polling through it)
+      proxy.fault = () => ({ status: 500, type: 'InternalServerError' });
+      await doc.send(
+        new BatchWriteCommand({
+          RequestItems: { [eventTable]: [{ PutRequest: { Item: { pk: `$poller#${prefix}#0`, sk: 0 } } }] },
+        }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(proxy.refused).toBeGreaterThan(0);
+      proxy.fault = () => undefined;
+      await doc.send(
+        new BatchWriteCommand({
+          RequestItems: { [eventTable]: [{ PutRequest: { Item: { pk: `$poller#${prefix}#1`, sk: 0 } } }] },
+        }),
+      );
+      await eventually(() => expect([...delivered].sort()).toEqual([0, 1]), 10_000);
+      expect(logs.filter((line) => line.includes('stopped'))).toEqual([]);
+    } finally {
+      await p.stop();
+      faulty.destroy();
+      await proxy.stop();
+    }
   });
 });

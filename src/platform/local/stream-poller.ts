@@ -98,13 +98,39 @@ export class StreamPoller {
 
   private async run(): Promise<void> {
     while (this.running) {
-      const shards = await this.openShards();
+      const shards = await this.retrying('DescribeStream', () => this.openShards());
+      if (!shards) return;
       if (shards.length === 0) {
         await sleep(this.options.pollMs ?? 25);
         continue;
       }
       await Promise.all(shards.map((shard) => this.drain(shard)));
     }
+  }
+
+  /**
+   * A Streams API call, retried with backoff until it answers or the poller stops (undefined): like Lambda's
+   * event source mapping, the poller keeps its position through an outage of the Streams API instead of giving
+   * up. One line when an outage starts and one when it ends.
+   */
+  private async retrying<T>(what: string, call: () => Promise<T>): Promise<T | undefined> {
+    for (let failures = 0; this.running; failures++) {
+      try {
+        const result = await call();
+        if (failures > 0)
+          this.options.log?.(`stream poller: ${what} answers again after ${failures} failures`);
+        return result;
+      } catch (error) {
+        if (failures === 0) this.options.log?.(`stream poller: ${what} failed, retrying: ${String(error)}`);
+        await sleep(this.pollerBackoff(failures));
+      }
+    }
+    return undefined;
+  }
+
+  /** Between failed Streams API calls: 50 ms doubling, at most 1 s. */
+  private pollerBackoff(failures: number): number {
+    return Math.min(1000, 50 * 2 ** failures);
   }
 
   /** Shards to read now: not finished, and whose parent (if any) is finished, so keys stay in order. */
@@ -120,15 +146,12 @@ export class StreamPoller {
 
   private async drain(shardId: string): Promise<void> {
     let last: string | undefined;
-    let iterator = await this.iterator(shardId, last);
+    let iterator = await this.retrying('GetShardIterator', () => this.iterator(shardId, last));
     this.positioned();
     while (this.running && iterator) {
-      let page: Awaited<ReturnType<typeof this.getRecords>>;
-      try {
-        page = await this.getRecords(iterator);
-      } catch (error) {
-        if ((error as { name?: string }).name !== 'ExpiredIteratorException') throw error;
-        iterator = await this.iterator(shardId, last); // iterators expire: resume after the last record seen
+      const page = await this.readPage(shardId, iterator, last);
+      if ('retry' in page) {
+        iterator = page.retry;
         continue;
       }
       const records = page.Records ?? [];
@@ -139,7 +162,32 @@ export class StreamPoller {
       } else await sleep(this.options.pollMs ?? 25);
       iterator = page.NextShardIterator;
     }
-    if (!iterator) this.done.add(shardId);
+    if (this.running && !iterator) this.done.add(shardId);
+  }
+
+  private readonly readFailures = new Map<string, number>();
+
+  /**
+   * One GetRecords call; when it fails, the iterator to read with next: the same one after a backoff (a failed
+   * GetRecords consumes nothing, so no record is skipped), or a new one after the last record seen when the
+   * iterator expired.
+   */
+  private async readPage(shardId: string, iterator: string, last: string | undefined) {
+    const failures = this.readFailures.get(shardId) ?? 0;
+    try {
+      const page = await this.getRecords(iterator);
+      if (failures > 0)
+        this.options.log?.(`stream poller: GetRecords answers again after ${failures} failures`);
+      this.readFailures.delete(shardId);
+      return page;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ExpiredIteratorException')
+        return { retry: await this.retrying('GetShardIterator', () => this.iterator(shardId, last)) };
+      if (failures === 0) this.options.log?.(`stream poller: GetRecords failed, retrying: ${String(error)}`);
+      this.readFailures.set(shardId, failures + 1);
+      await sleep(this.pollerBackoff(failures));
+      return { retry: iterator };
+    }
   }
 
   private getRecords(iterator: string) {
@@ -241,7 +289,7 @@ export class StreamPoller {
     this.options.log?.(
       `giving up on ${batch.length} records (${condition}, ${invocations} invocations): ${first && sequenceOf(first)}..${last && sequenceOf(last)}`,
     );
-    await this.options.onFailure?.({
+    const message = {
       version: '1.0',
       timestamp: new Date().toISOString(),
       requestContext: {
@@ -258,7 +306,13 @@ export class StreamPoller {
         batchSize: batch.length,
         streamArn: this.options.streamArn,
       },
-    });
+    };
+    // A destination that does not answer must not stop the mapping: the records are given up on either way.
+    await this.options
+      .onFailure?.(message)
+      .catch((error: unknown) =>
+        this.options.log?.(`could not send to the on-failure destination: ${String(error)}`),
+      );
   }
 }
 
