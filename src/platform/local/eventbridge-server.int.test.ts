@@ -1,5 +1,6 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { disconnectMidRequest, unhandledDuring } from '#test/broken-clients.js';
 import { LocalEventBridge } from './eventbridge-server.js';
 import { freePort } from './ports.js';
 
@@ -116,5 +117,27 @@ describe('local EventBridge: buses, and rules forwarding to another bus', () => 
       local.destroy();
       await bridge.close();
     }
+  });
+});
+
+describe('local EventBridge: no request ends the process', () => {
+  it('an entry whose Detail is not a JSON object fails alone with MalformedDetail, as in AWS', async () => {
+    const before = server.accepted.length;
+    let out: Awaited<ReturnType<typeof put>> | undefined;
+    const unhandled = await unhandledDuring(async () => {
+      out = await put([{ ...entry(10), Detail: 'not json' }, { ...entry(10), Detail: '[1]' }, entry(10)]);
+    });
+    expect(unhandled).toEqual([]);
+    expect(out?.FailedEntryCount).toBe(2);
+    expect(out?.Entries?.map((e) => e.ErrorCode)).toEqual(['MalformedDetail', 'MalformedDetail', undefined]);
+    expect(server.accepted.length).toBe(before + 1);
+  });
+
+  it('a client that disconnects while sending its request', async () => {
+    const endpoint = await client.config.endpoint?.();
+    const url = `${endpoint?.protocol}//${endpoint?.hostname}:${endpoint?.port}`;
+    const unhandled = await unhandledDuring(() => disconnectMidRequest(url, 'AWSEvents.PutEvents'));
+    expect(unhandled).toEqual([]);
+    expect((await put([entry(10)])).FailedEntryCount).toBe(0);
   });
 });

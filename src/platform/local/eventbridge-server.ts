@@ -80,7 +80,17 @@ export class LocalEventBridge {
   ) {}
 
   async listen(port: number): Promise<string> {
-    this.server = createServer((req, res) => void this.handle(req, res));
+    // No request may end the process (a client that disconnects mid-request, a bug): AWS's 500 InternalException.
+    this.server = createServer((req, res) =>
+      this.handle(req, res).catch((error: unknown) => {
+        if (res.headersSent || res.destroyed || req.destroyed) {
+          res.destroy();
+          return;
+        }
+        this.log(`local EventBridge failed: ${String(error)}`);
+        reply(res, 500, { __type: 'InternalException', message: String(error) });
+      }),
+    );
     await new Promise<void>((resolve) => this.server?.listen(port, '127.0.0.1', resolve));
     return `http://127.0.0.1:${port}`;
   }
@@ -136,6 +146,9 @@ export class LocalEventBridge {
     const refused = this.refuse(entry);
     if (refused)
       return { ErrorCode: refused, ErrorMessage: 'refused by the local EventBridge (fault injection)' };
+    const detail = jsonObject(entry.Detail ?? '{}');
+    // as AWS: an entry whose Detail is not a JSON object fails alone, the others of the request go on
+    if (detail === undefined) return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
     const id = randomUUID();
     const event = {
       version: '0',
@@ -148,7 +161,7 @@ export class LocalEventBridge {
       ).toISOString(),
       region: 'af-south-1',
       resources: entry.Resources ?? [],
-      detail: JSON.parse(entry.Detail ?? '{}'),
+      detail,
     };
     this.accepted.push(event);
     this.route(busName(entry.EventBusName), event);
@@ -222,6 +235,18 @@ const busName = (nameOrArn: string | undefined): string =>
 function reply(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
   res.end(JSON.stringify(body));
+}
+
+/** The Detail of an entry, when it is a JSON object (what PutEvents accepts). */
+function jsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const utf8 = (text: string | undefined) => (text === undefined ? 0 : Buffer.byteLength(text, 'utf8'));

@@ -9,16 +9,18 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { disconnectMidRequest, unhandledDuring } from '#test/broken-clients.js';
 import { freePort } from './ports.js';
 import { LocalSqs } from './sqs-server.js';
 
 let server: LocalSqs;
 let sqs: SQSClient;
+let endpoint: string;
 let n = 0;
 
 beforeAll(async () => {
   server = new LocalSqs();
-  const endpoint = await server.listen(await freePort());
+  endpoint = await server.listen(await freePort());
   sqs = new SQSClient({
     region: 'af-south-1',
     endpoint,
@@ -137,5 +139,15 @@ describe('the local SQS server', () => {
         }),
       ),
     ).rejects.toThrow(/FIFO/);
+  });
+});
+
+describe('local SQS: no request ends the process', () => {
+  it('a client that disconnects while sending its request', async () => {
+    const unhandled = await unhandledDuring(() => disconnectMidRequest(endpoint, 'AmazonSQS.ListQueues'));
+    expect(unhandled).toEqual([]);
+    expect(
+      (await sqs.send(new CreateQueueCommand({ QueueName: 'after-a-broken-client' }))).QueueUrl,
+    ).toBeDefined();
   });
 });

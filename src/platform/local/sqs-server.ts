@@ -46,7 +46,17 @@ export class LocalSqs {
 
   async listen(port: number): Promise<string> {
     this.endpoint = `http://127.0.0.1:${port}`;
-    this.server = createServer((req, res) => void this.handle(req, res));
+    // No request may end the process (a client that disconnects mid-request, a bug): AWS's 500 InternalError.
+    this.server = createServer((req, res) =>
+      this.handle(req, res).catch((error: unknown) => {
+        if (res.headersSent || res.destroyed || req.destroyed) {
+          res.destroy();
+          return;
+        }
+        console.error('local SQS failed:', error);
+        sendError(res, new SqsError('InternalError', 'InternalError', String(error)));
+      }),
+    );
     await new Promise<void>((resolve) => this.server?.listen(port, '127.0.0.1', resolve));
     return this.endpoint;
   }
@@ -73,13 +83,10 @@ export class LocalSqs {
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
       res.end(JSON.stringify(output));
     } catch (error) {
-      const e =
-        error instanceof SqsError ? error : new SqsError('InternalError', 'InternalError', String(error));
-      res.writeHead(e.type === 'InternalError' ? 500 : 400, {
-        'content-type': 'application/x-amz-json-1.0',
-        'x-amzn-query-error': `${e.queryCode};Sender`,
-      });
-      res.end(JSON.stringify({ __type: `com.amazonaws.sqs#${e.type}`, message: e.message }));
+      sendError(
+        res,
+        error instanceof SqsError ? error : new SqsError('InternalError', 'InternalError', String(error)),
+      );
     }
   }
 
@@ -360,4 +367,13 @@ function wireMessage(message: StoredMessage, names: readonly string[]) {
     Body: message.body,
     ...(Object.keys(attributes).length > 0 ? { Attributes: attributes } : {}),
   };
+}
+
+/** An error as the SQS JSON protocol answers it: 500 for InternalError, 400 otherwise, with the query code. */
+function sendError(res: ServerResponse, e: SqsError): void {
+  res.writeHead(e.type === 'InternalError' ? 500 : 400, {
+    'content-type': 'application/x-amz-json-1.0',
+    'x-amzn-query-error': `${e.queryCode};Sender`,
+  });
+  res.end(JSON.stringify({ __type: `com.amazonaws.sqs#${e.type}`, message: e.message }));
 }
