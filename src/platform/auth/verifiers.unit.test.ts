@@ -104,4 +104,11 @@ describe('localVerifier', () => {
     const foreign = signLocalToken(keys, { sub: 'alice' }, { issuer: 'https://elsewhere.test' });
     await expect(verifier.verify(foreign)).rejects.toThrow();
   });
+
+  it('refuses a verified token that names no subject (never the user "undefined")', async () => {
+    for (const sub of [undefined, '']) {
+      const nobody = signLocalToken(keys, { sub: sub as unknown as string, 'cognito:groups': ['Admin'] });
+      await expect(verifier.verify(nobody), String(sub)).rejects.toThrow('names no subject');
+    }
+  });
 });

@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { validCorrelationId } from '#src/platform/http/correlation.js';
 
 /**
  * GET /v1.0/health (liveness for load balancers and smoke tests; no auth, no data) and API Gateway's `$default`
@@ -13,7 +14,9 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGateway
       body: JSON.stringify({ status: 'ok', service: 'bbws-control-plane' }),
     };
   }
-  const correlationId = event.requestContext?.requestId ?? '';
+  // The client's own id when it sent a valid one (as every other answer does), else API Gateway's request id.
+  const correlationId =
+    validCorrelationId(headerOf(event, 'x-correlation-id')) ?? event.requestContext?.requestId ?? '';
   return {
     statusCode: 404,
     headers: { 'content-type': 'application/problem+json', 'x-correlation-id': correlationId },
@@ -27,3 +30,10 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGateway
     }),
   };
 };
+
+/** A request header by name: API Gateway passes them lower-cased, a test or another caller may not. */
+function headerOf(event: APIGatewayProxyEventV2, name: string): string | undefined {
+  for (const [key, value] of Object.entries(event.headers ?? {}))
+    if (key.toLowerCase() === name) return value;
+  return undefined;
+}

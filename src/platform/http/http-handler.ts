@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import type { z } from 'zod';
 import type { Principal, TokenVerifier } from '#src/platform/auth/principal.js';
+import { validCorrelationId } from './correlation.js';
 import { newUlid } from './ids.js';
 import { notModified } from './preconditions.js';
 import { HttpError, type ProblemOptions, problemHeaders, problemResponse, toProblem } from './problem.js';
@@ -161,12 +162,18 @@ function decodeBody(event: APIGatewayProxyEventV2): string | undefined {
   return text;
 }
 
+/**
+ * `application/json` or a structured `+json` type (`application/merge-patch+json`), parameters allowed: not
+ * `application/json-seq` (a stream of JSON texts) nor any other type that merely starts with `json`.
+ */
+const JSON_MEDIA_TYPE = /^application\/(?:[\w.!#$&^-]+\+)?json\s*(?:;|$)/i;
+
 /** Parses the JSON body against a strict schema: 400 naming the field for anything it refuses. */
 export function parseBody<S extends z.ZodType>(request: HttpRequest, schema: S): z.infer<S> {
   const type = request.headers['content-type'] ?? '';
   if (request.rawBody === undefined)
     throw new HttpError(400, 'Bad Request', 'a JSON body is required', 'body');
-  if (!/^application\/(.+\+)?json\b/i.test(type)) {
+  if (!JSON_MEDIA_TYPE.test(type)) {
     throw new HttpError(415, 'Unsupported Media Type', 'send the body as application/json', 'content-type');
   }
   let json: unknown;
@@ -191,8 +198,4 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where:
 
 function lowerKeys(headers: Record<string, string | undefined>): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v ?? '']));
-}
-
-function validCorrelationId(value: string | undefined): string | undefined {
-  return value && /^[A-Za-z0-9._:-]{1,128}$/.test(value) ? value : undefined;
 }

@@ -1,10 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import type { Principal } from '#src/platform/auth/principal.js';
 import { UniquenessError } from '#src/platform/event-store/errors.js';
 import { Cursors } from './cursor.js';
-import { type HttpRequest, httpHandler } from './http-handler.js';
+import { type HttpRequest, httpHandler, parseBody } from './http-handler.js';
 import { idempotencyOf } from './idempotency.js';
 import { listResult, pagingOf } from './paging.js';
 import { etag } from './preconditions.js';
@@ -177,5 +178,33 @@ describe('HTTP kit: Idempotency-Key', () => {
     expect(() => idempotencyOf(post('alice', 'bad key!'))).toThrow(
       expect.objectContaining({ status: 400, field: 'Idempotency-Key' }),
     );
+  });
+});
+
+describe('HTTP kit: JSON bodies', () => {
+  const withType = (type: string): HttpRequest => ({
+    ...listRequest('alice', {}),
+    method: 'POST',
+    headers: { 'content-type': type },
+    rawBody: '{"a":1}',
+  });
+  const Body = z.strictObject({ a: z.number() });
+
+  it('parses application/json and +json types, with parameters', () => {
+    for (const type of [
+      'application/json',
+      'Application/JSON; charset=utf-8',
+      'application/merge-patch+json',
+    ]) {
+      expect(parseBody(withType(type), Body), type).toEqual({ a: 1 });
+    }
+  });
+
+  it('refuses with 415 a type that only starts like JSON (application/json-seq is a stream of texts)', () => {
+    for (const type of ['application/json-seq', 'application/json-x', 'application/jsonx', 'text/json', '']) {
+      expect(() => parseBody(withType(type), Body), type).toThrow(
+        expect.objectContaining({ status: 415, field: 'content-type' }),
+      );
+    }
   });
 });

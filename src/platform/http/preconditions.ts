@@ -31,8 +31,16 @@ function parseTags(value: string, header: string): '*' | EntityTag[] {
 }
 
 /**
+ * The opaque part of an ETag this API issues: a version in canonical decimal, exactly as {@link etag} writes it.
+ * Strong comparison is octet equality (RFC 9110 8.8.3.2), so `"01"` or `"1.0"` is another entity-tag, never
+ * version 1's.
+ */
+const CANONICAL_VERSION = /^(0|[1-9]\d{0,14})$/;
+
+/**
  * If-Match as the versions a write may apply to, compared STRONGLY (RFC 9110 13.1.1): a weak tag never
- * matches, so `W/"2"` alone is a 412 whatever the version; `*` asks only that the resource exists.
+ * matches, so `W/"2"` alone is a 412 whatever the version, and neither does a tag that is not exactly one this
+ * API issues (`"01"`: 412); `*` asks only that the resource exists.
  */
 export function ifMatch(request: HttpRequest): VersionPrecondition | undefined {
   const value = request.headers['if-match'];
@@ -40,7 +48,7 @@ export function ifMatch(request: HttpRequest): VersionPrecondition | undefined {
   const tags = parseTags(value, 'If-Match');
   if (tags === '*') return 'exists';
   const versions = tags
-    .filter((tag) => !tag.weak && /^\d{1,15}$/.test(tag.opaque))
+    .filter((tag) => !tag.weak && CANONICAL_VERSION.test(tag.opaque))
     .map((tag) => Number(tag.opaque));
   return versions.length === 1 && versions[0] !== undefined ? versions[0] : versions;
 }

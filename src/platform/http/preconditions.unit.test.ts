@@ -28,6 +28,13 @@ describe('If-Match (strong comparison, RFC 9110 13.1.1)', () => {
   it('takes * as "the resource exists"', () => expect(parse(' * ')).toBe('exists'));
   it('takes a strong ETag this API never issues as matching nothing', () =>
     expect(parse('"abc"')).toEqual([]));
+  it('compares octet by octet: only the canonical form of a version matches it ("01" is not "1": 412)', () => {
+    for (const value of ['"01"', '"00"', '"+1"', '"1.0"', '"1e0"', '"0x1"', '"1000000000000000"']) {
+      expect(parse(value), value).toEqual([]);
+    }
+    expect(parse('"0"')).toBe(0);
+    expect(parse('"999999999999999"')).toBe(999_999_999_999_999);
+  });
   it('is absent when the header is', () => expect(ifMatch(request('PATCH', {}))).toBeUndefined());
   it('refuses what is not an ETag list with a 400 naming the header', () => {
     for (const value of ['seven', '"2', '2', '"1" "2"', ',', '']) {

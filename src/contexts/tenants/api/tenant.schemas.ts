@@ -2,18 +2,30 @@ import { z } from 'zod';
 import { PLAN_IDS } from '#src/contexts/plans/index.js';
 import { Cursor, Limit } from '#src/platform/http/paging.js';
 import type { UniqueKeyProblem } from '#src/platform/http/problem.js';
-import { ORGANIZATION_KEY_PREFIX } from '../domain/tenant.decider.js';
-import { Environment, Hierarchy, TenantRole } from '../domain/tenant.events.js';
+import { ORGANIZATION_KEY_PREFIX, visibleName } from '../domain/tenant.decider.js';
+import { Environment, Hierarchy, TenantRole, UserAssigned } from '../domain/tenant.events.js';
 import { tenantStream } from '../domain/tenant.stream.js';
 
 // Request and response shapes of the tenant API: validation at the edge and the OpenAPI document, from one place.
 
 /** A tenant id is what the tenant stream's id allows: a route never accepts an id the event store refuses. */
 export const TenantId = tenantStream.idSchema;
-export const UserId = z
+/**
+ * A user id is what the membership events allow (their schema is the one source of its length: a route never
+ * accepts an id the event store refuses), in the characters a Cognito sub or a local id uses.
+ */
+const EventUserId = UserAssigned.shape.userId;
+export const UserId = EventUserId.regex(
+  /^[A-Za-z0-9_.@:+-]*$/,
+  `must be 1-${EventUserId.maxLength} letters, digits or ._@:+-`,
+);
+/** 2-120 characters, at least 2 of them visible (a name of zero-width characters reads as nothing). */
+const OrganizationName = z
   .string()
-  .regex(/^[A-Za-z0-9_.@:+-]{1,128}$/, 'must be 1-128 letters, digits or ._@:+-');
-const OrganizationName = z.string().trim().min(2).max(120);
+  .trim()
+  .min(2)
+  .max(120)
+  .refine((name) => visibleName(name).length >= 2, { message: 'must have at least 2 visible characters' });
 const Email = z.email().max(254);
 export const TenantStatus = z.enum(['ACTIVE', 'PARKED', 'DELETED']);
 

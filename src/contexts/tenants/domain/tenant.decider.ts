@@ -53,9 +53,23 @@ export const roleOf = (facts: Pick<TenantFacts, 'users'>, userId: string): Role 
 /** The prefix of organisation-name reservations (`org:acme corp`). */
 export const ORGANIZATION_KEY_PREFIX = 'org:';
 
-/** Organisation names are unique ignoring case and spacing: "Acme  Corp" and "acme corp" collide. */
+/**
+ * What a reader sees of an organisation name: NFKC, without format characters (Unicode category Cf: zero-width
+ * spaces and joiners, bidi marks, soft hyphens), spacing collapsed and trimmed.
+ */
+export const visibleName = (name: string): string =>
+  name
+    .normalize('NFKC')
+    .replace(/\p{Cf}/gu, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+
+/**
+ * Organisation names are unique as they read, ignoring case, spacing and invisible characters: "Acme  Corp",
+ * "acme corp" and "Acme\u200B Corp" collide.
+ */
 export const organizationKey = (name: string): string =>
-  `${ORGANIZATION_KEY_PREFIX}${name.normalize('NFKC').trim().replace(/\s+/g, ' ').toLowerCase()}`;
+  `${ORGANIZATION_KEY_PREFIX}${visibleName(name).toLowerCase()}`;
 
 export const tenantDecider: Decider<TenantCommand, TenantEvent, TenantState> = {
   name: 'tenant',
