@@ -133,6 +133,20 @@ async function readBody(req: IncomingMessage): Promise<string | undefined> {
   return size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * `queryStringParameters` as API Gateway's HTTP API builds it (payload format 2.0): each value decoded, and a
+ * parameter given more than once joined with commas in the order sent (`?limit=500&limit=1` is `"500,1"`),
+ * never the last one alone. Own properties only, whatever the name (`__proto__`).
+ */
+export function queryParameters(params: URLSearchParams): Record<string, string> {
+  const joined = new Map<string, string>();
+  for (const [name, value] of params) {
+    const before = joined.get(name);
+    joined.set(name, before === undefined ? value : `${before},${value}`);
+  }
+  return Object.fromEntries(joined);
+}
+
 /** An API Gateway HTTP API (payload format 2.0) event. */
 function toEvent(
   req: IncomingMessage,
@@ -146,7 +160,7 @@ function toEvent(
       Array.isArray(v) ? v.join(',') : String(v ?? ''),
     ]),
   );
-  const query = Object.fromEntries(url.searchParams.entries());
+  const query = queryParameters(url.searchParams);
   const method = (req.method ?? 'GET').toUpperCase();
   return {
     version: '2.0',
