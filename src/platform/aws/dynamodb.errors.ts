@@ -16,6 +16,16 @@ export function isConditionFailure(error: unknown): boolean {
   return (error as { name?: string })?.name === 'ConditionalCheckFailedException';
 }
 
+/**
+ * The item as it was when a PutItem/UpdateItem/DeleteItem condition failed, if the request asked for it
+ * (ReturnValuesOnConditionCheckFailure: ALL_OLD). The document client leaves it marshalled.
+ */
+export function conditionFailureItem(error: unknown): Record<string, unknown> | undefined {
+  if (!isConditionFailure(error)) return undefined;
+  const item = (error as { Item?: Record<string, AttributeValue> }).Item;
+  return item ? (unmarshall(item) as Record<string, unknown>) : undefined;
+}
+
 interface CancellationReason {
   Code?: string;
   Item?: Record<string, AttributeValue>;

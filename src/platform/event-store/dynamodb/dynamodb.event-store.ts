@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import {
   classifyTransactionFailure,
+  conditionFailureItem,
   isConditionFailure,
   rethrowTransient,
 } from '#src/platform/aws/dynamodb.errors.js';
@@ -72,6 +73,7 @@ import {
 import {
   type CommitItem,
   commitEvents,
+  holdsFirstEvent,
   IDEMPOTENCY_PREFIX,
   lastVersion,
   RESERVATION_PREFIX,
@@ -512,6 +514,7 @@ export class DynamoEventStore implements EventStore {
             TableName: this.tableName,
             Item: item,
             ConditionExpression: 'attribute_not_exists(pk)',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
       } else {
@@ -520,9 +523,16 @@ export class DynamoEventStore implements EventStore {
       }
       return { kind: 'done' };
     } catch (error) {
-      if (ops.length === 1 && isConditionFailure(error)) return { kind: 'conflict' };
+      // The item at head + 1 is this append's own: an attempt was written and its answer lost (a 500 or a
+      // timeout), the SDK sent it again and the condition failed on it. That is success, not a conflict.
+      if (ops.length === 1 && isConditionFailure(error))
+        return holdsFirstEvent(conditionFailureItem(error), stored[0])
+          ? { kind: 'done' }
+          : { kind: 'conflict' };
       const failed = classifyTransactionFailure(error);
       if (!failed) return rethrowTransient(error);
+      if (failed.some((f) => ops[f.index]?.role === 'commit' && holdsFirstEvent(f.item, stored[0])))
+        return { kind: 'done' };
       return this.explainTransactionFailure(streamId, ops, failed, options);
     }
   }

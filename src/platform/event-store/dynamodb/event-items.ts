@@ -33,3 +33,15 @@ export function isCommitItem(item: { pk?: unknown; sk?: unknown }): boolean {
     typeof item.sk === 'number' && item.sk >= 1 && typeof item.pk === 'string' && !item.pk.startsWith('$')
   );
 }
+
+/**
+ * True when the commit item holds the batch whose first event is `first`: an append that finds its own item
+ * where its condition failed was written once already (its answer was lost and the SDK sent it again).
+ */
+export function holdsFirstEvent(
+  item: { ev?: unknown } | undefined,
+  first: { id: string } | undefined,
+): boolean {
+  if (!item || typeof item.ev !== 'string' || !first) return false;
+  return commitEvents({ ev: item.ev })[0]?.id === first.id;
+}

@@ -101,12 +101,13 @@ export function idempotencyOps(
 }
 
 /**
- * The op as a TransactItems entry. Only the idempotency record, a claimed reservation and a key item are read
- * back on failure (the stored result; the holder; the key that won): a commit item can be 400 KB and is never
- * needed.
+ * The op as a TransactItems entry. The idempotency record, a claimed reservation, a key item and the commit item
+ * are read back on failure (the stored result; the holder; the key that won; whether the item at that version is
+ * this append's own, written by an attempt whose answer was lost).
  */
 export function transactItem(op: WriteOp, tableName: string) {
-  const readBack = op.role === 'idempotency' || op.role === 'claim' || op.role === 'key';
+  const readBack =
+    op.role === 'idempotency' || op.role === 'claim' || op.role === 'key' || op.role === 'commit';
   return {
     [op.kind]: {
       TableName: tableName,
