@@ -21,22 +21,29 @@ export interface Paging {
 
 /**
  * What a cursor is bound to: the route, the path (the tenant), the caller and every filter — all but the
- * cursor itself and the page size. A cursor from another query, or another caller, is a 400.
+ * cursor itself and the page size — and, when a route runs one of several queries for the same request (every
+ * tenant for a platform role, a member's own otherwise: another index, another key), which one it ran. A cursor
+ * from another query, another caller, or the same caller whose role changed meanwhile, is a 400.
  */
-function queryOf(request: HttpRequest): string {
+function queryOf(request: HttpRequest, variant: string | undefined): string {
   const filters = Object.entries(request.query)
     .filter(([name]) => name !== 'cursor' && name !== 'limit')
     .sort(([a], [b]) => (a < b ? -1 : 1));
-  return JSON.stringify([request.routeKey, request.path, request.principal.sub, filters]);
+  const bound = [request.routeKey, request.path, request.principal.sub, filters];
+  return JSON.stringify(variant === undefined ? bound : [...bound, variant]);
 }
 
-/** The page a list request asks for; 400 for a cursor this API did not issue for this very query. */
+/**
+ * The page a list request asks for; 400 for a cursor this API did not issue for this very query. `variant` names
+ * the query the route runs for this request when it has more than one (give the same to {@link listResult}).
+ */
 export function pagingOf(
   request: HttpRequest,
   cursors: Cursors,
   query: { limit: number; cursor?: string | undefined },
+  variant?: string,
 ): Paging {
-  return { limit: query.limit, start: cursors.decode(queryOf(request), query.cursor) };
+  return { limit: query.limit, start: cursors.decode(queryOf(request, variant), query.cursor) };
 }
 
 /** A list answer: `{items, nextCursor?, _links: {self, next?}}`, the next cursor bound to the same query. */
@@ -45,8 +52,9 @@ export function listResult(
   cursors: Cursors,
   items: readonly unknown[],
   next: Record<string, unknown> | undefined,
+  variant?: string,
 ): HttpResult {
-  const nextCursor = next ? cursors.encode(queryOf(request), next) : undefined;
+  const nextCursor = next ? cursors.encode(queryOf(request, variant), next) : undefined;
   const query = new URLSearchParams(Object.entries(request.query).filter(([k]) => k !== 'cursor'));
   const links: Record<string, { href: string }> = {
     self: { href: `${request.path}${query.size ? `?${query}` : ''}` },

@@ -122,8 +122,24 @@ const MAPPERS: Mapper<unknown>[] = [
   mapper(TransientStoreError, () => problem(503, 'Service Unavailable', 'the store is busy; retry shortly')),
 ];
 
+/**
+ * DynamoDB refusing a Query's ExclusiveStartKey ("The provided starting key is invalid", "Exclusive Start Key must
+ * have same size as table's key schema", "...does not match the range key predicate"). Only a cursor puts a start
+ * key into a request from outside (every other page follows DynamoDB's own LastEvaluatedKey), so it is the
+ * client's cursor that does not fit the query run now: one signed for this query before the list changed under
+ * it (another projection version, say). A 400 naming the cursor, never a 500.
+ */
+function isInvalidStartKey(error: unknown): boolean {
+  const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown };
+  return name === 'ValidationException' && /start(?:ing)? key/i.test(String(message));
+}
+
 /** The one mapping from typed errors to application/problem+json (RFC 9457). */
 export function toProblem(error: unknown, options: ProblemOptions = {}): Problem {
+  if (isInvalidStartKey(error)) {
+    const detail = 'the cursor does not fit this list (any more): start again without it';
+    return problem(400, 'Bad Request', detail, { field: 'cursor' });
+  }
   const found = MAPPERS.find(([type]) => error instanceof type);
   return found
     ? found[1](error, options)

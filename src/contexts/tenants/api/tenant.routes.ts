@@ -106,11 +106,14 @@ export const tenantRoutes: Route<Deps>[] = [
     response: { status: 200, schema: page(TenantView) },
     handle: async (request, deps) => {
       const query = parseWith(ListTenantsQuery, request.query, 'query');
-      const { limit, start } = pagingOf(request, deps.cursors, query);
-      const found = isPlatform(request.principal)
-        ? await deps.readModel.list(query, limit, start)
-        : await deps.readModel.tenantsOfMember(request.principal.sub, query, limit, start);
-      return listResult(request, deps.cursors, found.items.map(tenantView), found.next);
+      // Two queries (every tenant on the tenant indexes, or the caller's memberships): the cursor names which.
+      const scope = isPlatform(request.principal) ? 'every tenant' : 'member of';
+      const { limit, start } = pagingOf(request, deps.cursors, query, scope);
+      const found =
+        scope === 'every tenant'
+          ? await deps.readModel.list(query, limit, start)
+          : await deps.readModel.tenantsOfMember(request.principal.sub, query, limit, start);
+      return listResult(request, deps.cursors, found.items.map(tenantView), found.next, scope);
     },
   },
   {
