@@ -30,13 +30,10 @@ export const ALLOW_LIST = [
     action: 'sqs:GetQueueAttributes',
     why: "Lambda's SQS event source mapping calls it, not the handler",
   },
-  // TEMPORARY, and self-expiring: the local runtime still runs the development master key (MASTER_KEY_MODE=local,
-  // no SDK call), so no suite reaches KMS yet. Once it runs the KMS stand-in (src/platform/local/kms-server.ts,
-  // key ids as localKmsKeyId names them), a suite uses this grant and the entry fails the check as stale: delete it.
   {
-    function: '*',
-    action: 'kms:Decrypt',
-    why: 'TEMPORARY: the local runtime does not call KMS yet (development master key)',
+    function: 'erasureProcess',
+    action: 'sqs:GetQueueAttributes',
+    why: "Lambda's SQS event source mapping calls it, not the handler",
   },
 ];
 

@@ -1,5 +1,9 @@
 import type { z } from 'zod';
-import type { ErasedFieldRef, PersonalDataErasedEvent } from '#src/platform/domain/personal-data.js';
+import {
+  type ErasedFieldRef,
+  type PersonalDataErasedEvent,
+  valueAtPath,
+} from '#src/platform/domain/personal-data.js';
 import type { Row, RowChange, RowKey, Rows } from '#src/platform/domain/projection.js';
 import { rowId } from '#src/platform/domain/projection.js';
 
@@ -34,7 +38,7 @@ export function erasureReads(pk: string, erased: Erased, rows: Rows | undefined)
 export function erasedValues(rows: Rows, pk: string, erased: Erased): Map<string, unknown> {
   const values = new Map<string, unknown>();
   for (const field of erased.fields) {
-    const value = valueAt(auditData(rows, pk, field), field.path);
+    const value = valueAtPath(auditData(rows, pk, field), field.path);
     if (typeof value === 'string' && value !== field.placeholder)
       values.set(identity(value), field.placeholder);
   }
@@ -69,18 +73,6 @@ function auditData(rows: Rows, pk: string, field: FieldRef): Record<string, unkn
 }
 
 const identity = (email: string): string => email.normalize('NFC').trim().toLowerCase();
-
-function valueAt(data: unknown, path: string): unknown {
-  return path
-    .split('.')
-    .reduce<unknown>(
-      (value, segment) =>
-        value !== null && typeof value === 'object' && Object.hasOwn(value, segment)
-          ? (value as Record<string, unknown>)[segment]
-          : undefined,
-      data,
-    );
-}
 
 /** A copy of `data` with the value at `path` (if there is one) replaced. */
 function withValueAt(data: object, path: string, replacement: unknown): unknown {

@@ -2,6 +2,7 @@ import type { Decider, DomainEvent } from '#src/platform/domain/decider.js';
 import type { Projection } from '#src/platform/domain/projection.js';
 import type { EventDefinition } from '#src/platform/event-store/catalogue.js';
 import type { Deployables } from '#src/platform/infra/definitions.js';
+import type { PersonalDataHandler } from '#src/platform/privacy/data-subjects/personal-data-handler.js';
 
 /**
  * Everything the platform needs from one bounded context, exported by its `index.ts` and listed once in
@@ -16,6 +17,11 @@ export interface BoundedContext extends Deployables {
   aggregates: Readonly<Record<string, Decider<never, DomainEvent, unknown>>>;
   /** Every version of every projection of the context; which one readers use is the registry's business. */
   projections: readonly Projection[];
+  /**
+   * How the context exports and erases the copies of a person's data it keeps outside the event table (Cognito's
+   * user, WordPress users, order records); none when it keeps none (docs/architecture.md, "Erasure").
+   */
+  personalData?: PersonalDataHandler;
   /**
    * The context's local stand-ins (`npm start` and runtime tests only), as `<module path without extension>.<export>`
    * of a {@link StartLocalStandIns}: a path, not a function, so no Lambda bundle that imports this context's index

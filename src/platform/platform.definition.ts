@@ -2,6 +2,8 @@ import type { BoundedContext } from '#src/platform/context.js';
 import type { RouteDeclaration } from '#src/platform/http/route.js';
 import { type Json, ref, sub } from '#src/platform/infra/cloudformation.js';
 import type { Deployables, Permission, StreamTrigger } from '#src/platform/infra/definitions.js';
+import { dataSubjectRoutes } from '#src/platform/privacy/data-subjects/data-subject.routes.js';
+import { DATA_SUBJECTS_V1_TABLE } from '#src/platform/privacy/data-subjects/data-subjects.v1.js';
 
 /** The platform's own routes (each context declares its own). */
 export const healthRoute: RouteDeclaration = {
@@ -50,7 +52,9 @@ const eventStream = (bisect: boolean): StreamTrigger => ({
 
 /** What the platform deploys: the event table and its two stream consumers, the bus, the user pool, HTTP edges. */
 export function platformDeployables(contexts: readonly BoundedContext[]): Deployables {
-  const projectionTables = contexts.flatMap((c) => c.projections.map((p) => p.table));
+  const projectionTables = [...contexts.flatMap((c) => c.projections.map((p) => p.table)), DATA_SUBJECTS_V1_TABLE];
+  // What each context's personal-data handler needs: to export for the privacy API, to erase for the process.
+  const handlers = contexts.flatMap((c) => (c.personalData ? [c.personalData.permissions] : []));
   return {
     tables: {
       EventStoreTable: {
@@ -76,6 +80,14 @@ export function platformDeployables(contexts: readonly BoundedContext[]): Deploy
         key: { hash: 'pk', range: 'sk' },
         globalIndexes: [],
       },
+      // The index of data subjects (projection data-subjects v1): which streams hold whose personal data, by
+      // subject id only (src/platform/privacy/data-subjects/data-subjects.v1.ts).
+      [DATA_SUBJECTS_V1_TABLE]: {
+        baseName: 'bbws-data-subjects',
+        attributes: { PK: 'S', SK: 'S', GSI1PK: 'S', GSI1SK: 'S' },
+        key: { hash: 'PK', range: 'SK' },
+        globalIndexes: [{ name: 'GSI1', key: { hash: 'GSI1PK', range: 'GSI1SK' } }],
+      },
       // The consumers' deduplication ledger: one item per (consumer, eventId), TTL'd (src/platform/consumers).
       ConsumerLedgerTable: {
         baseName: 'bbws-consumer-ledger',
@@ -88,6 +100,17 @@ export function platformDeployables(contexts: readonly BoundedContext[]): Deploy
     queues: {
       // Lambda's on-failure destination of the stream consumers: record metadata only, an alarm source.
       StreamFailuresQueue: { baseName: 'bbws-stream-failures' },
+      // ERASURE_REQUESTED, for the erasure process: 5400 s = 6 x its timeout; three tries, then the DLQ (alarm,
+      // `queues redrive ErasureQueue`: the process resumes from the streams it marked).
+      ErasureQueue: { baseName: 'bbws-erasure', visibilityTimeoutSeconds: 5400, maxReceiveCount: 3 },
+    },
+    rules: {
+      ErasureRule: {
+        bus: 'platform',
+        description: 'Erasure requests, for the erasure process (markers on every stream, downstream copies)',
+        pattern: { source: ['bbws.privacy'], 'detail-type': ['ERASURE_REQUESTED'] },
+        queue: 'ErasureQueue',
+      },
     },
     functions: [
       {
@@ -123,6 +146,50 @@ export function platformDeployables(contexts: readonly BoundedContext[]): Deploy
           // Decoding stream records decrypts personal fields: the subjects' key items, and KMS to unwrap them.
           { service: 'dynamodb', actions: ['Query'], tables: ['EventStoreTable'] },
           readsPersonalData,
+        ],
+      },
+      {
+        name: 'privacyApi',
+        handler: 'src/platform/handlers/privacy-api.handler',
+        description: 'Data subjects: find by e-mail, export what the platform holds (access), request erasure',
+        routes: dataSubjectRoutes,
+        permissions: [
+          // streams and their keys read (Query), findIdempotent (GetItem); an erasure request is one transaction:
+          // the event on the subject's stream (Put) and their key item deleted (Delete)
+          {
+            service: 'dynamodb',
+            actions: ['GetItem', 'Query', 'PutItem', 'DeleteItem'],
+            tables: ['EventStoreTable'],
+          },
+          { service: 'dynamodb', actions: ['Query'], tables: [DATA_SUBJECTS_V1_TABLE], indexes: true },
+          { service: 'dynamodb', actions: ['GetItem'], tables: ['ProjectionRegistryTable'] },
+          readsPersonalData,
+          ...handlers.flatMap((h) => h.export),
+        ],
+      },
+      {
+        name: 'erasureProcess',
+        handler: 'src/platform/handlers/erasure-process.handler',
+        description:
+          "Marks every stream holding an erased person's data (PERSONAL_DATA_ERASED) and erases the contexts' copies",
+        // waits out the data-key cache (5 minutes) before the markers, then marks stream after stream
+        timeoutSeconds: 900,
+        triggers: [{ kind: 'sqs', queue: 'ErasureQueue', batchSize: 1 }],
+        permissions: [
+          // Scan: the streams naming the subject, from the table itself; Query: streams and keys; GetItem: the
+          // marker's idempotency record; PutItem: markers (with their idempotency record) and progress
+          {
+            service: 'dynamodb',
+            actions: ['Scan', 'Query', 'GetItem', 'PutItem'],
+            tables: ['EventStoreTable'],
+          },
+          {
+            service: 'dynamodb',
+            actions: ['PutItem', 'UpdateItem', 'DeleteItem'],
+            tables: ['ConsumerLedgerTable'],
+          },
+          readsPersonalData,
+          ...handlers.flatMap((h) => h.erase),
         ],
       },
       {

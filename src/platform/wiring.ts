@@ -13,6 +13,7 @@ import type { IdentityDirectory } from '#src/platform/identity/identity.port.js'
 import { LocalIdentityDirectory } from '#src/platform/identity/local.identity-directory.js';
 import { tableName } from '#src/platform/infra/app.js';
 import { configuredPrivacy } from '#src/platform/privacy/configured.js';
+import { personalKeys, redactingReplacer } from '#src/platform/privacy/redaction.js';
 import type { Privacy, SubjectKeys } from '#src/platform/privacy/subject-keys.js';
 import type { ProjectionDispatcher } from '#src/platform/projection-runtime/dispatcher.js';
 import { DynamoParkedEvents } from '#src/platform/projection-runtime/dynamodb.parked-events.js';
@@ -62,8 +63,17 @@ export const table = (): Wiring['table'] =>
     const stage = config().STAGE;
     return (logicalId: string) => tableName(logicalId, stage);
   });
+/** Logs never carry a person's data: personal fields' keys and e-mail shapes are redacted (privacy/redaction.ts). */
 export const logger = (): Logger =>
-  once('logger', () => new Logger({ serviceName: 'bbws-control-plane', logLevel: config().LOG_LEVEL }));
+  once(
+    'logger',
+    () =>
+      new Logger({
+        serviceName: 'bbws-control-plane',
+        logLevel: config().LOG_LEVEL,
+        jsonReplacerFn: redactingReplacer(personalKeys(catalogue)),
+      }),
+  );
 export const metrics = (): Wiring['metrics'] =>
   once('metrics', () =>
     config().METRICS_MODE === 'record'

@@ -1,9 +1,11 @@
 import { tenantsV1 } from '#projections/tenants/tenants.v1.js';
 import { tenantsV2 } from '#projections/tenants/tenants.v2.js';
 import type { BoundedContext } from '#src/platform/context.js';
+import { readsPersonalData, writesPersonalData } from '#src/platform/platform.definition.js';
 import { tenantRoutes } from './api/tenant.routes.js';
 import { tenantDecider } from './domain/tenant.decider.js';
 import { tenantEventDefinitions } from './domain/tenant.events.js';
+import { tenantsPersonalData } from './privacy/personal-data.js';
 
 const tenantsTable = (baseName: string, indexes: readonly string[]) => ({
   baseName,
@@ -20,6 +22,8 @@ export const tenants: BoundedContext = {
   events: tenantEventDefinitions,
   aggregates: { tenant: tenantDecider },
   projections: [tenantsV1, tenantsV2],
+  // The identity directory's user of an erased person (docs/architecture.md, "Erasure").
+  personalData: tenantsPersonalData,
   tables: {
     // bbws-tenants v1, the design's key patterns (section 4.1). A new projection version is a new table
     // (blue/green rebuilds); readers find the active one in the projection registry.
@@ -66,6 +70,8 @@ export const tenants: BoundedContext = {
         },
         { service: 'dynamodb', actions: ['GetItem'], tables: ['ProjectionRegistryTable'] },
         { service: 'cognito-idp', actions: ['ListUsers'] },
+        // Tenants' contact e-mails and users' e-mails: sealed with their subjects' keys (made for a new person).
+        writesPersonalData,
       ],
     },
     {
@@ -76,8 +82,9 @@ export const tenants: BoundedContext = {
       timeoutSeconds: 10,
       triggers: [{ kind: 'sqs', queue: 'IdentitySyncQueue', batchSize: 10 }],
       permissions: [
-        // The authoritative membership: the tenant's stream, read consistently.
+        // The authoritative membership: the tenant's stream, read consistently (its e-mails opened: KMS).
         { service: 'dynamodb', actions: ['Query'], tables: ['EventStoreTable'] },
+        readsPersonalData,
         {
           service: 'dynamodb',
           actions: ['PutItem', 'UpdateItem', 'DeleteItem'],

@@ -1,3 +1,4 @@
+import { instancesOwnedBy } from '#src/contexts/instances/index.js';
 import { httpWiring } from '#src/platform/http/http-wiring.js';
 import { client, eventStore, identity, registry, runner } from '#src/platform/wiring.js';
 import type { TenantApiDependencies } from './api/tenant.routes.js';
@@ -14,8 +15,11 @@ export function tenantApiDependencies(): TenantApiDependencies {
     readModel: new TenantReadModel(client(), async () => (await registry().active('tenants')).tableName),
     identity: identity(),
     cursors: httpWiring().cursors,
-    // Sites and instances arrive with their services; until then no tenant can own any.
-    ownedResources: async () => ({ sites: 0, instances: 0 }),
+    // Instances: their reservations, read consistently (instances context). Sites arrive with their service.
+    ownedResources: async (tenantId) => ({
+      sites: 0,
+      instances: await instancesOwnedBy(eventStore(), tenantId),
+    }),
   };
   return built;
 }

@@ -5,6 +5,7 @@ import type {
   EventEnvelope,
   EventMetadata,
   EventStore,
+  IdempotentReplay,
   LoadOptions,
   LoadResult,
   LoadToken,
@@ -70,6 +71,8 @@ export interface CommandRequest<Command, Event extends DomainEvent, State, Resul
   /** Other streams the command depends on: loaded and checked on every attempt, their heads conditions of the append. */
   dependsOn?: readonly Dependency[] | undefined;
   idempotency?: { scope: string; key: string; requestHash: string } | undefined;
+  /** Data subjects whose keys the append deletes in the same atomic write (an erasure request). */
+  eraseKeys?: readonly string[] | undefined;
   /** What the caller answers with; stored with the idempotency key, so a retry gets the same answer. */
   result: (outcome: { state: State; version: number; occurredAt: string }) => Result;
 }
@@ -81,6 +84,11 @@ export interface CommandOutcome<State, Result> {
   /** Undefined for an idempotent replay: the state is not reloaded. */
   state?: State;
   replayed: boolean;
+  /**
+   * A replay whose stored result named a person since erased: it cannot be read any more (`result` is
+   * undefined); the caller answers without it.
+   */
+  resultErased?: true;
 }
 
 /**
@@ -106,7 +114,7 @@ export class CommandRunner {
       const found = await this.transient(() =>
         store.findIdempotent(idempotency.scope, idempotency.key, idempotency.requestHash),
       );
-      if (found) return { result: found.result as R, version: Number.NaN, events: [], replayed: true };
+      if (found) return replayOf<S, R>(found, Number.NaN);
     }
     for (let attempt = 0; ; attempt++) {
       try {
@@ -147,11 +155,10 @@ export class CommandRunner {
         ...snapshotOption(decider, loaded.version, version, after),
         ...(decider.reservations ? { reservations: decider.reservations(before, decided) } : {}),
         ...(request.idempotency ? { idempotency: { ...request.idempotency, result } } : {}),
+        ...(request.eraseKeys?.length ? { eraseKeys: request.eraseKeys } : {}),
       }),
     );
-    if (appended.replayed) {
-      return { result: appended.replayed.result as R, version: appended.version, events: [], replayed: true };
-    }
+    if (appended.replayed) return replayOf<S, R>(appended.replayed, appended.version);
     return { result, version, events: appended.events, state: after, replayed: false };
   }
 
@@ -193,6 +200,12 @@ export class CommandRunner {
   private transient<T>(fn: () => Promise<T>): Promise<T> {
     return withTransientRetry(fn, this.retry);
   }
+}
+
+function replayOf<S, R>(replay: IdempotentReplay, version: number): CommandOutcome<S, R> {
+  const outcome: CommandOutcome<S, R> = { result: replay.result as R, version, events: [], replayed: true };
+  if (replay.resultErased) outcome.resultErased = true;
+  return outcome;
 }
 
 /** The state after an append that takes the stream across a multiple of the decider's snapshot cadence. */

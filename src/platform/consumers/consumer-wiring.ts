@@ -1,3 +1,5 @@
+import { catalogue } from '#src/contexts/catalogue.js';
+import { publishedData } from '#src/platform/publishing/integration-events.js';
 import { client, eventStore, logger, metrics, table } from '#src/platform/wiring.js';
 import type { ConsumerDependencies } from './consumer.js';
 import { DynamoConsumerLedger } from './dynamodb.ledger.js';
@@ -12,8 +14,11 @@ export function consumerDependencies(): ConsumerDependencies {
     logger: logger(),
     metrics: metrics(),
     ledger: new DynamoConsumerLedger(client(), table()('ConsumerLedgerTable')),
-    readEvent: async (streamId, version) =>
-      (await eventStore().readStream(streamId, version)).find((e) => e.version === version),
+    // An omitted payload read back has the published shape too: personal values sealed, never in plain.
+    readEvent: async (streamId, version) => {
+      const event = (await eventStore().readStream(streamId, version)).find((e) => e.version === version);
+      return event && { ...event, data: publishedData(catalogue, event) };
+    },
   };
   return built;
 }

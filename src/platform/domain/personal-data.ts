@@ -66,3 +66,16 @@ export interface PersonalDataErasedEvent {
   type: typeof PERSONAL_DATA_ERASED;
   data: z.infer<typeof PersonalDataErased>;
 }
+
+/** The value at a concrete path of event data (`contacts.2.email`), own properties only; undefined if absent. */
+export function valueAtPath(data: unknown, path: string): unknown {
+  return path
+    .split('.')
+    .reduce<unknown>(
+      (value, segment) =>
+        value !== null && typeof value === 'object' && Object.hasOwn(value, segment)
+          ? (value as Record<string, unknown>)[segment]
+          : undefined,
+      data,
+    );
+}

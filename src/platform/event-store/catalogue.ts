@@ -2,7 +2,13 @@ import type { z } from 'zod';
 import { InvalidEventError } from './errors.js';
 import { type PersonalField, type PersonalFieldSpec, personalFieldsOf } from './personal-fields.js';
 
-export type BoundedContext = 'tenant-management' | 'site-management' | 'instance-management' | 'payment';
+export type BoundedContext =
+  | 'tenant-management'
+  | 'site-management'
+  | 'instance-management'
+  | 'payment'
+  /** the platform's data-subject streams and the erasure marker any stream may hold */
+  | 'privacy';
 
 /** One event type: a zod schema per schemaVersion (index 0 is v1) and an upcaster between each pair. */
 export interface EventDefinition<Schema extends z.ZodType = z.ZodType> {

@@ -18,6 +18,8 @@ export interface HttpCommand<C, E extends DomainEvent, S> {
   authorize?: ((state: S) => void) | undefined;
   /** Streams the command depends on (its tenant's, for an instance command), checked and conditioned on. */
   dependsOn?: readonly Dependency[] | undefined;
+  /** Data subjects whose keys the append deletes in the same atomic write (an erasure request). */
+  eraseKeys?: readonly string[] | undefined;
   /** The answer, from the state after the command; stored with the Idempotency-Key for retries. */
   respond: (outcome: { state: S; version: number; occurredAt: string }) => HttpResult;
 }
@@ -26,6 +28,10 @@ export interface HttpCommand<C, E extends DomainEvent, S> {
  * A command from an HTTP request: the caller and correlation id into the events' metadata, If-Match (strong
  * comparison) as the expected version, a POST's Idempotency-Key scoped to the caller, and
  * `Idempotent-Replayed: true` on a replayed answer. Routes say only what to run and how to answer.
+ *
+ * A replay whose stored answer can no longer be read (it named a person who has been erased since: the store
+ * sealed it with their key) is `204 No Content` with `Idempotent-Replayed: true` and
+ * `Idempotent-Result-Erased: true`: the request had succeeded, its answer is gone with the person's data.
  */
 export async function runCommand<C, E extends DomainEvent, S>(
   runner: CommandRunner,
@@ -39,11 +45,18 @@ export async function runCommand<C, E extends DomainEvent, S>(
     loaded: spec.loaded,
     authorize: spec.authorize,
     dependsOn: spec.dependsOn,
+    eraseKeys: spec.eraseKeys,
     metadata: { correlationId: request.correlationId, actor: request.principal.sub, tenantId: spec.tenantId },
     expectedVersion: ifMatch(request),
     idempotency: idempotencyOf(request),
     result: spec.respond,
   });
   if (!outcome.replayed) return outcome.result;
+  if (outcome.resultErased) return ERASED_REPLAY;
   return { ...outcome.result, headers: { ...outcome.result.headers, 'idempotent-replayed': 'true' } };
 }
+
+const ERASED_REPLAY: HttpResult = {
+  status: 204,
+  headers: { 'idempotent-replayed': 'true', 'idempotent-result-erased': 'true' },
+};

@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda
 import type { z } from 'zod';
 import type { Principal, TokenVerifier } from '#src/platform/auth/principal.js';
 import { validCorrelationId } from './correlation.js';
+import { redactText } from '#src/platform/privacy/redaction.js';
 import { newUlid } from './ids.js';
 import { notModified } from './preconditions.js';
 import { HttpError, type ProblemOptions, problemHeaders, problemResponse, toProblem } from './problem.js';
@@ -111,11 +112,9 @@ function failure(
   correlationId: string,
   error: unknown,
 ): APIGatewayProxyResultV2 {
-  const problem = {
-    ...toProblem(error, uniqueKeys ? { uniqueKeys } : {}),
-    instance: event.rawPath,
-    correlationId,
-  };
+  const mapped = toProblem(error, uniqueKeys ? { uniqueKeys } : {});
+  // No detail echoes a person's address, whatever raised it (privacy/redaction.ts).
+  const problem = { ...mapped, detail: redactText(mapped.detail), instance: event.rawPath, correlationId };
   const fields = {
     correlationId,
     routeKey: event.routeKey,

@@ -1,10 +1,17 @@
 import {
+  AdminDeleteUserCommand,
   AdminGetUserCommand,
   AdminUpdateUserAttributesCommand,
   type CognitoIdentityProviderClient,
   ListUsersCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import type { DirectoryUser, IdentityDirectory, MembershipWrite, TenantMembership } from './identity.port.js';
+import type {
+  DirectoryRecord,
+  DirectoryUser,
+  IdentityDirectory,
+  MembershipWrite,
+  TenantMembership,
+} from './identity.port.js';
 import { decodeMemberships, encodeMemberships, withMembership } from './membership.js';
 
 /** Tenant memberships live in one custom attribute (JSON), not in groups: per-tenant groups hit Cognito quotas. */
@@ -57,6 +64,31 @@ export class CognitoIdentityDirectory implements IdentityDirectory {
       }),
     );
     return 'written';
+  }
+
+  async user(userId: string): Promise<DirectoryRecord | undefined> {
+    try {
+      const out = await this.client.send(
+        new AdminGetUserCommand({ UserPoolId: this.userPoolId, Username: userId }),
+      );
+      const attributes = Object.fromEntries(
+        (out.UserAttributes ?? []).map((a) => [a.Name ?? '', a.Value ?? '']),
+      );
+      return { userId, email: attributes.email ?? '', attributes };
+    } catch (error) {
+      if (isUserNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async deleteUser(userId: string): Promise<'deleted' | 'no-user'> {
+    try {
+      await this.client.send(new AdminDeleteUserCommand({ UserPoolId: this.userPoolId, Username: userId }));
+      return 'deleted';
+    } catch (error) {
+      if (isUserNotFound(error)) return 'no-user';
+      throw error;
+    }
   }
 
   async memberships(userId: string): Promise<Record<string, TenantMembership>> {

@@ -5,6 +5,12 @@ export interface DirectoryUser {
 
 export type TenantMembership = { role: string; version: number } | { role: null; version: number };
 
+/** A user's record in the directory, as an access request shows it. */
+export interface DirectoryRecord extends DirectoryUser {
+  /** Every attribute the directory keeps (Cognito's user attributes: email, sub, custom:tenants, ...). */
+  attributes: Record<string, string>;
+}
+
 /** written: the attribute changed; unchanged: it already held this version or a newer one; no-user: no such user. */
 export type MembershipWrite = 'written' | 'unchanged' | 'no-user';
 
@@ -19,4 +25,11 @@ export interface IdentityDirectory {
    */
   setMembership(userId: string, tenantId: string, membership: TenantMembership): Promise<MembershipWrite>;
   memberships(userId: string): Promise<Record<string, TenantMembership>>;
+  /** The user's whole record (AdminGetUser), for a data subject's access request; undefined: no such user. */
+  user(userId: string): Promise<DirectoryRecord | undefined>;
+  /**
+   * Deletes the user (AdminDeleteUser): an erased person's account. Their e-mail is the pool's sign-in name and
+   * cannot be blanked, so the user goes; ids left in tenant streams then name nobody.
+   */
+  deleteUser(userId: string): Promise<'deleted' | 'no-user'>;
 }

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import type { DirectoryUser, IdentityDirectory, MembershipWrite, TenantMembership } from './identity.port.js';
+import type {
+  DirectoryRecord,
+  DirectoryUser,
+  IdentityDirectory,
+  MembershipWrite,
+  TenantMembership,
+} from './identity.port.js';
 import { decodeMemberships, encodeMemberships, withMembership } from './membership.js';
 
 const StoredUsers = z.array(
@@ -58,6 +64,23 @@ export class LocalIdentityDirectory implements IdentityDirectory {
 
   async memberships(userId: string): Promise<Record<string, TenantMembership>> {
     return decodeMemberships((await this.getUser(userId))?.tenants);
+  }
+
+  async user(userId: string): Promise<DirectoryRecord | undefined> {
+    const user = await this.getUser(userId);
+    if (!user) return undefined;
+    const attributes: Record<string, string> = { sub: user.userId, email: user.email };
+    if (user.tenants !== undefined) attributes['custom:tenants'] = user.tenants;
+    return { userId: user.userId, email: user.email, attributes };
+  }
+
+  /** AdminDeleteUser's stand-in. */
+  async deleteUser(userId: string): Promise<'deleted' | 'no-user'> {
+    await this.roundTrip();
+    const users = this.read();
+    if (!users.some((u) => u.userId === userId)) return 'no-user';
+    this.write(users.filter((u) => u.userId !== userId));
+    return 'deleted';
   }
 
   /** AdminGetUser's stand-in. */

@@ -6,9 +6,12 @@ import { dynamoClient } from '#src/platform/aws/dynamodb-client.js';
 import type { BoundedContext, LocalStandIns, LocalStandInsEnvironment } from '#src/platform/context.js';
 import { createTables, tableName } from '#src/platform/infra/create-tables.js';
 import { type RunningDynamoDb, startDynamoDbLocal } from './dynamodb-local.js';
+import { keyFromFile } from '#src/platform/privacy/key-files.js';
+import { LOCAL_KMS_KEY_ID } from '#src/platform/privacy/local.master-key.js';
 import { LocalEventBridge } from './eventbridge-server.js';
 import { LocalHttpApi } from './http-api-server.js';
 import { cognitoEnvironment, type LocalIamOptions, runtimeRoles } from './iam/function-roles.js';
+import { LocalKms } from './kms-server.js';
 import { LambdaHost } from './lambda-host.js';
 import { freePort } from './ports.js';
 import type { SqsPoller } from './sqs-poller.js';
@@ -41,6 +44,13 @@ export interface LocalRuntimeOptions {
   handlerDynamoEndpoint?: (dynamoEndpoint: string) => Promise<{ endpoint: string; stop(): Promise<void> }>;
   /** Tests: the identity directory is Cognito's SDK adapter against this Cognito-API stand-in, not the JSON file. */
   cognitoEndpoint?: string;
+  /**
+   * How long the functions keep a plain data key (DATA_KEY_CACHE_SECONDS; default 0). Locally every function runs
+   * in this one process and would share one cache, so the first to read a key would hide that the others need KMS
+   * too: without a cache, each unwraps what it reads through the KMS stand-in under its own role, as in AWS. (The
+   * erasure process waits this long before its markers: none locally.)
+   */
+  keyCacheSeconds?: number;
   /**
    * Each function's role from the packaged template, enforced on every SDK call its invocations and its event
    * source mappings make (src/platform/local/iam). On unless `{ enforce: false }`.
@@ -135,6 +145,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<R
       log,
     });
     const handlerDynamo = await handlerEndpoint(options, dynamo.endpoint, stops);
+    const kms = await startKms(root, stops);
     Object.assign(process.env, wiring.environment, ...wiring.functions.map((f) => f.environment));
     Object.assign(process.env, standInEnvironment(standIns), {
       STAGE: options.stage,
@@ -148,10 +159,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<R
       LOCAL_AUTH_DIR: join(stateDir, 'auth'),
       IDENTITY_MODE: 'local',
       LOCAL_IDENTITY_FILE: join(stateDir, 'identity', 'users.json'),
-      // Personal data: the development master and subject-index keys of the checkout (not of stateDir), which the
-      // CLI and every event store a test builds without keys use too, so all of them read each other's data.
-      MASTER_KEY_MODE: 'local',
-      LOCAL_KEYS_DIR: join(root, '.local', 'keys'),
+      // Personal data: the KMS stand-in, serving the development master key of the checkout (not of stateDir) as
+      // the stack's PersonalDataKey, so every function's KMS calls are checked against its role; the CLI and every
+      // event store a test builds without keys use that key file directly, and all of them read each other's data.
+      ...kms.environment,
+      DATA_KEY_CACHE_SECONDS: String(options.keyCacheSeconds ?? 0),
       METRICS_MODE: 'record',
       LOG_LEVEL: options.logLevel ?? 'INFO',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
@@ -223,6 +235,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<R
         ...wiring.rules.map((r) => `rule              ${JSON.stringify(r.pattern)} -> ${r.function}`),
         `IAM               ${roles ? "each function's role from the packaged template, enforced" : 'not enforced'}`,
         `local auth        keys in ${join(stateDir, 'auth')}; tokens: npm run -s token -- --role Operator`,
+        `KMS API           ${kms.endpoint}  (the development master key as PersonalDataKey; no data-key cache)`,
         ...[...standIns.values()].flatMap((s) => s.describe()),
       ],
       stop: stopAll,
@@ -268,6 +281,27 @@ function standInEnvironment(standIns: ReadonlyMap<string, LocalStandIns>): Recor
     }
   }
   return merged;
+}
+
+/**
+ * The KMS stand-in with the checkout's development master key under the id the local roles give the stack's
+ * PersonalDataKey (blobs of the two interoperate), and the subject-index key file's text as the secret.
+ */
+async function startKms(root: string, stops: (() => Promise<void>)[]) {
+  const keysDir = join(root, '.local', 'keys');
+  const kms = new LocalKms({ [LOCAL_KMS_KEY_ID]: keyFromFile(join(keysDir, 'master.key')) });
+  const endpoint = await kms.listen();
+  stops.push(() => kms.close());
+  return {
+    endpoint,
+    environment: {
+      MASTER_KEY_MODE: 'kms',
+      PERSONAL_DATA_KEY_ID: kms.arnOf(LOCAL_KMS_KEY_ID),
+      KMS_ENDPOINT: endpoint,
+      SUBJECT_INDEX_KEY: keyFromFile(join(keysDir, 'subject-index.key')).toString('base64'),
+      LOCAL_KEYS_DIR: keysDir,
+    },
+  };
 }
 
 /** The handlers' DynamoDB endpoint: DynamoDB Local, or a drill's proxy in front of it. */

@@ -132,6 +132,11 @@ export class SubjectKeys implements KeyReader {
     for (const { key } of created) this.cache.set(key.subjectId, key);
   }
 
+  /** Whether the subject has a key item now (one consistent read, no unwrapping): their data is held. */
+  async held(subjectId: string): Promise<boolean> {
+    return (await this.items.read(subjectId)) !== undefined;
+  }
+
   /** Forgets a key in this process (the erasure's own process does so at once; others within the TTL). */
   evict(subjectId: string): void {
     this.cache.delete(subjectId);

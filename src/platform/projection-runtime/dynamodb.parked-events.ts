@@ -17,6 +17,8 @@ import {
   type ParkedFilter,
   type ParkKind,
   type ParkOptions,
+  type ParkRequest,
+  parkedRecord,
 } from './ports.js';
 
 const ATTEMPTS_TTL_SECONDS = 7 * 86400;
@@ -59,7 +61,9 @@ export class DynamoParkedEvents implements ParkedEvents {
     return Number(out.Attributes?.attempts ?? 1);
   }
 
-  async park(parked: Omit<ParkedEvent, 'parkedAt'>, options: ParkOptions = {}): Promise<boolean> {
+  /** Keeps a reference to the event (its id), never the event: parkedRecord (ports.ts). */
+  async park(request: ParkRequest, options: ParkOptions = {}): Promise<boolean> {
+    const parked = parkedRecord(request, this.now().toISOString());
     const put = {
       TableName: this.tableName,
       Item: {
@@ -67,11 +71,11 @@ export class DynamoParkedEvents implements ParkedEvents {
         consumer: parked.consumer,
         streamId: parked.streamId,
         eventType: parked.type,
-        ...(parked.event ? { event: JSON.stringify(parked.event) } : {}),
+        ...(parked.eventId ? { eventId: parked.eventId } : {}),
         error: parked.error.slice(0, 4000),
         attempts: parked.attempts,
         kind: parked.kind,
-        parkedAt: this.now().toISOString(),
+        parkedAt: parked.parkedAt,
       },
       ...(options.ifAbsent ? { ConditionExpression: 'attribute_not_exists(pk)' } : {}),
     };
@@ -94,6 +98,7 @@ export class DynamoParkedEvents implements ParkedEvents {
   }
 
   async list(filter: ParkedFilter = {}): Promise<ParkedEvent[]> {
+    // (a record parked whole before issue 9 keeps its event in `event` until it is re-driven or removed)
     const items: Record<string, unknown>[] = [];
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
@@ -145,7 +150,9 @@ function isCancelledByCondition(error: unknown): boolean {
 }
 
 function fromItem(item: Record<string, unknown>): ParkedEvent {
+  // `event`: records parked whole before issue 9 (their id is kept; re-drives read the store anyway)
   const event = typeof item.event === 'string' ? (JSON.parse(item.event) as EventEnvelope) : undefined;
+  const eventId = typeof item.eventId === 'string' ? item.eventId : event?.eventId;
   // `projection` and no `kind`: records parked before the publisher parked too
   const consumer = String(item.consumer ?? item.projection);
   return {
@@ -153,7 +160,7 @@ function fromItem(item: Record<string, unknown>): ParkedEvent {
     streamId: String(item.streamId),
     version: Number(item.sk),
     type: String(item.eventType ?? event?.type ?? 'unknown'),
-    ...(event ? { event } : {}),
+    ...(eventId ? { eventId } : {}),
     error: String(item.error),
     attempts: Number(item.attempts ?? 0),
     kind: (item.kind as ParkKind | undefined) ?? (Number(item.attempts) === 0 ? 'waiting' : 'poison'),

@@ -5,6 +5,8 @@ import {
   type ParkedEvents,
   type ParkedFilter,
   type ParkOptions,
+  type ParkRequest,
+  parkedRecord,
 } from './ports.js';
 
 /**
@@ -24,11 +26,11 @@ export class InMemoryParkedEvents implements ParkedEvents {
     return attempts;
   }
 
-  async park(parked: Omit<ParkedEvent, 'parkedAt'>, options: ParkOptions = {}): Promise<boolean> {
+  async park(parked: ParkRequest, options: ParkOptions = {}): Promise<boolean> {
     if (options.markStreamIn) throw new Error('InMemoryParkedEvents cannot mark a projection stream');
     const key = `${parked.consumer}#${parked.streamId}#${parked.version}`;
     if (options.ifAbsent && this.parked.has(key)) return false;
-    this.parked.set(key, { ...parked, parkedAt: this.now().toISOString() });
+    this.parked.set(key, parkedRecord(parked, this.now().toISOString()));
     return true;
   }
 

@@ -1,5 +1,6 @@
 import type { Projection } from '#src/platform/domain/projection.js';
 import type { EventEnvelope } from '#src/platform/event-store/event-store.port.js';
+import { redactText } from '#src/platform/privacy/redaction.js';
 import type { EventRef } from './consumed-records.js';
 
 /** A projection version and the table it writes. */
@@ -35,8 +36,11 @@ export interface ParkedEvent {
   streamId: string;
   version: number;
   type: string;
-  /** The whole event as the consumer saw it; absent when it could not be decoded. Re-drives read the store. */
-  event?: EventEnvelope;
+  /**
+   * The event's id, when it could be decoded: a reference, never the event. Re-drives read the event from the
+   * store again, and a copy kept here would outlive its people's erasure (their key opens nothing here).
+   */
+  eventId?: string;
   error: string;
   attempts: number;
   kind: ParkKind;
@@ -56,11 +60,20 @@ export interface ParkOptions {
   ifAbsent?: boolean;
 }
 
+/** What a consumer parks: the event it failed on, if it decoded it, of which only a reference is kept. */
+export type ParkRequest = Omit<ParkedEvent, 'parkedAt'> & { event?: EventEnvelope | undefined };
+
+/** What is kept of a parked event: its reference (eventId), and its error with every e-mail shape masked. */
+export function parkedRecord({ event, ...parked }: ParkRequest, parkedAt: string): ParkedEvent {
+  const eventId = event?.eventId ?? parked.eventId;
+  return { ...parked, ...(eventId ? { eventId } : {}), error: redactText(parked.error), parkedAt };
+}
+
 export interface ParkedEvents {
   /** Counts one more failed attempt; returns the total so far. */
   recordFailure(consumer: string, ref: EventRef): Promise<number>;
   /** False when `ifAbsent` found the event parked already. */
-  park(parked: Omit<ParkedEvent, 'parkedAt'>, options?: ParkOptions): Promise<boolean>;
+  park(parked: ParkRequest, options?: ParkOptions): Promise<boolean>;
   list(filter?: ParkedFilter): Promise<ParkedEvent[]>;
   remove(parked: Pick<ParkedEvent, 'consumer' | 'streamId' | 'version'>): Promise<void>;
 }

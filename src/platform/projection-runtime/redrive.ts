@@ -75,7 +75,7 @@ async function redriveStream(deps: RedriveDependencies, events: ParkedEvent[], r
     await deps.parked.park(
       {
         ...current,
-        event: stored ?? current.event,
+        event: stored,
         error: describeError(error),
         attempts: current.attempts + 1,
         kind,

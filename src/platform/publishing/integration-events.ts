@@ -1,5 +1,6 @@
 import type { EventCatalogue } from '#src/platform/event-store/catalogue.js';
 import type { EventEnvelope } from '#src/platform/event-store/event-store.port.js';
+import { occurrencesOf } from '#src/platform/event-store/personal-fields.js';
 import { DEFAULT_MAX_REQUEST_BYTES, entrySize } from './entry-size.js';
 
 /** One EventBridge entry, as PutEvents takes it. */
@@ -28,9 +29,33 @@ export interface IntegrationDetail {
   correlationId: string;
   causationId: string | null;
   actor: string;
-  /** null when the event was too large for EventBridge: read it from the event store by streamId/version. */
+  /**
+   * The event's data with every personal value in its sealed form (`{"$pd":1,"s":<subject id>,"k","c"}`, as the
+   * event table stores it), never in plain; a consumer that needs a value reads the event from the store. null
+   * when the event was too large for EventBridge: read it from the event store by streamId/version.
+   */
   data: unknown;
   dataOmitted?: true;
+}
+
+/**
+ * An event's data as it leaves the event table (EventBridge, the consumer kit): every value of a personal field
+ * of its current schema replaced by the sealed form stored there (`event.subjects`), or by `{"$pd":1}` alone where
+ * none is at hand (an upcaster moved the field). Never the plaintext: erasing the person leaves nothing readable
+ * in what was sent.
+ */
+export function publishedData(catalogue: EventCatalogue, event: EventEnvelope): unknown {
+  const specs = catalogue.personalSpecs(event.type, event.schemaVersion);
+  if (specs.length === 0) return event.data;
+  const data = structuredClone(event.data);
+  const stored = new Map((event.subjects ?? []).map((field) => [field.path, field]));
+  for (const spec of specs) {
+    for (const occurrence of occurrencesOf(data, spec.segments)) {
+      const field = stored.get(occurrence.path);
+      occurrence.holder[occurrence.key] = field?.sealed ?? (field ? { $pd: 1, s: field.subjectId } : { $pd: 1 });
+    }
+  }
+  return data;
 }
 
 export function toBusEntry(
@@ -51,7 +76,7 @@ export function toBusEntry(
     correlationId: event.metadata.correlationId,
     causationId: event.metadata.causationId ?? null,
     actor: event.metadata.actor,
-    data: event.data,
+    data: publishedData(catalogue, event),
   };
   const entry: BusEntry = {
     Source: `bbws.${catalogue.definition(event.type).context}`,

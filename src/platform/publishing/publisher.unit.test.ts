@@ -229,7 +229,7 @@ describe('the publisher stream consumer', () => {
       [PUBLISHER, 'tenant-t1', 'transient', 6],
       [PUBLISHER, 'tenant-t2', 'transient', 1],
     ]);
-    expect(list.map((p) => p.event?.eventId)).toEqual([envelopes.get(1)?.eventId, envelopes.get(2)?.eventId]);
+    expect(list.map((p) => p.eventId)).toEqual([envelopes.get(1)?.eventId, envelopes.get(2)?.eventId]);
     expect(accepted).toHaveLength(1);
     expect(metrics.total('ParkedEvents')).toBe(2);
   });

@@ -73,3 +73,14 @@ export const SERVICE_KEY_PREFIX = 'ecs-service:';
 export const serviceKey = (serviceArn: string): string => `${SERVICE_KEY_PREFIX}${serviceArn}`;
 
 export const ENVIRONMENTS = LADDER;
+
+/**
+ * The order to try slots in: every slot of the environment in order, those a (possibly lagging) read model shows
+ * taken moved to the end. A stale hint costs one refused transaction per slot it got wrong, never a shared slot.
+ */
+export function slotCandidates(capacity: AlbCapacity, heldHint: readonly AlbSlot[]): AlbSlot[] {
+  const held = new Set(heldHint.map((slot) => `${slot.alb}:${slot.priority}`));
+  const all = [...albSlots(capacity)];
+  const isHeld = (slot: AlbSlot) => held.has(`${slot.alb}:${slot.priority}`);
+  return [...all.filter((slot) => !isHeld(slot)), ...all.filter(isHeld)];
+}

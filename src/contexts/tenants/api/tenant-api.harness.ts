@@ -53,6 +53,8 @@ export function api(
         throw new Error('not used');
       },
       memberships: async () => ({}),
+      user: async () => undefined,
+      deleteUser: async () => 'no-user',
     } as TenantApiDependencies['identity'],
     cursors: new Cursors('secret'),
     ownedResources: async () => ({ sites: 0, instances: 0 }),

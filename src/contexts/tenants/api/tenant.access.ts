@@ -2,7 +2,7 @@ import { isPlatform, type Principal } from '#src/platform/auth/principal.js';
 import type { CommandRunner } from '#src/platform/command/command-runner.js';
 import { dependsOn, loadOptionsOf, stateOf } from '#src/platform/command/dependency.js';
 import { ForbiddenError, IllegalStateError, NotFoundError } from '#src/platform/domain/errors.js';
-import type { EventStore } from '#src/platform/event-store/event-store.port.js';
+import type { EventStore, LoadResult } from '#src/platform/event-store/event-store.port.js';
 import { runCommand } from '#src/platform/http/command.js';
 import type { HttpRequest, HttpResult } from '#src/platform/http/http-handler.js';
 import type {
@@ -89,6 +89,30 @@ export function tenantAccess(store: EventStore): TenantAccess {
         (state) => void tenantPolicy(principal, need)(state),
         grant.loaded,
       ),
+  };
+}
+
+/** What another context decides on about a tenant (an instance: where it may run, which plan's tier it takes). */
+export interface TenantFacts {
+  tenantId: string;
+  status: 'ACTIVE' | 'PARKED' | 'DELETED';
+  environment: 'dev' | 'sit' | 'prod';
+  /** undefined: the plans catalogue's default plan */
+  planId: string | undefined;
+}
+
+/**
+ * The facts of a tenant from a load of its stream (a grant's `loaded`, or what a dependency's check is given):
+ * another context reads them on the very load its write is conditioned on. Undefined for a tenant never created.
+ */
+export function tenantFactsOf(loaded: LoadResult): TenantFacts | undefined {
+  const state = stateOf(tenantDecider, loaded);
+  if (state.status === 'NEW') return undefined;
+  return {
+    tenantId: state.tenantId,
+    status: state.status,
+    environment: state.environment,
+    planId: state.planId,
   };
 }
 

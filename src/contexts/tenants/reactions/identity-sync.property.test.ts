@@ -50,6 +50,8 @@ function flaky(directory: IdentityDirectory) {
   const wrapped: IdentityDirectory = {
     findByEmail: (email) => directory.findByEmail(email),
     memberships: (userId) => directory.memberships(userId),
+    user: (userId) => directory.user(userId),
+    deleteUser: (userId) => directory.deleteUser(userId),
     setMembership: async (userId, tenantId, membership) => {
       if (state.outage) {
         state.outage = false;
