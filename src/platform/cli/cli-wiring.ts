@@ -1,8 +1,10 @@
 import { catalogue } from '#src/contexts/catalogue.js';
 import { documentClient } from '#src/platform/aws/dynamodb-client.js';
+import { CommandRunner } from '#src/platform/command/command-runner.js';
 import { defaultRetryPolicy } from '#src/platform/command/retry.js';
 import { eventBusName, loadConfig } from '#src/platform/config/config.js';
 import { DynamoEventStore } from '#src/platform/event-store/dynamodb/dynamodb.event-store.js';
+import { newUlid } from '#src/platform/http/ids.js';
 import { tableName } from '#src/platform/infra/app.js';
 import { configuredPrivacy } from '#src/platform/privacy/configured.js';
 import { DynamoBulkRowWriter, DynamoProgressStore } from '#src/platform/projection-runtime/dynamodb.bulk.js';
@@ -22,9 +24,8 @@ export function cliWiring() {
   const client = documentClient({ region: config.AWS_REGION, endpoint });
   const table = (id: string) => tableName(id, config.STAGE);
   // The same keys as the functions of the stage: KMS and the stack's secret in AWS, `.local/keys` locally.
-  const store = new DynamoEventStore(client, table('EventStoreTable'), catalogue, {
-    privacy: configuredPrivacy(config),
-  });
+  const privacy = configuredPrivacy(config);
+  const store = new DynamoEventStore(client, table('EventStoreTable'), catalogue, { privacy });
   const registry = new ProjectionRegistry(client, table('ProjectionRegistryTable'), table, REGISTRY_TTL_MS);
   const writer = new DynamoProjectionWriter(client, store);
   const parked = new DynamoParkedEvents(client, table('ParkedEventsTable'));
@@ -34,6 +35,13 @@ export function cliWiring() {
     writer,
     parked,
     registryTtlMs: REGISTRY_TTL_MS,
+    /** `erase`: the same command as the API's (the key deleted by this process, with the stage's keys). */
+    eraseDeps: {
+      store,
+      keys: store.keys,
+      runner: new CommandRunner({ store, clock: () => new Date(), newEventId: newUlid }),
+      storeOf: (name: string) => new DynamoEventStore(client, name, catalogue, { privacy }),
+    },
     /** The publisher's re-drive and recovery (EVENTBRIDGE_ENDPOINT: the local runtime's, printed by npm start). */
     republishDeps: {
       store,

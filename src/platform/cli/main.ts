@@ -1,4 +1,5 @@
 import { cliWiring } from './cli-wiring.js';
+import { ERASE_COMMANDS, erase } from './erase.js';
 import { listParked, redriveParked } from './parked.js';
 import { dropCommand, rebuildCommand, status, switchCommand } from './projections.js';
 import { QUEUE_COMMANDS, queueCliDependencies, runQueueCommand } from './queues.js';
@@ -18,7 +19,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 type Parsed = Exclude<CommandLine, { help: string }>;
 
-const ALL_COMMANDS = [...COMMANDS, ...QUEUE_COMMANDS];
+const ALL_COMMANDS = [...COMMANDS, ...QUEUE_COMMANDS, ...ERASE_COMMANDS];
 
 const text = (value: string | boolean | undefined) => (typeof value === 'string' ? value : undefined);
 
@@ -58,6 +59,19 @@ async function run({ command, positionals, values }: Parsed, help: string): Prom
       return listParked(w, filter);
     case 'parked redrive':
       return redriveParked(w, filter);
+    case 'erase':
+      return erase(
+        w.eraseDeps,
+        first,
+        {
+          reason: text(values.reason),
+          wait: values.wait === true,
+          reapply: values.reapply === true,
+          fromTable: text(values['from-table']),
+          since: at(values.since, '--since', help).at,
+        },
+        help,
+      );
     case 'queues status':
     case 'queues redrive':
       return runQueueCommand(command.name, positionals, queueCliDependencies(), help);
