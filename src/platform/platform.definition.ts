@@ -52,7 +52,10 @@ const eventStream = (bisect: boolean): StreamTrigger => ({
 
 /** What the platform deploys: the event table and its two stream consumers, the bus, the user pool, HTTP edges. */
 export function platformDeployables(contexts: readonly BoundedContext[]): Deployables {
-  const projectionTables = [...contexts.flatMap((c) => c.projections.map((p) => p.table)), DATA_SUBJECTS_V1_TABLE];
+  const projectionTables = [
+    ...contexts.flatMap((c) => c.projections.map((p) => p.table)),
+    DATA_SUBJECTS_V1_TABLE,
+  ];
   // What each context's personal-data handler needs: to export for the privacy API, to erase for the process.
   const handlers = contexts.flatMap((c) => (c.personalData ? [c.personalData.permissions] : []));
   return {
@@ -151,7 +154,8 @@ export function platformDeployables(contexts: readonly BoundedContext[]): Deploy
       {
         name: 'privacyApi',
         handler: 'src/platform/handlers/privacy-api.handler',
-        description: 'Data subjects: find by e-mail, export what the platform holds (access), request erasure',
+        description:
+          'Data subjects: find by e-mail, export what the platform holds (access), request erasure',
         routes: dataSubjectRoutes,
         permissions: [
           // streams and their keys read (Query), findIdempotent (GetItem); an erasure request is one transaction:

@@ -2,7 +2,7 @@ import { userInfo } from 'node:os';
 import type { CommandRunner } from '#src/platform/command/command-runner.js';
 import { fold } from '#src/platform/domain/decider.js';
 import { DomainError } from '#src/platform/domain/errors.js';
-import type { EventStore } from '#src/platform/event-store/event-store.port.js';
+import type { EventEnvelope, EventStore } from '#src/platform/event-store/event-store.port.js';
 import { newUlid } from '#src/platform/http/ids.js';
 import { dataSubjectDecider } from '#src/platform/privacy/data-subjects/data-subject.decider.js';
 import { ErasureReason, SubjectId } from '#src/platform/privacy/data-subjects/data-subject.events.js';
@@ -126,34 +126,36 @@ async function reapply(
     appendedSince: options.since,
   })) {
     for (const event of batch.events) {
-      if (event.type !== 'ERASURE_REQUESTED' || Date.parse(event.occurredAt) < since) continue;
-      const { subjectId, erasureId, reason } = event.data as {
-        subjectId: string;
-        erasureId: string;
-        reason: string;
-      };
-      if (!(await deps.keys.held(subjectId))) {
-        out(`${subjectId}: no key here (nothing of theirs was restored)`);
-        continue;
-      }
-      const again = `re-applied after a restore (erasure ${erasureId} of ${event.occurredAt}): ${reason}`;
-      try {
-        const { erasureId: now } = await requestErasure(
-          { runner: deps.runner, keys: deps.keys, newId: newUlid },
-          {
-            subjectId,
-            reason: again.slice(0, 500),
-            actor: actor(),
-            correlationId: event.metadata.correlationId,
-          },
-        );
-        out(`${subjectId}: erased again (erasure ${now})`);
-      } catch (error) {
-        if (!(error instanceof DomainError)) throw error;
-        failed++;
-        out(`${subjectId}: ${error.message}`);
+      if (event.type === 'ERASURE_REQUESTED' && Date.parse(event.occurredAt) >= since) {
+        if (!(await reapplyOne(deps, event, out))) failed++;
       }
     }
   }
   return failed > 0 ? 1 : 0;
+}
+
+/** One recorded erasure, requested again here; false when it is refused. */
+async function reapplyOne(deps: EraseDependencies, event: EventEnvelope, out: (l: string) => void) {
+  const { subjectId, erasureId, reason } = event.data as {
+    subjectId: string;
+    erasureId: string;
+    reason: string;
+  };
+  if (!(await deps.keys.held(subjectId))) {
+    out(`${subjectId}: no key here (nothing of theirs was restored)`);
+    return true;
+  }
+  const again = `re-applied after a restore (erasure ${erasureId} of ${event.occurredAt}): ${reason}`;
+  try {
+    const { erasureId: now } = await requestErasure(
+      { runner: deps.runner, keys: deps.keys, newId: newUlid },
+      { subjectId, reason: again.slice(0, 500), actor: actor(), correlationId: event.metadata.correlationId },
+    );
+    out(`${subjectId}: erased again (erasure ${now})`);
+    return true;
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    out(`${subjectId}: ${error.message}`);
+    return false;
+  }
 }

@@ -52,7 +52,8 @@ export function publishedData(catalogue: EventCatalogue, event: EventEnvelope): 
   for (const spec of specs) {
     for (const occurrence of occurrencesOf(data, spec.segments)) {
       const field = stored.get(occurrence.path);
-      occurrence.holder[occurrence.key] = field?.sealed ?? (field ? { $pd: 1, s: field.subjectId } : { $pd: 1 });
+      occurrence.holder[occurrence.key] =
+        field?.sealed ?? (field ? { $pd: 1, s: field.subjectId } : { $pd: 1 });
     }
   }
   return data;
