@@ -28,6 +28,8 @@ interface StubUser {
 const users = new Map<string, StubUser>();
 const calls: { op: string; input: Record<string, unknown> }[] = [];
 let failAdminGetUser = false;
+/** AdminDeleteUser of this user fails (the erasure process then gives its ledger claim back). */
+let failDeleteOf = '';
 let cognito: Server;
 let runtime: RunningRuntime;
 let keys: LocalKeys;
@@ -51,6 +53,13 @@ function answer(op: string, input: Record<string, unknown>): [number, unknown] {
       const user = users.get(String(input.Username));
       return user
         ? [200, { Username: user.sub, UserAttributes: attributes(user) }]
+        : [400, { __type: 'UserNotFoundException', message: 'User does not exist.' }];
+    }
+    case 'AdminDeleteUser': {
+      if (String(input.Username) === failDeleteOf)
+        return [500, { __type: 'InternalErrorException', message: 'stand-in outage' }];
+      return users.delete(String(input.Username))
+        ? [200, {}]
         : [400, { __type: 'UserNotFoundException', message: 'User does not exist.' }];
     }
     case 'AdminUpdateUserAttributes': {
@@ -150,6 +159,57 @@ describe('the Cognito path under the packaged roles', () => {
     });
     expect(assigned.status).toBe(201);
     await eventually(() => expect(allowed('identitySync')).toContain('dynamodb:DeleteItem'));
+    expect(decisions.filter((d) => !d.allowed)).toEqual([]);
+  });
+
+  it("exports a data subject's user (AdminGetUser) and erases it (AdminDeleteUser); a failed erasure gives its claim back", async () => {
+    failAdminGetUser = false;
+    const admin = signLocalToken(keys, { sub: 'admin-1', 'cognito:groups': ['Admin'] });
+    const asAdmin = async (method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${runtime.httpUrl}/v1.0${path}`, {
+        method,
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const tenant = await api('POST', '/tenants', {
+      organizationName: `Cognito Org E ${Date.now()}`,
+      contactEmail: 'owner@example.test',
+      environment: 'dev',
+    });
+    const subjects: Record<string, string> = {};
+    for (const who of ['erin', 'fay']) {
+      const email = `${who}.${Date.now()}@example.test`;
+      users.set(`sub-${who}`, { sub: `sub-${who}`, email });
+      const assigned = await api('POST', `/tenants/${String(tenant.body.tenantId)}/users`, {
+        email,
+        role: 'TenantMember',
+      });
+      expect(assigned.status).toBe(201);
+      const found = await asAdmin('GET', `/data-subjects?email=${encodeURIComponent(email)}`);
+      subjects[who] = String(found.body.subjectId);
+    }
+    const exported = await eventually(async () => {
+      const reply = await asAdmin('GET', `/data-subjects/${subjects.erin}`);
+      expect(reply.body.downstream).toEqual([
+        expect.objectContaining({ records: [expect.objectContaining({ userId: 'sub-erin' })] }),
+      ]);
+      return reply;
+    });
+    expect(exported.status).toBe(200);
+    expect(allowed('privacyApi')).toContain('cognito-idp:AdminGetUser');
+
+    failDeleteOf = 'sub-fay';
+    for (const who of ['erin', 'fay']) {
+      expect(
+        (await asAdmin('POST', `/data-subjects/${subjects[who]}/erasure`, { reason: 'asked' })).status,
+      ).toBe(202);
+    }
+    await eventually(() => expect(users.has('sub-erin')).toBe(false), 30_000);
+    await eventually(() => expect(allowed('erasureProcess')).toContain('dynamodb:DeleteItem'), 30_000);
+    expect(users.has('sub-fay')).toBe(true); // its message comes back after the queue's visibility timeout
+    expect(allowed('erasureProcess')).toContain('cognito-idp:AdminDeleteUser');
     expect(decisions.filter((d) => !d.allowed)).toEqual([]);
   });
 
