@@ -1,3 +1,4 @@
+import { planOf } from '#src/contexts/plans/index.js';
 import { type TenantFacts, tenantFactsOf } from '#src/contexts/tenants/index.js';
 import type { Principal } from '#src/platform/auth/principal.js';
 import { type Dependency, loadOptionsOf, stateOf } from '#src/platform/command/dependency.js';
@@ -61,7 +62,8 @@ export function tenantDependency(deps: Deps, principal: Principal, tenant: Acces
     check(loaded: LoadResult) {
       base.check(loaded);
       const now = tenantFactsOf(loaded);
-      if (now?.planId !== tenant.facts.planId || now?.environment !== tenant.facts.environment) {
+      const samePlan = now !== undefined && planOf(now.planId) === planOf(tenant.facts.planId);
+      if (!samePlan || now?.environment !== tenant.facts.environment) {
         throw new IllegalStateError(
           'tenant_changed',
           "the tenant's plan changed meanwhile; send the request again",

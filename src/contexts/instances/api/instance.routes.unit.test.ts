@@ -230,6 +230,18 @@ describe('instance routes: the tenant authorises, and its status conditions, eve
     });
   });
 
+  it('goes ahead when the plan named in flight is the one it was built on (the default, now chosen)', async () => {
+    const h = api();
+    const t = await h.tenant.create('prod');
+    h.beforeNextAppend(async () => void (await h.tenant.changePlan(t, 'starter')));
+    expect(
+      await h.call('POST', `/tenants/${t}/instances`, 'op', { body: { environment: 'prod' } }),
+    ).toMatchObject({
+      status: 202,
+      body: { planId: 'starter' },
+    });
+  });
+
   it("answers another tenant's instance, or one that does not exist, with 404", async () => {
     const h = api();
     const [a, b] = [await h.tenant.create('prod'), await h.tenant.create('prod')];
