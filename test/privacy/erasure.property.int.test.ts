@@ -117,30 +117,32 @@ interface Run {
   directory: Set<number>;
 }
 
+async function assign(run: Run, s: Extract<Step, { kind: 'assign' }>, op: string) {
+  const person = run.people[s.person] as Run['people'][number];
+  if (s.byEmail && !run.directory.has(s.person)) {
+    await directory.addUser({ userId: person.userId, email: person.email });
+    run.directory.add(s.person);
+  }
+  const role = s.admin ? 'TenantAdmin' : 'TenantMember';
+  const body = s.byEmail ? { email: person.email, role } : { userId: person.userId, role };
+  const key = { 'idempotency-key': `assign-${ulid()}` };
+  const reply = await api('POST', `/tenants/${run.tenants[s.tenant]}/users`, op, body, key);
+  if (reply.status === 201 && s.byEmail) run.written.add(s.person);
+}
+
 async function play(run: Run, s: Step, op: string) {
   const tenantId = run.tenants[s.tenant] as string;
-  const person = 'person' in s ? (run.people[s.person] as Run['people'][number]) : undefined;
   switch (s.kind) {
     case 'contact': {
-      const reply = await api('PATCH', `/tenants/${tenantId}`, op, { contactEmail: person?.email });
+      const email = run.people[s.person]?.email;
+      const reply = await api('PATCH', `/tenants/${tenantId}`, op, { contactEmail: email });
       if (reply.status === 200) run.written.add(s.person);
       return;
     }
-    case 'assign': {
-      if (!person) return;
-      if (s.byEmail && !run.directory.has(s.person)) {
-        await directory.addUser({ userId: person.userId, email: person.email });
-        run.directory.add(s.person);
-      }
-      const role = s.admin ? 'TenantAdmin' : 'TenantMember';
-      const body = s.byEmail ? { email: person.email, role } : { userId: person.userId, role };
-      const key = { 'idempotency-key': `assign-${ulid()}` };
-      const reply = await api('POST', `/tenants/${tenantId}/users`, op, body, key);
-      if (reply.status === 201 && s.byEmail) run.written.add(s.person);
-      return;
-    }
+    case 'assign':
+      return assign(run, s, op);
     case 'remove':
-      await api('DELETE', `/tenants/${tenantId}/users/${person?.userId}`, op);
+      await api('DELETE', `/tenants/${tenantId}/users/${run.people[s.person]?.userId}`, op);
       return;
     case 'park':
       await api('POST', `/tenants/${tenantId}/park`, op, { reason: 'invoice overdue' });
@@ -192,6 +194,80 @@ async function expectRebuilt(projection: Projection, table: string, streamId: st
   expect(bySk(Items as Row[]), `${projection.name} rows of ${streamId}`).toEqual(bySk([...rebuilt.values()]));
 }
 
+async function newRun(locals: readonly string[], op: string): Promise<Run> {
+  const id = ulid();
+  const run: Run = {
+    people: locals.map((l, i) => ({ email: `${l}.${id}@Erasure-${i}.test`, userId: `u-${id}-${i}` })),
+    tenants: [],
+    written: new Set([0, 1]),
+    directory: new Set(),
+  };
+  for (const contact of [0, 1]) {
+    const body = {
+      organizationName: `Org ${id} ${contact}`,
+      contactEmail: run.people[contact]?.email,
+      environment: 'dev',
+    };
+    const created = await api('POST', '/tenants', op, body, { 'idempotency-key': `create-${id}-${contact}` });
+    expect(created.status).toBe(201);
+    run.tenants.push(String(created.body.tenantId));
+  }
+  return run;
+}
+
+/** Erases each person (a person the history never wrote has no key: 404) and waits for every erasure to end. */
+async function eraseAndWait(emails: readonly string[], admin: string) {
+  const subjects = await Promise.all(emails.map((e) => store.keys.subjectIdOf(e)));
+  for (const subjectId of subjects) {
+    const reply = await api('POST', `/data-subjects/${subjectId}/erasure`, admin, { reason: 'asked' });
+    expect([202, 404]).toContain(reply.status);
+  }
+  for (const subjectId of subjects) {
+    await eventually(async () => {
+      const got = await api('GET', `/data-subjects/${subjectId}`, admin);
+      if (got.status === 404) return;
+      expect((got.body.erasures as { status: string }[]).every((e) => e.status === 'completed')).toBe(true);
+    }, 60_000);
+  }
+}
+
+async function expectRebuiltAll(run: Run) {
+  for (const tenantId of run.tenants) {
+    const streamId = `tenant-${tenantId}`;
+    await expectRebuilt(tenantsV1, 'TenantsV1Table', streamId, `TENANT#${tenantId}`);
+    for (const p of platformProjections) await expectRebuilt(p, p.table, streamId, `STREAM#${streamId}`);
+  }
+}
+
+async function expectNoTrace(run: Run, erased: readonly string[]) {
+  const places = {
+    tables: await scanAll(),
+    eventBridge: JSON.stringify(runtime.eventBridge.accepted),
+    logs: logs.join('\n'),
+    identity: JSON.stringify(await Promise.all(run.people.map((p) => directory.user(p.userId)))),
+  };
+  for (const email of erased) {
+    for (const [where, text] of Object.entries(places)) {
+      for (const form of leakForms(email)) {
+        expect(text.includes(form), `${email} as ${form} in ${where}`).toBe(false);
+      }
+    }
+  }
+}
+
+/** Everyone else the history wrote: their values read back, decrypted, through the access export. */
+async function expectOthersIntact(run: Run, erasedIndexes: readonly number[], admin: string) {
+  for (const [i, person] of run.people.entries()) {
+    if (erasedIndexes.includes(i) || !run.written.has(i)) continue;
+    const subjectId = await store.keys.subjectIdOf(person.email);
+    await eventually(async () => {
+      const got = await api('GET', `/data-subjects/${subjectId}`, admin);
+      expect(got).toMatchObject({ status: 200, body: { status: 'held' } });
+      expect(JSON.stringify(got.body.streams)).toContain(person.email);
+    });
+  }
+}
+
 describe('erasure, end to end', () => {
   it("leaves no trace of an erased person anywhere stored or sent, keeps everyone else's, and read models equal a rebuild", async () => {
     const admin = token('admin-1', ['Admin']);
@@ -202,87 +278,17 @@ describe('erasure, end to end', () => {
         fc.array(step, { minLength: 3, maxLength: 12 }),
         fc.uniqueArray(fc.nat(PEOPLE - 1), { minLength: 1, maxLength: 2 }),
         async (locals, steps, erasedIndexes) => {
-          const id = ulid();
-          const run: Run = {
-            people: locals.map((l, i) => ({ email: `${l}.${id}@Erasure-${i}.test`, userId: `u-${id}-${i}` })),
-            tenants: [],
-            written: new Set([0, 1]),
-            directory: new Set(),
-          };
-          for (const contact of [0, 1]) {
-            const created = await api(
-              'POST',
-              '/tenants',
-              op,
-              {
-                organizationName: `Org ${id} ${contact}`,
-                contactEmail: run.people[contact]?.email,
-                environment: 'dev',
-              },
-              { 'idempotency-key': `create-${id}-${contact}` },
-            );
-            expect(created.status).toBe(201);
-            run.tenants.push(String(created.body.tenantId));
-          }
+          const run = await newRun(locals, op);
           for (const s of steps) await play(run, s, op);
           const streams = run.tenants.map((t) => `tenant-${t}`);
           const before = await Promise.all(streams.map(commitItems));
-
           const erased = erasedIndexes.map((i) => run.people[i]?.email as string);
-          const subjects = await Promise.all(erased.map((e) => store.keys.subjectIdOf(e)));
-          for (const subjectId of subjects) {
-            const reply = await api('POST', `/data-subjects/${subjectId}/erasure`, admin, {
-              reason: 'asked',
-            });
-            // a person the history never wrote has no key: 404, and nothing to find
-            expect([202, 404]).toContain(reply.status);
-          }
-          for (const subjectId of subjects) {
-            await eventually(async () => {
-              const got = await api('GET', `/data-subjects/${subjectId}`, admin);
-              if (got.status === 404) return;
-              expect((got.body.erasures as { status: string }[]).every((e) => e.status === 'completed')).toBe(
-                true,
-              );
-            }, 60_000);
-          }
-          await eventually(async () => {
-            for (const [i, streamId] of streams.entries()) {
-              const tenantId = run.tenants[i] as string;
-              await expectRebuilt(tenantsV1, 'TenantsV1Table', streamId, `TENANT#${tenantId}`);
-              for (const p of platformProjections) {
-                await expectRebuilt(p, p.table, streamId, `STREAM#${streamId}`);
-              }
-            }
-          }, 30_000);
-
+          await eraseAndWait(erased, admin);
+          await eventually(() => expectRebuiltAll(run), 30_000);
           const after = await Promise.all(streams.map(commitItems));
           for (const [i, items] of before.entries()) expect(after[i]?.slice(0, items.length)).toEqual(items);
-
-          const places = {
-            tables: await scanAll(),
-            eventBridge: JSON.stringify(runtime.eventBridge.accepted),
-            logs: logs.join('\n'),
-            identity: JSON.stringify(await Promise.all(run.people.map((p) => directory.user(p.userId)))),
-          };
-          for (const email of erased) {
-            for (const [where, text] of Object.entries(places)) {
-              for (const form of leakForms(email))
-                expect(text.includes(form), `${email} as ${form} in ${where}`).toBe(false);
-            }
-          }
-          // everyone else: their values read back, decrypted, through the access export
-          for (const [i, person] of run.people.entries()) {
-            if (erasedIndexes.includes(i) || !run.written.has(i)) continue;
-            const subjectId = await store.keys.subjectIdOf(person.email);
-            const exported = await eventually(async () => {
-              const got = await api('GET', `/data-subjects/${subjectId}`, admin);
-              expect(got.status).toBe(200);
-              expect(JSON.stringify(got.body.streams)).toContain(person.email);
-              return got;
-            });
-            expect(exported.body.status).toBe('held');
-          }
+          await expectNoTrace(run, erased);
+          await expectOthersIntact(run, erasedIndexes, admin);
         },
       ),
       { numRuns: 4 },
