@@ -62,16 +62,16 @@ export const startInstancesLocal: StartLocalStandIns = async (env): Promise<Inst
     standIns,
     environment: {
       GITHUB_API_URL: standIns.githubUrl,
-      GITHUB_TOKEN: token,
-      GITHUB_WEBHOOK_SECRET: webhookSecret,
-      DEPLOY_OUTCOME_SECRET: deployOutcomeSecret,
+      LOCAL_GITHUB_TOKEN: token,
+      LOCAL_GITHUB_WEBHOOK_SECRET: webhookSecret,
+      LOCAL_DEPLOY_OUTCOME_SECRET: deployOutcomeSecret,
       ECS_ENDPOINT: aws.endpoint,
       APPLICATION_AUTOSCALING_ENDPOINT: aws.endpoint,
       SECRETS_MANAGER_ENDPOINT: aws.endpoint,
       WORKLOAD_ENVIRONMENTS: JSON.stringify(environments),
     },
     describe: () => [
-      `GitHub API        ${standIns.githubUrl}  (token in GITHUB_TOKEN; workflow_run -> ${env.httpUrl}${WORKFLOW_RUN_WEBHOOK_PATH})`,
+      `GitHub API        ${standIns.githubUrl}  (token in LOCAL_GITHUB_TOKEN; workflow_run -> ${env.httpUrl}${WORKFLOW_RUN_WEBHOOK_PATH})`,
       ...WORKLOAD_ENVIRONMENTS.map((e) => `  repository      ${git.repositories[e].url} (${e})`),
       `ECS, autoscaling, Secrets Manager  ${aws.endpoint}  (clusters ${WORKLOAD_ENVIRONMENTS.map(standIns.clusterOf).join(', ')}; events to the default bus)`,
       ...WORKLOAD_ENVIRONMENTS.map(
