@@ -126,10 +126,11 @@ export function platformDeployables(contexts: readonly BoundedContext[]): Deploy
         permissions: [
           { service: 'dynamodb', actions: ['Query'], tables: ['EventStoreTable'] },
           // rows and checkpoints are read with BatchGetItem and written in one transaction (Put, Delete; Update marks
-          // a stream parked); single GetItem (checkpoint) and deleting parked events are the CLI's (redrive, recover)
+          // a stream parked; ConditionCheck: an event parks behind a stream only while it is marked); single GetItem
+          // (checkpoint) and deleting parked events are the CLI's (redrive, recover)
           {
             service: 'dynamodb',
-            actions: ['BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
+            actions: ['BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem'],
             tables: projectionTables,
           },
           { service: 'dynamodb', actions: ['PutItem', 'UpdateItem'], tables: ['ParkedEventsTable'] },

@@ -1,6 +1,6 @@
 import { cliWiring } from './cli-wiring.js';
 import { ERASE_COMMANDS, erase } from './erase.js';
-import { listParked, redriveParked } from './parked.js';
+import { discardParked, listParked, redriveParked } from './parked.js';
 import { dropCommand, rebuildCommand, status, switchCommand } from './projections.js';
 import { QUEUE_COMMANDS, queueCliDependencies, runQueueCommand } from './queues.js';
 import { recover } from './recover.js';
@@ -59,6 +59,8 @@ async function run({ command, positionals, values }: Parsed, help: string): Prom
       return listParked(w, filter);
     case 'parked redrive':
       return redriveParked(w, filter);
+    case 'parked discard':
+      return discardParked(w, filter, { yes: values.yes === true }, help);
     case 'erase':
       return erase(
         w.eraseDeps,

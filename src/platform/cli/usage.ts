@@ -85,7 +85,20 @@ STREAM_PARK_AFTER_SECONDS old (docs/operations.md).`,
     options: { consumer, projection: { ...consumer, description: 'same as --consumer' }, stream },
     summary: 're-apply / re-publish parked events (after a fix), read again from the event store',
     details: `Projections: in order, through the checkpointed writer. The publisher: re-published (subscribers
-deduplicate by eventId). What fails again stays parked; the command then exits 1 naming it.`,
+deduplicate by eventId). Then each re-driven stream up to its head, and every parked record the checkpoint
+covers removed. What fails again stays parked; the command then exits 1 naming it.`,
+  },
+  {
+    name: 'parked discard',
+    positionals: [],
+    options: {
+      consumer: { ...consumer, description: 'one projection version no longer fed (tenants.v9)' },
+      stream,
+      yes: { type: 'boolean', description: 'do not ask for confirmation' },
+    },
+    summary: 'delete the parked records of a dropped projection version (asks first)',
+    details: `For a version dropped from the registry (or removed from the code) whose parked events no re-drive can
+apply. Refused for the active version, a shadow being rebuilt and the publisher: those are re-driven.`,
   },
   {
     name: 'recover',

@@ -136,7 +136,7 @@ export class ProjectionDispatcher {
       return 'done';
     } catch (error) {
       if (error instanceof StreamParkedError)
-        return settled(await this.failures.parkBehind(consumer, event, error.parkedFrom));
+        return settled(await this.failures.parkBehind(consumer, event, error.parkedFrom, target.tableName));
       return settled(await this.failures.handle({ ...failure, event, error }));
     }
   }

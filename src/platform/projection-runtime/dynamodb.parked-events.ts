@@ -19,6 +19,7 @@ import {
   type ParkOptions,
   type ParkRequest,
   parkedRecord,
+  StreamNotParkedError,
 } from './ports.js';
 
 const ATTEMPTS_TTL_SECONDS = 7 * 86400;
@@ -45,12 +46,17 @@ export class DynamoParkedEvents implements ParkedEvents {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async recordFailure(consumer: string, ref: EventRef): Promise<number> {
+  async recordFailure(
+    consumer: string,
+    ref: EventRef,
+    kind: 'poison' | 'transient' = 'poison',
+  ): Promise<number> {
+    const counter = kind === 'poison' ? 'attempts' : 'transientAttempts';
     const out = await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: attemptsKey(consumer, ref),
-        UpdateExpression: 'ADD attempts :one SET expiresAt = :ttl',
+        UpdateExpression: `ADD ${counter} :one SET expiresAt = :ttl`,
         ExpressionAttributeValues: {
           ':one': 1,
           ':ttl': Math.floor(this.now().getTime() / 1000) + ATTEMPTS_TTL_SECONDS,
@@ -58,7 +64,7 @@ export class DynamoParkedEvents implements ParkedEvents {
         ReturnValues: 'UPDATED_NEW',
       }),
     );
-    return Number(out.Attributes?.attempts ?? 1);
+    return Number(out.Attributes?.[counter] ?? 1);
   }
 
   /** Keeps a reference to the event (its id), never the event: parkedRecord (ports.ts). */
@@ -79,21 +85,31 @@ export class DynamoParkedEvents implements ParkedEvents {
       },
       ...(options.ifAbsent ? { ConditionExpression: 'attribute_not_exists(pk)' } : {}),
     };
+    const guard = options.whileMarkedIn;
     try {
-      if (!options.markStreamIn) {
+      if (!options.markStreamIn && !guard) {
         await this.client.send(new PutCommand(put));
         return true;
       }
       await this.client.send(
         new TransactWriteCommand({
-          TransactItems: [{ Put: put }, { Update: markParked(options.markStreamIn, parked) }],
+          TransactItems: [
+            { Put: put },
+            options.markStreamIn
+              ? { Update: markParked(options.markStreamIn, parked) }
+              : { ConditionCheck: stillMarked(guard as string, parked.streamId) },
+          ],
         }),
       );
       return true;
     } catch (error) {
-      // ifAbsent: the event is parked already, with its real error; nothing to do
-      if (options.ifAbsent && (isConditionFailure(error) || isCancelledByCondition(error))) return false;
-      throw error;
+      if (guard && cancelledAt(error, 1)) throw new StreamNotParkedError(parked.streamId);
+      if (!options.ifAbsent || !(isConditionFailure(error) || cancelledAt(error, 0))) throw error;
+      // ifAbsent: the event is parked already, with its real error; the stream is marked all the same (a
+      // transient record of an event that then failed as poison)
+      if (options.markStreamIn)
+        await this.client.send(new UpdateCommand(markParked(options.markStreamIn, parked)));
+      return false;
     }
   }
 
@@ -144,9 +160,18 @@ function markParked(tableName: string, parked: Pick<ParkedEvent, 'streamId' | 'v
   };
 }
 
-function isCancelledByCondition(error: unknown): boolean {
+/** The stream is still marked parked in this projection table (a record parked behind it keeps its order). */
+function stillMarked(tableName: string, streamId: string) {
+  return {
+    TableName: tableName,
+    Key: checkpointKey(streamId),
+    ConditionExpression: 'attribute_exists(parkedFrom)',
+  };
+}
+
+function cancelledAt(error: unknown, index: number): boolean {
   const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-  return reasons[0]?.Code === 'ConditionalCheckFailed';
+  return reasons[index]?.Code === 'ConditionalCheckFailed';
 }
 
 function fromItem(item: Record<string, unknown>): ParkedEvent {

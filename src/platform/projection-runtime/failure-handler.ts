@@ -48,16 +48,21 @@ export class FailureHandler {
     const { consumer, ref } = failure;
     this.deps.metrics.count('ConsumerFailures', 1, { consumer, kind });
     try {
-      const attempts = await this.deps.parked.recordFailure(consumer, ref);
+      // counted per kind: only poison failures count toward maxAttempts (an outage uses up no attempts)
+      const attempts = await this.deps.parked.recordFailure(consumer, ref, kind);
       if (verdict(this.deps.policy, { kind, attempts, ageMs: failure.ageMs }) === 'retry')
         return kind === 'transient' ? 'outage' : 'retry';
-      await this.deps.parked.park(
+      const parked = await this.deps.parked.park(
         { consumer, ...ref, event: failure.event, error: describeError(failure.error), attempts, kind },
-        // A transient failure says nothing about the event: later events of its stream may go ahead (the
-        // projection writer catches up the gap from the event store once the table answers again).
-        kind === 'poison' && failure.markStreamIn ? { markStreamIn: failure.markStreamIn } : {},
+        {
+          // an event parked already (redelivered with its record) keeps its first record, counted once
+          ifAbsent: true,
+          // A transient failure says nothing about the event: later events of its stream may go ahead (the
+          // projection writer catches up the gap from the event store once the table answers again).
+          ...(kind === 'poison' && failure.markStreamIn ? { markStreamIn: failure.markStreamIn } : {}),
+        },
       );
-      this.deps.metrics.count('ParkedEvents', 1, { consumer });
+      if (parked) this.deps.metrics.count('ParkedEvents', 1, { consumer });
       this.deps.log?.('parked', { consumer, ...ref, kind, attempts, ageMs: failure.ageMs });
       return 'parked';
     } catch (error) {
@@ -70,8 +75,17 @@ export class FailureHandler {
     }
   }
 
-  /** A later event of a stream parked for a projection: parked behind the first, never replacing a record. */
-  async parkBehind(consumer: string, event: EventEnvelope, parkedFrom: number): Promise<'retry' | 'parked'> {
+  /**
+   * A later event of a stream parked for a projection: parked behind the first, never replacing a record, and
+   * only while the stream is marked (same transaction): once a re-drive unmarked it, the event is retried and
+   * applied instead of waiting behind nothing.
+   */
+  async parkBehind(
+    consumer: string,
+    event: EventEnvelope,
+    parkedFrom: number,
+    markedIn: string,
+  ): Promise<'retry' | 'parked'> {
     try {
       const parked = await this.deps.parked.park(
         {
@@ -84,7 +98,7 @@ export class FailureHandler {
           attempts: 0,
           kind: 'waiting',
         },
-        { ifAbsent: true },
+        { ifAbsent: true, whileMarkedIn: markedIn },
       );
       if (parked) this.deps.metrics.count('ParkedEvents', 1, { consumer });
       return 'parked';

@@ -19,15 +19,20 @@ export class InMemoryParkedEvents implements ParkedEvents {
 
   constructor(private readonly now: () => Date = () => new Date()) {}
 
-  async recordFailure(consumer: string, ref: EventRef): Promise<number> {
-    const key = `${consumer}#${ref.streamId}#${ref.version}`;
+  async recordFailure(
+    consumer: string,
+    ref: EventRef,
+    kind: 'poison' | 'transient' = 'poison',
+  ): Promise<number> {
+    const key = `${consumer}#${ref.streamId}#${ref.version}#${kind}`;
     const attempts = (this.attempts.get(key) ?? 0) + 1;
     this.attempts.set(key, attempts);
     return attempts;
   }
 
   async park(parked: ParkRequest, options: ParkOptions = {}): Promise<boolean> {
-    if (options.markStreamIn) throw new Error('InMemoryParkedEvents cannot mark a projection stream');
+    if (options.markStreamIn || options.whileMarkedIn)
+      throw new Error('InMemoryParkedEvents cannot mark a projection stream');
     const key = `${parked.consumer}#${parked.streamId}#${parked.version}`;
     if (options.ifAbsent && this.parked.has(key)) return false;
     this.parked.set(key, parkedRecord(parked, this.now().toISOString()));
@@ -49,6 +54,7 @@ export class InMemoryParkedEvents implements ParkedEvents {
   async remove(parked: Pick<ParkedEvent, 'consumer' | 'streamId' | 'version'>): Promise<void> {
     const key = `${parked.consumer}#${parked.streamId}#${parked.version}`;
     this.parked.delete(key);
-    this.attempts.delete(key);
+    this.attempts.delete(`${key}#poison`);
+    this.attempts.delete(`${key}#transient`);
   }
 }

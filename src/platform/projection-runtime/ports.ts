@@ -56,8 +56,16 @@ export interface ParkedFilter {
 export interface ParkOptions {
   /** Also mark the stream parked in this projection table's checkpoint (same transaction). */
   markStreamIn?: string;
-  /** Never replace a parked record that exists (its error and attempts are the real ones). */
+  /**
+   * Never replace a parked record that exists (its error and attempts are the real ones). With `markStreamIn`
+   * the stream is marked all the same.
+   */
   ifAbsent?: boolean;
+  /**
+   * Park only while the stream is marked parked in this projection table (same transaction): an event waiting
+   * behind a parked one. Throws StreamNotParkedError when a re-drive unmarked it meanwhile.
+   */
+  whileMarkedIn?: string;
 }
 
 /** What a consumer parks: the event it failed on, if it decoded it, of which only a reference is kept. */
@@ -70,8 +78,12 @@ export function parkedRecord({ event, ...parked }: ParkRequest, parkedAt: string
 }
 
 export interface ParkedEvents {
-  /** Counts one more failed attempt; returns the total so far. */
-  recordFailure(consumer: string, ref: EventRef): Promise<number>;
+  /**
+   * Counts one more failed attempt of this kind; returns how many of that kind so far. Poison and transient
+   * failures are counted apart: only poison ones count toward the attempts that park an event, so a throttled
+   * table never uses up an event's attempts (failure-policy.ts).
+   */
+  recordFailure(consumer: string, ref: EventRef, kind?: 'poison' | 'transient'): Promise<number>;
   /** False when `ifAbsent` found the event parked already. */
   park(parked: ParkRequest, options?: ParkOptions): Promise<boolean>;
   list(filter?: ParkedFilter): Promise<ParkedEvent[]>;
@@ -89,6 +101,14 @@ export class StreamParkedError extends Error {
     readonly parkedFrom: number,
   ) {
     super(`stream ${streamId} is parked from version ${parkedFrom}`);
+  }
+}
+
+/** A stream the consumer meant to park an event behind is no longer parked (re-driven): apply it instead. */
+export class StreamNotParkedError extends Error {
+  override readonly name = 'StreamNotParkedError';
+  constructor(readonly streamId: string) {
+    super(`stream ${streamId} is no longer parked`);
   }
 }
 

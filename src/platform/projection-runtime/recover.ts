@@ -1,7 +1,14 @@
 import { handles } from '#src/platform/domain/projection.js';
 import type { EventEnvelope, EventStore } from '#src/platform/event-store/event-store.port.js';
 import { describeError, isTransient } from './failure-policy.js';
-import { type ParkedEvents, type ProjectionTarget, type ProjectionWriter, targetName } from './ports.js';
+import {
+  type ParkedEvents,
+  type ProjectionTarget,
+  type ProjectionWriter,
+  StreamNotParkedError,
+  StreamParkedError,
+  targetName,
+} from './ports.js';
 
 /** A span of appends to re-deliver: from the on-failure message of Lambda, or given by an operator. */
 export interface RecoveryWindow {
@@ -97,19 +104,36 @@ async function reapplyOne(
   try {
     return (await deps.writer.apply(target, event)) === 'applied' ? 'applied' : 'duplicates';
   } catch (error) {
+    const ref = {
+      consumer: targetName(target),
+      streamId: event.streamId,
+      version: event.version,
+      type: event.type,
+    };
+    // As the dispatcher does: an event of a stream parked for this projection waits behind the parked one, and
+    // a parked record (its real error and attempts) is never replaced.
+    if (error instanceof StreamParkedError) {
+      await deps.parked
+        .park(
+          {
+            ...ref,
+            event,
+            error: `waiting behind ${event.streamId}@${error.parkedFrom}`,
+            attempts: 0,
+            kind: 'waiting',
+          },
+          { ifAbsent: true, whileMarkedIn: target.tableName },
+        )
+        .catch((parking: unknown) => {
+          // unparked by a re-drive meanwhile: the re-drive applies the stream up to its head
+          if (!(parking instanceof StreamNotParkedError)) throw parking;
+        });
+      return 'parked';
+    }
     const kind = isTransient(error) ? 'transient' : 'poison';
     await deps.parked.park(
-      {
-        consumer: targetName(target),
-        streamId: event.streamId,
-        version: event.version,
-        type: event.type,
-        event,
-        error: describeError(error),
-        attempts: 1,
-        kind,
-      },
-      kind === 'poison' ? { markStreamIn: target.tableName } : {},
+      { ...ref, event, error: describeError(error), attempts: 1, kind },
+      { ifAbsent: true, ...(kind === 'poison' ? { markStreamIn: target.tableName } : {}) },
     );
     return 'parked';
   }
