@@ -97,4 +97,6 @@ export const tenants: BoundedContext = {
 };
 
 /** Tenant access (the HTTP kit's TenantAccess port): how every other context checks a caller against a tenant. */
-export { tenantAccess } from './api/tenant.access.js';
+export { type TenantFacts, tenantAccess, tenantFactsOf } from './api/tenant.access.js';
+/** A tenant's stream id (`tenant-<id>`): for a platform command that depends on its tenant. */
+export { tenantStream } from './domain/tenant.stream.js';
