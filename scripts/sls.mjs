@@ -25,7 +25,10 @@ const BUILD_FAILED = /Build failed with \d+ error|✘ \[ERROR\]/;
 const GRACE_MS = 5_000;
 const LIMIT_MS = 15 * 60_000;
 
-const child = spawn(process.execPath, [bin, ...process.argv.slice(2)], { stdio: ['inherit', 'pipe', 'pipe'], env });
+const child = spawn(process.execPath, [bin, ...process.argv.slice(2)], {
+  stdio: ['inherit', 'pipe', 'pipe'],
+  env,
+});
 let failed = false;
 let killer;
 const kill = (reason) => {

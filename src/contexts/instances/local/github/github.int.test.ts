@@ -141,7 +141,10 @@ describe('the GitHub Actions stand-in through @octokit/rest', () => {
     const { files } = generateTenantFolder(tenant);
     const broken = {
       ...files,
-      'service.tf.json': (files['service.tf.json'] ?? '').replace('${local.task_cpu}', '${local.task_cpus}'),
+      'service.tf.json': (files['service.tf.json'] ?? '').replace(
+        `\${local.task_cpu}`,
+        `\${local.task_cpus}`,
+      ),
     };
     await h.push(tenant, broken);
     const { workflow_run_id: id } = await dispatch('dev', tenant.tenantId, 'E-broken');
