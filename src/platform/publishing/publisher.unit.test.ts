@@ -283,7 +283,14 @@ describe('the publisher stream consumer', () => {
     });
     expect(report).toEqual({ published: 1, failed: [] });
     expect(accepted).toEqual([event.eventId]);
-    expect(details[0]?.data).toEqual(created.data); // as the store reads it, not the copy parked
+    // As the store reads it, not the copy parked; personal values sealed as the publisher always sends them.
+    const sent = details[0]?.data as Record<string, unknown>;
+    expect(sent).not.toHaveProperty('stale');
+    expect(sent).toMatchObject({
+      tenantId,
+      organizationName: (created.data as { organizationName: string }).organizationName,
+    });
+    expect(sent.contactEmail).toMatchObject({ $pd: 1 });
     expect(await parked.list()).toEqual([]);
   });
 });
