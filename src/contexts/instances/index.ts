@@ -4,6 +4,8 @@ import { readsPersonalData } from '#src/platform/platform.definition.js';
 import { instanceRoutes } from './api/instance.routes.js';
 import { instanceDecider } from './domain/instance.decider.js';
 import { instanceEventDefinitions } from './domain/instance.events.js';
+import { ecsDeployables } from './ecs/deployables.js';
+import { provisionerDeployables } from './provisioner/deployables.js';
 
 const table = (baseName: string, indexes: readonly string[]) => ({
   baseName,
@@ -27,7 +29,12 @@ export const instances: BoundedContext = {
     // bbws-tenant-resources v1 (design section 4.3, per environment and instance; projections/instances).
     TenantResourcesV1Table: table('bbws-tenant-resources', ['GSI1', 'GSI2', 'GSI3']),
   },
+  // Downstream of the stream: rules -> SQS -> consumers (provisioner/, ecs/: each declares its own).
+  queues: { ...provisionerDeployables.queues, ...ecsDeployables.queues },
+  rules: { ...provisionerDeployables.rules, ...ecsDeployables.rules },
   functions: [
+    ...provisionerDeployables.functions,
+    ...ecsDeployables.functions,
     {
       name: 'instanceApi',
       handler: 'src/contexts/instances/handlers/instance-api.handler',
