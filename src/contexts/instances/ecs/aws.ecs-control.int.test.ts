@@ -1,0 +1,57 @@
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+import { CreateServiceCommand, ECSClient, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { afterAll, beforeAll } from 'vitest';
+import { type AwsStandIns, startAwsStandIns } from '../local/aws/aws-stand-ins.js';
+import { localCredentials } from '../local/test-support/wait.js';
+import { AwsEcsServices, AwsScalableTargets } from './aws.ecs-control.js';
+import { ecsControlContract } from './ecs-control.contract.js';
+
+// The AWS adapters through the real SDK clients, against the ECS + Application Auto Scaling stand-in.
+let aws: AwsStandIns;
+let ecs: ECSClient;
+let scaling: ApplicationAutoScalingClient;
+let n = 0;
+
+beforeAll(async () => {
+  aws = await startAwsStandIns({
+    region: 'af-south-1',
+    account: '000000000000',
+    clusters: ['bbws-dev'],
+    putEvent: () => {},
+    ecsTiming: { taskStartMs: 10, taskStopMs: 10, steadyRepeatMs: 1000 },
+    autoscalingEnforceMs: 20,
+  });
+  const client = { region: 'af-south-1', endpoint: aws.endpoint, credentials: localCredentials };
+  ecs = new ECSClient(client);
+  scaling = new ApplicationAutoScalingClient(client);
+});
+afterAll(async () => {
+  ecs?.destroy();
+  scaling?.destroy();
+  await aws?.stop();
+});
+
+ecsControlContract('AWS SDK on the local stand-in', () => ({
+  ports: { services: new AwsEcsServices(ecs), targets: new AwsScalableTargets(scaling) },
+  newService: async (desiredCount) => {
+    const serviceName = `bbws-dev-tenant-contract${++n}`;
+    const { taskDefinition } = await ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: serviceName,
+        cpu: '256',
+        memory: '512',
+        containerDefinitions: [],
+      }),
+    );
+    const { service } = await ecs.send(
+      new CreateServiceCommand({
+        cluster: 'bbws-dev',
+        serviceName,
+        desiredCount,
+        taskDefinition: taskDefinition?.taskDefinitionArn,
+      }),
+    );
+    return service?.serviceArn ?? '';
+  },
+  missingArn: 'arn:aws:ecs:af-south-1:000000000000:service/bbws-dev/bbws-dev-tenant-missing',
+}));

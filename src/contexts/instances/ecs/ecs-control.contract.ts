@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import type { EcsControlPorts } from './ecs-control.port.js';
+
+export interface EcsControlFixture {
+  ports: EcsControlPorts;
+  /** A new service of the environment at `desiredCount`, by its ARN. */
+  newService(desiredCount: number): Promise<string>;
+  /** An ARN no service has. */
+  missingArn: string;
+}
+
+/** One contract for the in-memory adapters and the AWS ones (through the real SDK, against the local stand-in). */
+export function ecsControlContract(name: string, fixture: () => EcsControlFixture) {
+  describe(`ECS control ports: ${name}`, () => {
+    it('describes a service by its ARN, and nothing for a service that does not exist', async () => {
+      const { ports, newService, missingArn } = fixture();
+      const arn = await newService(2);
+      expect(await ports.services.describe(arn)).toMatchObject({ desiredCount: 2 });
+      expect(await ports.services.describe(missingArn)).toBeUndefined();
+    });
+
+    it("sets the service's desired count", async () => {
+      const { ports, newService } = fixture();
+      const arn = await newService(1);
+      await ports.services.setDesiredCount(arn, 3);
+      expect(await ports.services.describe(arn)).toMatchObject({ desiredCount: 3 });
+    });
+
+    it('registers the bounds of a scalable target, again and again (idempotent), and describes them', async () => {
+      const { ports, newService } = fixture();
+      const arn = await newService(1);
+      expect(await ports.targets.describe(arn)).toBeUndefined();
+      await ports.targets.register(arn, { minCount: 1, maxCount: 4 });
+      await ports.targets.register(arn, { minCount: 1, maxCount: 4 });
+      expect(await ports.targets.describe(arn)).toEqual({ minCount: 1, maxCount: 4 });
+    });
+
+    it('keeps a stopped service stopped only with bounds 0..0 (autoscaling raises it to min otherwise)', async () => {
+      const { ports, newService } = fixture();
+      const arn = await newService(2);
+      await ports.targets.register(arn, { minCount: 0, maxCount: 0 });
+      await ports.services.setDesiredCount(arn, 0);
+      expect(await ports.targets.describe(arn)).toEqual({ minCount: 0, maxCount: 0 });
+      expect(await ports.services.describe(arn)).toMatchObject({ desiredCount: 0 });
+      await ports.targets.register(arn, { minCount: 2, maxCount: 4 });
+      expect((await ports.services.describe(arn))?.desiredCount).toBe(2);
+    });
+
+    it('refuses bounds for a service that does not exist', async () => {
+      const { ports, missingArn } = fixture();
+      await expect(ports.targets.register(missingArn, { minCount: 0, maxCount: 0 })).rejects.toThrow();
+    });
+  });
+}

@@ -1,0 +1,108 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { z } from 'zod';
+import { stateOf } from '#src/platform/command/dependency.js';
+import type { Consumer } from '#src/platform/consumers/consumer.js';
+import type { EventStore } from '#src/platform/event-store/event-store.port.js';
+import { instanceDecider } from '../domain/instance.decider.js';
+import type { InstanceEnvironment } from '../domain/instance.events.js';
+import type { InstanceState } from '../domain/instance.state.js';
+import type { Bounds, EcsControlPorts } from './ecs-control.port.js';
+
+/** What the event says does not matter: the instance's head does (the event may be old, or repeated). */
+const Any = z.object({});
+const events = {
+  INSTANCE_SCALED: Any,
+  INSTANCE_SUSPENDED: Any,
+  INSTANCE_RESUMED: Any,
+  INSTANCE_WORKFLOW_SUCCEEDED: Any,
+};
+export type ControlTrigger = keyof typeof events;
+
+/** What to do to the service: its bounds first (when given), then its desired count. */
+export type ControlPlan =
+  | { action: 'none'; why: string }
+  | {
+      action: 'apply';
+      serviceArn: string;
+      environment: InstanceEnvironment;
+      bounds?: Bounds;
+      desiredCount: number;
+    };
+
+/**
+ * ECS control's decision (src/contexts/instances/README.md, "ECS control's contract"), from the instance's head:
+ * a SUSPENDED instance is held at 0 with bounds 0..0 whatever the event (autoscaling would start it again); a
+ * resumed one gets its tier's bounds, then its desired count; a scale only the desired count. A workflow success
+ * changes nothing unless the instance is suspended (the folder's counts are the tier's: Terraform set them).
+ */
+export function controlPlan(trigger: ControlTrigger, state: InstanceState): ControlPlan {
+  if (state.status === 'NEW') return { action: 'none', why: 'no such instance' };
+  if (state.status === 'DELETED' || state.status === 'DEPROVISIONING')
+    return { action: 'none', why: `the instance is ${state.status}` };
+  if (!state.resources) return { action: 'none', why: 'no service recorded yet' };
+  const target = { serviceArn: state.resources.serviceArn, environment: state.environment };
+  if (state.status === 'SUSPENDED')
+    return { action: 'apply', ...target, bounds: { minCount: 0, maxCount: 0 }, desiredCount: 0 };
+  switch (trigger) {
+    case 'INSTANCE_SCALED':
+      return { action: 'apply', ...target, desiredCount: state.desiredCount };
+    case 'INSTANCE_SUSPENDED':
+    case 'INSTANCE_RESUMED': {
+      const { minCount, maxCount } = state.tier;
+      return { action: 'apply', ...target, bounds: { minCount, maxCount }, desiredCount: state.desiredCount };
+    }
+    case 'INSTANCE_WORKFLOW_SUCCEEDED':
+      return { action: 'none', why: 'not suspended: Terraform applied the counts' };
+    default:
+      return trigger satisfies never;
+  }
+}
+
+/** Applies a plan, skipping what the service already has (a repeat costs two reads, no write). */
+export async function applyPlan(
+  ports: EcsControlPorts,
+  plan: Extract<ControlPlan, { action: 'apply' }>,
+  logger: Logger,
+): Promise<void> {
+  const { serviceArn, bounds, desiredCount } = plan;
+  const service = await ports.services.describe(serviceArn);
+  if (!service) {
+    logger.warn('service not found: nothing to control', { serviceArn });
+    return;
+  }
+  if (bounds) {
+    const now = await ports.targets.describe(serviceArn);
+    if (now?.minCount !== bounds.minCount || now.maxCount !== bounds.maxCount)
+      await ports.targets.register(serviceArn, bounds);
+  }
+  // Read again after the bounds: autoscaling may have moved the count into them already.
+  const current = bounds ? await ports.services.describe(serviceArn) : service;
+  if (current?.desiredCount !== desiredCount) await ports.services.setDesiredCount(serviceArn, desiredCount);
+  logger.info('service controlled', { serviceArn, ...bounds, desiredCount });
+}
+
+export interface EcsControlDependencies {
+  store: Pick<EventStore, 'load'>;
+  /** The ports of a workload environment (its account, through its role). */
+  ecs: (environment: InstanceEnvironment) => EcsControlPorts;
+}
+
+/** The consumer of the instance events that change what the service should run. */
+export function ecsControl(deps: () => EcsControlDependencies) {
+  return {
+    name: 'ecsControl',
+    // Acting on the head is idempotent and order-free: a repeat costs reads, never a wrong write.
+    deduplicate: false,
+    events,
+    async handle(event, { logger }) {
+      const { store, ecs } = deps();
+      const loaded = await store.load(event.streamId, {
+        deciderVersion: instanceDecider.version,
+        snapshotEvery: instanceDecider.snapshotEvery ?? 50,
+      });
+      const plan = controlPlan(event.type, stateOf(instanceDecider, loaded));
+      if (plan.action === 'none') logger.info('nothing to control', { why: plan.why });
+      else await applyPlan(ecs(plan.environment), plan, logger);
+    },
+  } satisfies Consumer<typeof events>;
+}

@@ -1,0 +1,158 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { ulid } from 'ulid';
+import { describe, expect, it } from 'vitest';
+import { catalogue } from '#src/contexts/catalogue.js';
+import { CommandRunner } from '#src/platform/command/command-runner.js';
+import { stateOf } from '#src/platform/command/dependency.js';
+import { InMemoryEventStore } from '#src/platform/event-store/in-memory.event-store.js';
+import type { InstanceCommand } from '../domain/instance.commands.js';
+import { instanceDecider } from '../domain/instance.decider.js';
+import type { InstanceState } from '../domain/instance.state.js';
+import { type ControlTrigger, controlPlan, ecsControl } from './ecs-control.js';
+import { InMemoryEcsControl } from './in-memory.ecs-control.js';
+import { activeInstance } from './instance-fixtures.js';
+
+const logger = new Logger({ logLevel: 'SILENT' });
+
+function world() {
+  const store = new InMemoryEventStore(catalogue);
+  const runner = new CommandRunner({ store, clock: () => new Date(), newEventId: ulid });
+  const ecs = new InMemoryEcsControl();
+  const consumer = ecsControl(() => ({ store, ecs: () => ecs }));
+  const deliver = (type: ControlTrigger, streamId: string) =>
+    consumer.handle(
+      {
+        specVersion: '1',
+        eventId: ulid(),
+        streamId,
+        version: 1,
+        type,
+        schemaVersion: 1,
+        occurredAt: new Date().toISOString(),
+        tenantId: null,
+        correlationId: ulid(),
+        causationId: null,
+        actor: 'test',
+        data: {},
+      },
+      { logger },
+    );
+  const command = (streamId: string, command: InstanceCommand) =>
+    runner.run({
+      decider: instanceDecider,
+      streamId,
+      command,
+      metadata: { correlationId: ulid(), actor: 'test' },
+      result: () => undefined,
+    });
+  const head = async (streamId: string) =>
+    stateOf(instanceDecider, await store.load(streamId)) as Exclude<InstanceState, { status: 'NEW' }>;
+  return { store, runner, ecs, deliver, command, head };
+}
+
+async function running() {
+  const w = world();
+  const instance = await activeInstance(w.runner, { planId: 'business' }); // business: 1 desired, 1..4
+  w.ecs.create(instance.serviceArn, 1);
+  w.ecs.bounds.set(instance.serviceArn, { minCount: 1, maxCount: 4 });
+  return { ...w, instance };
+}
+
+describe('ECS control: the plan, from the head', () => {
+  it('does nothing for an instance without a recorded service, deprovisioning or deleted', async () => {
+    const w = world();
+    const instance = await activeInstance(w.runner);
+    await w.command(instance.streamId, { type: 'Deprovision', reason: 'deleted' });
+    expect(controlPlan('INSTANCE_RESUMED', await w.head(instance.streamId))).toMatchObject({
+      action: 'none',
+    });
+    expect(controlPlan('INSTANCE_SCALED', { status: 'NEW' })).toMatchObject({ action: 'none' });
+  });
+
+  it('holds a SUSPENDED instance at 0 with bounds 0..0, whichever event arrives', async () => {
+    const { instance, command, head } = await running();
+    await command(instance.streamId, { type: 'Suspend', reason: 'tenant parked' });
+    for (const trigger of [
+      'INSTANCE_SCALED',
+      'INSTANCE_SUSPENDED',
+      'INSTANCE_RESUMED',
+      'INSTANCE_WORKFLOW_SUCCEEDED',
+    ] as const)
+      expect(controlPlan(trigger, await head(instance.streamId))).toMatchObject({
+        action: 'apply',
+        bounds: { minCount: 0, maxCount: 0 },
+        desiredCount: 0,
+      });
+  });
+
+  it('leaves a workflow success of a serving instance to Terraform', async () => {
+    const { instance, head } = await running();
+    expect(controlPlan('INSTANCE_WORKFLOW_SUCCEEDED', await head(instance.streamId))).toMatchObject({
+      action: 'none',
+    });
+  });
+});
+
+describe('ECS control: the consumer on the in-memory adapters', () => {
+  it('scales the service to the head desired count (only the count)', async () => {
+    const { instance, command, deliver, ecs } = await running();
+    await command(instance.streamId, { type: 'Scale', desiredCount: 3 });
+    await deliver('INSTANCE_SCALED', instance.streamId);
+    expect(ecs.counts.get(instance.serviceArn)?.desiredCount).toBe(3);
+    expect(ecs.calls).toEqual(['desired 3']);
+  });
+
+  it('suspends with bounds 0..0 first, then desired count 0; a repeat writes nothing', async () => {
+    const { instance, command, deliver, ecs } = await running();
+    await command(instance.streamId, { type: 'Suspend', reason: 'tenant parked' });
+    await deliver('INSTANCE_SUSPENDED', instance.streamId);
+    await deliver('INSTANCE_SUSPENDED', instance.streamId);
+    expect(ecs.bounds.get(instance.serviceArn)).toEqual({ minCount: 0, maxCount: 0 });
+    expect(ecs.counts.get(instance.serviceArn)?.desiredCount).toBe(0);
+    // Registering 0..0 already brings the count to 0 (autoscaling): nothing else to write, now or on the repeat.
+    expect(ecs.calls).toEqual(['bounds 0..0']);
+  });
+
+  it('resumes with the old counts: bounds (min, max), then the desired count', async () => {
+    const { instance, command, deliver, ecs } = await running();
+    await command(instance.streamId, { type: 'Scale', desiredCount: 3 });
+    await deliver('INSTANCE_SCALED', instance.streamId);
+    await command(instance.streamId, { type: 'Suspend', reason: 'tenant parked' });
+    await deliver('INSTANCE_SUSPENDED', instance.streamId);
+    await command(instance.streamId, { type: 'Resume' });
+    await deliver('INSTANCE_RESUMED', instance.streamId);
+    expect(ecs.bounds.get(instance.serviceArn)).toEqual({ minCount: 1, maxCount: 4 });
+    expect(ecs.counts.get(instance.serviceArn)?.desiredCount).toBe(3);
+    expect(ecs.calls.slice(-2)).toEqual(['bounds 1..4', 'desired 3']);
+  });
+
+  it('a late INSTANCE_SUSPENDED after the resume restores the counts, never stops the service', async () => {
+    const { instance, command, deliver, ecs } = await running();
+    await command(instance.streamId, { type: 'Suspend', reason: 'tenant parked' });
+    await command(instance.streamId, { type: 'Resume' });
+    await deliver('INSTANCE_RESUMED', instance.streamId);
+    await deliver('INSTANCE_SUSPENDED', instance.streamId);
+    expect(ecs.counts.get(instance.serviceArn)?.desiredCount).toBe(1);
+    expect(ecs.bounds.get(instance.serviceArn)).toEqual({ minCount: 1, maxCount: 4 });
+  });
+
+  it('applies 0/0 again when a workflow succeeds for a SUSPENDED instance', async () => {
+    const { instance, command, deliver, ecs } = await running();
+    await command(instance.streamId, { type: 'Suspend', reason: 'tenant parked' });
+    await deliver('INSTANCE_SUSPENDED', instance.streamId);
+    // Terraform applied a folder committed before the suspension: the service runs again.
+    ecs.bounds.set(instance.serviceArn, { minCount: 1, maxCount: 4 });
+    ecs.counts.set(instance.serviceArn, { desiredCount: 1, runningCount: 1 });
+    await deliver('INSTANCE_WORKFLOW_SUCCEEDED', instance.streamId);
+    expect(ecs.bounds.get(instance.serviceArn)).toEqual({ minCount: 0, maxCount: 0 });
+    expect(ecs.counts.get(instance.serviceArn)?.desiredCount).toBe(0);
+  });
+
+  it('does nothing, without failing, when the recorded service no longer exists', async () => {
+    const w = world();
+    const instance = await activeInstance(w.runner);
+    await w.command(instance.streamId, { type: 'Suspend', reason: 'tenant parked' });
+    await expect(w.deliver('INSTANCE_SUSPENDED', instance.streamId)).resolves.toBeUndefined();
+    expect(w.ecs.calls).toEqual([]);
+  });
+});

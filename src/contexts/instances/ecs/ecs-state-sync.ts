@@ -1,0 +1,110 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { z } from 'zod';
+import type { CommandRunner } from '#src/platform/command/command-runner.js';
+import type { AwsEventConsumer, AwsServiceEvent } from '#src/platform/consumers/aws-event-consumer.js';
+import type { EventStore } from '#src/platform/event-store/event-store.port.js';
+import { instanceDecider } from '../domain/instance.decider.js';
+import { EcsFact } from '../domain/instance.events.js';
+import { instanceKey, serviceKey } from '../domain/placement.js';
+import { tenantOfService } from '../terraform/naming.js';
+
+/** What the sync reads of an ECS event's detail (both detail-types); anything else in it is ignored. */
+const EcsDetail = z.object({
+  eventName: z.string(),
+  eventType: z.string(),
+  createdAt: z.string().optional(),
+  updatedAt: z.string().optional(),
+  desiredCount: z.number().optional(),
+  reason: z.string().optional(),
+  deploymentId: z.string().optional(),
+});
+
+/**
+ * The fact the README's contract names, or why the event is none (another source, an event name AWS added since
+ * domain/ecs-events.ts was written, a detail without a time).
+ */
+export function factOf(event: AwsServiceEvent): { fact: EcsFact } | { ignored: string } {
+  if (event.source !== 'aws.ecs') return { ignored: `not an ECS event (${event.source})` };
+  const detail = EcsDetail.safeParse(event.detail);
+  if (!detail.success) return { ignored: 'detail without eventName/eventType' };
+  const { eventName, eventType, createdAt, updatedAt, desiredCount, reason, deploymentId } = detail.data;
+  const fact = EcsFact.safeParse({
+    ecsEventId: event.id,
+    detailType: event['detail-type'],
+    eventName,
+    eventType,
+    at: createdAt ?? updatedAt,
+    serviceArn: event.resources[0],
+    ...(desiredCount === undefined ? {} : { desiredCount }),
+    ...(reason === undefined ? {} : { reason: reason.slice(0, 2000) }),
+    ...(deploymentId === undefined ? {} : { deploymentId }),
+  });
+  if (!fact.success)
+    return {
+      ignored: `not a fact the instance records: ${fact.error.issues.map((i) => i.path.join('.')).join(', ')}`,
+    };
+  return { fact: fact.data };
+}
+
+/**
+ * The instance stream of a service: the `ecs-service:<arn>` reservation (recorded at provisioning), else the
+ * tenant and environment its name carries (the ARN not recorded yet), else none (not a managed service).
+ */
+export async function instanceOfService(
+  store: Pick<EventStore, 'reservationHolder'>,
+  serviceArn: string,
+): Promise<{ streamId: string; tenantId?: string } | undefined> {
+  const named = tenantOfService(serviceArn);
+  const tenant = named ? { tenantId: named.tenantId } : {};
+  const byArn = await store.reservationHolder(serviceKey(serviceArn));
+  if (byArn) return { streamId: byArn, ...tenant };
+  if (!named) return undefined;
+  const byName = await store.reservationHolder(instanceKey(named.tenantId, named.environment));
+  return byName ? { streamId: byName, ...tenant } : undefined;
+}
+
+export interface EcsStateSyncDependencies {
+  store: Pick<EventStore, 'reservationHolder'>;
+  runner: Pick<CommandRunner, 'run'>;
+}
+
+/**
+ * The ECS state sync (README, "The ECS state sync's contract"): each aws.ecs event becomes RecordEcsEvent on its
+ * instance. A repeat or a late arrival is the decider's no-op (ordered by ECS's clock and event id), so neither a
+ * ledger nor any order of delivery is needed.
+ */
+export function ecsStateSync(deps: () => EcsStateSyncDependencies): AwsEventConsumer {
+  return {
+    name: 'ecsStateSync',
+    async handle(event, { logger }) {
+      const found = factOf(event);
+      if ('ignored' in found) return ignore(logger, found.ignored, event);
+      const { fact } = found;
+      const { store, runner } = deps();
+      const instance = await instanceOfService(store, fact.serviceArn);
+      if (!instance) return ignore(logger, 'not a managed service', event);
+      const outcome = await runner.run({
+        decider: instanceDecider,
+        streamId: instance.streamId,
+        command: { type: 'RecordEcsEvent', fact },
+        metadata: {
+          correlationId: event.id,
+          causationId: event.id,
+          actor: 'ecs-state-sync',
+          ...(instance.tenantId ? { tenantId: instance.tenantId } : {}),
+        },
+        result: ({ version }) => version,
+      });
+      logger.info('ECS fact recorded', {
+        streamId: instance.streamId,
+        eventName: fact.eventName,
+        at: fact.at,
+        appended: outcome.events.length,
+      });
+    },
+  };
+}
+
+function ignore(logger: Logger, why: string, event: AwsServiceEvent): void {
+  logger.info('ECS event ignored', { why, serviceArn: event.resources[0], ecsEventId: event.id });
+}

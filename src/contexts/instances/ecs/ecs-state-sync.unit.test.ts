@@ -1,0 +1,150 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { ulid } from 'ulid';
+import { describe, expect, it, vi } from 'vitest';
+import { catalogue } from '#src/contexts/catalogue.js';
+import { CommandRunner } from '#src/platform/command/command-runner.js';
+import { stateOf } from '#src/platform/command/dependency.js';
+import type { AwsServiceEvent } from '#src/platform/consumers/aws-event-consumer.js';
+import { InMemoryEventStore } from '#src/platform/event-store/in-memory.event-store.js';
+import { instanceDecider } from '../domain/instance.decider.js';
+import type { InstanceState } from '../domain/instance.state.js';
+import { ecsStateSync, factOf } from './ecs-state-sync.js';
+import { activeInstance, serviceArnOf } from './instance-fixtures.js';
+
+function world() {
+  const store = new InMemoryEventStore(catalogue);
+  const runner = new CommandRunner({ store, clock: () => new Date(), newEventId: ulid });
+  const logger = new Logger({ logLevel: 'SILENT' });
+  const info = vi.spyOn(logger, 'info');
+  const sync = ecsStateSync(() => ({ store, runner }));
+  const deliver = (event: AwsServiceEvent) => sync.handle(event, { logger });
+  const head = async (streamId: string) =>
+    stateOf(instanceDecider, await store.load(streamId)) as Exclude<InstanceState, { status: 'NEW' }>;
+  return { store, runner, info, deliver, head };
+}
+
+/** An ECS Service Action event as AWS sends it (aws-facts.md), `minute` minutes into 2026-02-01. */
+function serviceAction(serviceArn: string, eventName: string, minute: number, id = ulid()): AwsServiceEvent {
+  return {
+    id,
+    source: 'aws.ecs',
+    'detail-type': 'ECS Service Action',
+    time: '2026-02-01T00:00:00Z',
+    resources: [serviceArn],
+    detail: {
+      eventType: 'INFO',
+      eventName,
+      clusterArn: 'arn:aws:ecs:af-south-1:000000000000:cluster/bbws-dev',
+      createdAt: new Date(Date.parse('2026-02-01T00:00:00Z') + minute * 60_000).toISOString(),
+    },
+  };
+}
+
+describe('ECS state sync: the fact of an event', () => {
+  it('takes both detail-types: createdAt (Service Action) or updatedAt (Deployment State Change) as `at`', () => {
+    const arn = serviceArnOf('dev', ulid());
+    expect(factOf(serviceAction(arn, 'SERVICE_STEADY_STATE', 1))).toMatchObject({
+      fact: { eventName: 'SERVICE_STEADY_STATE', detailType: 'ECS Service Action', serviceArn: arn },
+    });
+    const failed = {
+      id: 'd-1',
+      source: 'aws.ecs',
+      'detail-type': 'ECS Deployment State Change',
+      time: '2026-02-01T00:00:00Z',
+      resources: [arn],
+      detail: {
+        eventType: 'ERROR',
+        eventName: 'SERVICE_DEPLOYMENT_FAILED',
+        deploymentId: 'ecs-svc/1',
+        updatedAt: '2026-02-01T00:05:00Z',
+        reason: 'circuit breaker',
+      },
+    };
+    expect(factOf(failed)).toEqual({
+      fact: {
+        ecsEventId: 'd-1',
+        detailType: 'ECS Deployment State Change',
+        eventName: 'SERVICE_DEPLOYMENT_FAILED',
+        eventType: 'ERROR',
+        at: '2026-02-01T00:05:00Z',
+        serviceArn: arn,
+        reason: 'circuit breaker',
+        deploymentId: 'ecs-svc/1',
+      },
+    });
+  });
+
+  it('ignores an event name AWS added since (not in domain/ecs-events.ts)', () => {
+    expect(factOf(serviceAction(serviceArnOf('dev', ulid()), 'SERVICE_SOMETHING_NEW', 1))).toMatchObject({
+      ignored: expect.stringContaining('eventName'),
+    });
+  });
+});
+
+describe('ECS state sync: the consumer', () => {
+  it('records the fact on the instance found by its recorded service ARN', async () => {
+    const { runner, deliver, head } = world();
+    const instance = await activeInstance(runner, {
+      serviceArn: 'arn:aws:ecs:af-south-1:000000000000:service/bbws-dev/renamed',
+    });
+    await deliver(serviceAction(instance.serviceArn, 'SERVICE_TASK_START_IMPAIRED', 3));
+    expect((await head(instance.streamId)).ecs.latest?.eventName).toBe('SERVICE_TASK_START_IMPAIRED');
+  });
+
+  it('falls back on the service name when the ARN is not recorded yet', async () => {
+    const { runner, deliver, head } = world();
+    const instance = await activeInstance(runner);
+    const other = serviceArnOf('dev', instance.tenantId, '111111111111'); // same name, not the recorded ARN
+    await deliver(serviceAction(other, 'SERVICE_DEPLOYMENT_IN_PROGRESS', 2));
+    expect((await head(instance.streamId)).ecs.latest?.eventName).toBe('SERVICE_DEPLOYMENT_IN_PROGRESS');
+  });
+
+  it('ignores, with a log line, an event of a service the platform does not manage', async () => {
+    const { deliver, info, store } = world();
+    const arn = 'arn:aws:ecs:af-south-1:000000000000:service/bbws-dev/someone-elses';
+    await deliver(serviceAction(arn, 'SERVICE_STEADY_STATE', 1));
+    await deliver(serviceAction(serviceArnOf('dev', ulid()), 'SERVICE_STEADY_STATE', 1)); // no such instance
+    expect(info).toHaveBeenCalledWith(
+      'ECS event ignored',
+      expect.objectContaining({ why: 'not a managed service', serviceArn: arn }),
+    );
+    expect(info.mock.calls.filter(([m]) => m === 'ECS event ignored')).toHaveLength(2);
+    expect(await store.reservationHolder(`ecs-service:${arn}`)).toBeUndefined();
+  });
+
+  it('never moves an instance backwards: duplicates and older events are no-ops', async () => {
+    const { runner, deliver, head, store } = world();
+    const instance = await activeInstance(runner);
+    const steady = serviceAction(instance.serviceArn, 'SERVICE_STEADY_STATE', 10);
+    const failed = {
+      ...serviceAction(instance.serviceArn, 'SERVICE_DEPLOYMENT_FAILED', 5),
+      'detail-type': 'ECS Deployment State Change',
+      detail: {
+        eventType: 'ERROR',
+        eventName: 'SERVICE_DEPLOYMENT_FAILED',
+        updatedAt: '2026-02-01T00:05:00Z',
+      },
+    };
+    await deliver(steady);
+    const version = (await store.load(instance.streamId)).version;
+    await deliver(steady);
+    await deliver(failed); // older than the steady state: dropped
+    await deliver(steady);
+    expect((await store.load(instance.streamId)).version).toBe(version);
+    expect((await head(instance.streamId)).status).toBe('ACTIVE');
+  });
+
+  it('keeps a SUSPENDED instance SUSPENDED on SERVICE_STEADY_STATE at desired count 0', async () => {
+    const { runner, deliver, head } = world();
+    const instance = await activeInstance(runner);
+    await runner.run({
+      decider: instanceDecider,
+      streamId: instance.streamId,
+      command: { type: 'Suspend', reason: 'tenant parked' },
+      metadata: { correlationId: ulid(), actor: 'test' },
+      result: () => undefined,
+    });
+    await deliver(serviceAction(instance.serviceArn, 'SERVICE_STEADY_STATE', 20));
+    expect((await head(instance.streamId)).status).toBe('SUSPENDED');
+  });
+});
