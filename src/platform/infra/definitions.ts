@@ -120,10 +120,28 @@ export type Permission =
   | { service: 'events'; actions: readonly 'PutEvents'[]; bus: BusRef }
   | {
       service: 'sqs';
-      actions: readonly ('SendMessage' | 'ReceiveMessage' | 'DeleteMessage' | 'GetQueueAttributes')[];
+      actions: readonly (
+        | 'SendMessage'
+        | 'ReceiveMessage'
+        | 'DeleteMessage'
+        | 'GetQueueAttributes'
+        | 'GetQueueUrl'
+      )[];
       queues: readonly string[];
     }
+  /** Reading a secret named `bbws/<stage>/<name>` (kept outside the stack, e.g. a GitHub App's credentials). */
+  | { service: 'secretsmanager'; actions: readonly 'GetSecretValue'[]; secret: string }
   | { service: 'cognito-idp'; actions: readonly string[] }
+  /** The tenants' ECS services (`service/bbws-<env>/bbws-<env>-tenant-<id>`): ECS control reads and scales them. */
+  | { service: 'ecs'; actions: readonly ('DescribeServices' | 'UpdateService')[] }
+  /**
+   * Their Application Auto Scaling targets. AWS names a target by a generated id, so RegisterScalableTarget gets
+   * `scalable-target/*`; DescribeScalableTargets has no resource type: a permission of Describe alone gets `*`.
+   */
+  | {
+      service: 'application-autoscaling';
+      actions: readonly ('RegisterScalableTarget' | 'DescribeScalableTargets')[];
+    }
   /** Use of a KMS key of the stack (logical id), e.g. the key wrapping personal data's data keys. */
   | { service: 'kms'; actions: readonly ('GenerateDataKey' | 'Decrypt')[]; key: string };
 

@@ -8,7 +8,7 @@ export const busArn = (bus: BusRef): Json =>
     ? getAtt('EventBus', 'Arn')
     : sub('arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default');
 
-function permissionStatement(permission: Permission): Json {
+function permissionStatement(permission: Permission, stage: string): Json {
   switch (permission.service) {
     case 'dynamodb':
       return {
@@ -37,11 +37,38 @@ function permissionStatement(permission: Permission): Json {
         Action: permission.actions.map((a) => `cognito-idp:${a}`),
         Resource: getAtt('UserPool', 'Arn'),
       };
+    case 'ecs':
+      return {
+        Effect: 'Allow',
+        Action: permission.actions.map((a) => `ecs:${a}`),
+        Resource: sub(
+          'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:service/bbws-*/bbws-*-tenant-*',
+        ),
+      };
+    case 'application-autoscaling':
+      return {
+        Effect: 'Allow',
+        Action: permission.actions.map((a) => `application-autoscaling:${a}`),
+        Resource: permission.actions.every((a) => a === 'DescribeScalableTargets')
+          ? '*'
+          : sub(
+              'arn:${AWS::Partition}:application-autoscaling:${AWS::Region}:${AWS::AccountId}:scalable-target/*',
+            ),
+      };
     case 'kms':
       return {
         Effect: 'Allow',
         Action: permission.actions.map((a) => `kms:${a}`),
         Resource: getAtt(permission.key, 'Arn'),
+      };
+    case 'secretsmanager':
+      // Secrets Manager appends six random characters to a secret's ARN.
+      return {
+        Effect: 'Allow',
+        Action: permission.actions.map((a) => `secretsmanager:${a}`),
+        Resource: sub(
+          `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:bbws/${stage}/${permission.secret}-??????`,
+        ),
       };
     default:
       return permission satisfies never;
@@ -104,7 +131,7 @@ export function executionRole(fn: FunctionDefinition, stage: string): Json {
                 Resource: [sub(logGroup), sub(`${logGroup}:*`)],
               },
               ...(fn.triggers ?? []).flatMap(triggerStatements),
-              ...fn.permissions.map(permissionStatement),
+              ...fn.permissions.map((p) => permissionStatement(p, stage)),
             ],
           },
         },

@@ -1,8 +1,87 @@
-import type { Deployables } from '#src/platform/infra/definitions.js';
+import type { Deployables, Permission } from '#src/platform/infra/definitions.js';
+import { webhookRoutes } from './webhook.routes.js';
+
+const CHANGE_STARTS = [
+  'INSTANCE_PROVISIONING_REQUESTED',
+  'INSTANCE_TIER_APPLIED',
+  'INSTANCE_RETRY_REQUESTED',
+  'INSTANCE_DEPROVISIONING_REQUESTED',
+];
+
+/** The GitHub credentials (`bbws/<stage>/github`: token, webhook secret, deploy-outcome secret). */
+const githubSecret: Permission = { service: 'secretsmanager', actions: ['GetSecretValue'], secret: 'github' };
+/** Polls are delayed messages on the follow-up queue (its URL looked up once per process). */
+const sendFollowUps: Permission = {
+  service: 'sqs',
+  actions: ['SendMessage', 'GetQueueUrl'],
+  queues: ['ProvisionerFollowQueue'],
+};
 
 /** The provisioner's queues, rules and functions (README.md, "The provisioner's contract"). */
 export const provisionerDeployables: Required<Pick<Deployables, 'queues' | 'rules' | 'functions'>> = {
-  queues: {},
-  rules: {},
-  functions: [],
+  queues: {
+    // 6 x the provisioner's timeout; after 5 receives a change rests in the DLQ (docs/operations.md).
+    ProvisionerQueue: { baseName: 'bbws-provisioner', visibilityTimeoutSeconds: 360, maxReceiveCount: 5 },
+    // Standard (per-message DelaySeconds: FIFO queues have none).
+    ProvisionerFollowQueue: {
+      baseName: 'bbws-provisioner-follow',
+      visibilityTimeoutSeconds: 180,
+      maxReceiveCount: 5,
+    },
+  },
+  rules: {
+    ProvisionerRule: {
+      bus: 'platform',
+      description: 'Events that start a GitOps change of an instance, for the provisioner',
+      pattern: { source: ['bbws.instance-management'], 'detail-type': CHANGE_STARTS },
+      queue: 'ProvisionerQueue',
+    },
+  },
+  functions: [
+    {
+      name: 'provisioner',
+      handler: 'src/contexts/instances/handlers/provisioner.handler',
+      description: "Commits a change's Terraform to the environment repository and dispatches its workflow",
+      timeoutSeconds: 60,
+      memorySize: 1024,
+      triggers: [{ kind: 'sqs', queue: 'ProvisionerQueue', batchSize: 5 }],
+      permissions: [
+        // The instance at its head and its history (Query); steps appended (Put), a deprovisioning's
+        // reservations released (Delete).
+        { service: 'dynamodb', actions: ['Query', 'PutItem', 'DeleteItem'], tables: ['EventStoreTable'] },
+        {
+          service: 'dynamodb',
+          actions: ['PutItem', 'UpdateItem', 'DeleteItem'],
+          tables: ['ConsumerLedgerTable'],
+        },
+        githubSecret,
+        sendFollowUps,
+      ],
+    },
+    {
+      name: 'provisionerFollow',
+      handler: 'src/contexts/instances/handlers/provisioner-follow.handler',
+      description: "Polls a change's workflow run (delayed follow-ups) and records RUNNING and its outcome",
+      timeoutSeconds: 30,
+      triggers: [{ kind: 'sqs', queue: 'ProvisionerFollowQueue', batchSize: 10 }],
+      permissions: [
+        { service: 'dynamodb', actions: ['Query', 'PutItem', 'DeleteItem'], tables: ['EventStoreTable'] },
+        githubSecret,
+        sendFollowUps,
+      ],
+    },
+    {
+      name: 'provisionerWebhooks',
+      handler: 'src/contexts/instances/handlers/provisioner-webhooks.handler',
+      description:
+        "GitHub's workflow_run webhook and the deploy workflow's outcome report (signed, no token)",
+      routes: webhookRoutes,
+      permissions: [
+        // The tenant's instance in the environment (GetItem on its reservation), loaded (Query); the run's
+        // steps and the resources appended (Put, the ecs-service reservation with them).
+        { service: 'dynamodb', actions: ['GetItem', 'Query', 'PutItem'], tables: ['EventStoreTable'] },
+        githubSecret,
+      ],
+    },
+  ],
 };

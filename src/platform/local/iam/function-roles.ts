@@ -163,7 +163,11 @@ export function restage(template: CloudFormationTemplate, from: string, to: stri
 
 /** One name or ARN renamed from stage `from` to `to`, as {@link restage} renames the template's. */
 export function restageName(text: string, from: string, to: string): string {
-  return from === to ? text : text.replace(new RegExp(`-${escapeRegExp(from)}(?=$|[-:/.])`, 'g'), `-${to}`);
+  if (from === to) return text;
+  // Names end in `-<stage>`; the secrets kept outside the stack are named `bbws/<stage>/<name>`.
+  return text
+    .replace(new RegExp(`-${escapeRegExp(from)}(?=$|[-:/.])`, 'g'), `-${to}`)
+    .replace(new RegExp(`(?<=:secret:bbws/)${escapeRegExp(from)}(?=/)`, 'g'), to);
 }
 
 function escapeRegExp(text: string): string {

@@ -1,0 +1,200 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { CommandRunner } from '#src/platform/command/command-runner.js';
+import type { EventStore } from '#src/platform/event-store/event-store.port.js';
+import { finished, type Live } from '../domain/instance.state.js';
+import { instanceStream } from '../domain/instance.stream.js';
+import type { Author } from '../git/environment-repository.port.js';
+import type { TenantFolder, TenantTerraformInput } from '../terraform/index.js';
+import { tenantFolder } from '../terraform/index.js';
+import { checkedFolder, type FolderSettings, folderInput } from './folder.js';
+import {
+  type DeployWorkflow,
+  type Environments,
+  eventTag,
+  type FollowUp,
+  runTitle,
+  type ScheduleFollowUp,
+  type WorkflowAction,
+} from './ports.js';
+import { loadInstance, record, type StepContext } from './steps.js';
+
+export interface ProvisionerDependencies {
+  runner: CommandRunner;
+  store: Pick<EventStore, 'load' | 'readStream'>;
+  environments: Environments;
+  workflow: DeployWorkflow;
+  schedule: ScheduleFollowUp;
+  folders: FolderSettings;
+  /** Delay of the n-th poll of a run (seconds, at most 900). */
+  pollDelay?: (attempt: number) => number;
+  /** Tests: a generator other than the real one (a broken file). */
+  generate?: (input: TenantTerraformInput) => TenantFolder;
+}
+
+/** The event that starts a change, as the consumer passes it. */
+export interface ChangeStart {
+  eventId: string;
+  streamId: string;
+  correlationId: string;
+  occurredAt: string;
+  change: number;
+}
+
+export const AUTHOR: Author = { name: 'BBWS control plane', email: 'control-plane@bbws.invalid' };
+/** 5 s, doubling, at most SQS's 900 s delay. */
+export const defaultPollDelay = (attempt: number): number => Math.min(900, 5 * 2 ** Math.min(attempt, 8));
+/** Runs are looked for from a little before the change began (clocks of GitHub and of Lambda differ). */
+const CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * Steps 1-4 of the provisioner's contract (README.md) for one change: load at the head, stop if superseded,
+ * generate the folder from the state, check it, commit (its own commit found first), dispatch (its own run
+ * found first), and leave the run to the follow-up (follow.ts). Every step is recorded, and every recorded step
+ * is skipped when the message comes again.
+ */
+export async function provisionChange(deps: ProvisionerDependencies, start: ChangeStart, logger: Logger) {
+  const instanceId = instanceStream.parse(start.streamId);
+  const state = await loadInstance(deps.store, instanceId);
+  if (state.status === 'NEW') throw new Error(`${start.streamId} is not in the event store (yet)`);
+  const { change } = state;
+  if (change.n > start.change) return logger.info('superseded by a newer change', { current: change.n });
+  if (change.n < start.change) throw new Error(`change ${start.change} is not at the head yet (${change.n})`);
+  if (state.status === 'DELETED') return logger.info('instance already deleted');
+  const ctx: StepContext = {
+    instanceId,
+    tenantId: state.tenantId,
+    eventId: start.eventId,
+    correlationId: start.correlationId,
+  };
+  if (change.kind === 'deprovision') return deprovision(deps, state, ctx, start, logger);
+  if (finished(change.phase)) return logger.info('change already finished', { phase: change.phase });
+  const sha = change.commitSha ?? (await commitFolder(deps, state, ctx, logger));
+  if (sha === undefined) return;
+  await dispatchRun(deps, state, ctx, { action: 'apply', since: start.occurredAt });
+}
+
+/** Steps 2-3: the folder's commit (found again by the event id), recorded; undefined when the check refused it. */
+async function commitFolder(deps: ProvisionerDependencies, state: Live, ctx: StepContext, logger: Logger) {
+  const n = state.change.n;
+  const { folder, problems } = checkedFolder(folderInput(state, deps.folders), deps.generate);
+  if (problems.length > 0) {
+    logger.warn('Terraform check refused the folder', { problems });
+    const reason = problems.slice(0, 5).join('; ').slice(0, 1000);
+    await record(deps.runner, ctx, {
+      type: 'RecordWorkflowOutcome',
+      change: n,
+      outcome: 'failed',
+      conclusion: 'check_failed',
+      reason,
+    });
+    return undefined;
+  }
+  await record(deps.runner, ctx, { type: 'RecordCommitStarted', change: n });
+  const git = deps.environments(state.environment).git;
+  const found = await git.findCommit({ folder: folder.folder, messageContains: eventTag(ctx.eventId) });
+  const commit = found
+    ? { sha: found, changed: true }
+    : await git.commitTenantFolder({
+        folder: folder.folder,
+        files: folder.files,
+        message: `${state.change.kind} tenant ${state.tenantId} (${state.environment}, change ${n}) ${eventTag(ctx.eventId)}`,
+        author: AUTHOR,
+      });
+  logger.info('committed', {
+    commitSha: commit.sha,
+    changed: commit.changed,
+    foundAgain: found !== undefined,
+  });
+  await record(deps.runner, ctx, {
+    type: 'RecordCommit',
+    change: n,
+    commitSha: commit.sha,
+    changed: commit.changed,
+  });
+  return commit.sha;
+}
+
+/** Step 4: its own run found first, else dispatched; recorded, then followed by a delayed poll. */
+async function dispatchRun(
+  deps: ProvisionerDependencies,
+  state: Live,
+  ctx: StepContext,
+  how: { action: WorkflowAction; since: string },
+) {
+  const n = state.change.n;
+  const { repository } = deps.environments(state.environment);
+  let run = state.change.run;
+  if (!run) {
+    const since = new Date(Date.parse(how.since) - CLOCK_SKEW_MS).toISOString();
+    const title = runTitle(how.action, state.tenantId, ctx.eventId);
+    const found = await deps.workflow.findRun(repository, title, since);
+    run =
+      found ??
+      (await deps.workflow.dispatch(repository, {
+        tenantId: state.tenantId,
+        action: how.action,
+        eventId: ctx.eventId,
+      }));
+    await record(deps.runner, ctx, {
+      type: 'RecordWorkflowQueued',
+      change: n,
+      runId: run.id,
+      runUrl: run.url,
+    });
+  }
+  const followUp: FollowUp = { ...ctx, change: n, runId: run.id, action: how.action, attempt: 0 };
+  await deps.schedule(followUp, (deps.pollDelay ?? defaultPollDelay)(0));
+}
+
+/**
+ * A deprovisioning: destroy on the folder as it is (steps 4-5), then the folder's removal (its own commit found
+ * again by the event id) and RecordDeprovisioned. A folder never committed: RecordDeprovisioned at once.
+ */
+async function deprovision(
+  deps: ProvisionerDependencies,
+  state: Live,
+  ctx: StepContext,
+  start: ChangeStart,
+  logger: Logger,
+) {
+  const { phase } = state.change;
+  if (phase === 'failed') return logger.info('deprovisioning failed; a retry starts it again');
+  if (phase === 'succeeded') return removeFolder(deps, state, ctx, logger);
+  if (!(await everCommitted(deps, ctx.instanceId))) {
+    logger.info('no folder was ever committed: deprovisioned at once');
+    await record(deps.runner, ctx, { type: 'RecordDeprovisioned', change: state.change.n });
+    return;
+  }
+  await dispatchRun(deps, state, ctx, { action: 'destroy', since: start.occurredAt });
+}
+
+/** After the destroy run succeeded: the folder removed in its own commit, then the instance DELETED. */
+export async function removeFolder(
+  deps: ProvisionerDependencies,
+  state: Live,
+  ctx: StepContext,
+  logger: Logger,
+) {
+  const git = deps.environments(state.environment).git;
+  const folder = tenantFolder(state.tenantId);
+  const found = await git.findCommit({ folder, messageContains: eventTag(ctx.eventId) });
+  const removed = found
+    ? { sha: found, changed: true }
+    : await git.removeTenantFolder({
+        folder,
+        message: `deprovision tenant ${state.tenantId} (${state.environment}, change ${state.change.n}) ${eventTag(ctx.eventId)}`,
+        author: AUTHOR,
+      });
+  logger.info('folder removed', { commitSha: removed.sha, changed: removed.changed });
+  await record(deps.runner, ctx, {
+    type: 'RecordDeprovisioned',
+    change: state.change.n,
+    ...(removed.sha ? { commitSha: removed.sha } : {}),
+  });
+}
+
+/** Whether any change of the instance was ever committed (its stream, not the repository's bounded history). */
+async function everCommitted(deps: ProvisionerDependencies, instanceId: string): Promise<boolean> {
+  const events = await deps.store.readStream(instanceStream.id(instanceId));
+  return events.some((e) => e.type === 'INSTANCE_COMMITTED');
+}

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { InstanceEnvironment } from '../domain/instance.events.js';
+import { EnvironmentInfrastructure, WordPressImage } from '../terraform/input.js';
+
+const unset = <S extends z.ZodType>(schema: S) =>
+  z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
+const Repository = z.object({ owner: z.string().min(1), name: z.string().min(1), url: z.url() });
+const Workload = z.object({
+  repository: Repository,
+  cluster: z.string().min(1),
+  albUrl: z.string().optional(),
+  /** Where the environment keeps Terraform state (default: `bbws-terraform-state-<env>` and its lock table). */
+  infrastructure: EnvironmentInfrastructure.optional(),
+});
+const Json = z.string().transform((text, ctx) => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'not JSON' });
+    return z.NEVER;
+  }
+});
+
+/** The variables the provisioner reads (the instances context's; parsed once, here and nowhere else). */
+const ProvisionerEnv = z.object({
+  STAGE: z.string().default('local'),
+  AWS_REGION: z.string().default('af-south-1'),
+  GITHUB_API_URL: unset(z.url()),
+  WORKLOAD_ENVIRONMENTS: Json.pipe(z.record(InstanceEnvironment, Workload)),
+  SECRETS_MANAGER_ENDPOINT: unset(z.url()),
+  SQS_ENDPOINT: unset(z.url()),
+  /** How long the GitHub credentials are kept after a read. */
+  GITHUB_CREDENTIALS_TTL_SECONDS: z.coerce.number().int().min(0).max(3600).default(300),
+  /** The WordPress image (with the platform's must-use plugin) every tenant folder runs, pinned by digest. */
+  WORDPRESS_IMAGE: unset(WordPressImage),
+  /** Tenants' sites are installed at https://<tenant>.<environment>.<SITE_BASE_DOMAIN> first. */
+  SITE_BASE_DOMAIN: z.string().default('bbws.internal'),
+  PLATFORM_ADMIN_EMAIL: z.email().default('platform@bbws.internal'),
+});
+export type ProvisionerSettings = z.infer<typeof ProvisionerEnv>;
+
+export function provisionerSettings(env: NodeJS.ProcessEnv = process.env): ProvisionerSettings {
+  const parsed = ProvisionerEnv.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`invalid environment: ${issue?.path.join('.')}: ${issue?.message}`, {
+      cause: parsed.error,
+    });
+  }
+  return parsed.data;
+}

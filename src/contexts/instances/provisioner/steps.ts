@@ -1,0 +1,70 @@
+import type { CommandRunner } from '#src/platform/command/command-runner.js';
+import { loadOptionsOf, stateOf } from '#src/platform/command/dependency.js';
+import type { EventStore } from '#src/platform/event-store/event-store.port.js';
+import type { StepCommand } from '../domain/instance.commands.js';
+import { instanceDecider } from '../domain/instance.decider.js';
+import type { InstanceState } from '../domain/instance.state.js';
+import { instanceStream } from '../domain/instance.stream.js';
+import type { WorkflowRunView } from './ports.js';
+
+export const PROVISIONER_ACTOR = 'provisioner';
+
+/** Who a step is for, and why (the metadata of every event it appends). */
+export interface StepContext {
+  instanceId: string;
+  tenantId: string;
+  /** The event that started the change. */
+  eventId: string;
+  correlationId: string;
+}
+
+/** The instance at its head (a consistent load). */
+export async function loadInstance(
+  store: Pick<EventStore, 'load'>,
+  instanceId: string,
+): Promise<InstanceState> {
+  const loaded = await store.load(instanceStream.id(instanceId), loadOptionsOf(instanceDecider));
+  return stateOf(instanceDecider, loaded);
+}
+
+/**
+ * Records one provisioner step with the command runner (no dependency on the tenant: the platform's own command).
+ * The decider answers a repeat with no events; a 409 (another commit, run or outcome already recorded) throws.
+ */
+export async function record(runner: CommandRunner, ctx: StepContext, command: StepCommand): Promise<number> {
+  const outcome = await runner.run({
+    decider: instanceDecider,
+    streamId: instanceStream.id(ctx.instanceId),
+    command,
+    metadata: {
+      correlationId: ctx.correlationId,
+      causationId: ctx.eventId,
+      actor: PROVISIONER_ACTOR,
+      tenantId: ctx.tenantId,
+    },
+    result: () => undefined,
+  });
+  return outcome.events.length;
+}
+
+/** What a run's status says, recorded for `change` (polling and the webhook both call this: idempotent). */
+export async function recordRun(
+  runner: CommandRunner,
+  ctx: StepContext,
+  change: number,
+  run: WorkflowRunView,
+): Promise<'completed' | 'pending'> {
+  if (run.status === 'in_progress' || run.status === 'completed')
+    await record(runner, ctx, { type: 'RecordWorkflowRunning', change, runId: run.id, runUrl: run.url });
+  if (run.status !== 'completed') return 'pending';
+  const conclusion = run.conclusion ?? 'unknown';
+  await record(runner, ctx, {
+    type: 'RecordWorkflowOutcome',
+    change,
+    runId: run.id,
+    outcome: conclusion === 'success' ? 'succeeded' : 'failed',
+    conclusion,
+    ...(conclusion === 'success' ? {} : { reason: `workflow run ${run.id} concluded ${conclusion}` }),
+  });
+  return 'completed';
+}
