@@ -35,6 +35,21 @@ export const ALLOW_LIST = [
     action: 'sqs:GetQueueAttributes',
     why: "Lambda's SQS event source mapping calls it, not the handler",
   },
+  {
+    function: 'ecsControl',
+    action: 'sqs:GetQueueAttributes',
+    why: "Lambda's SQS event source mapping calls it, not the handler",
+  },
+  {
+    function: 'ecsStateSync',
+    action: 'sqs:GetQueueAttributes',
+    why: "Lambda's SQS event source mapping calls it, not the handler",
+  },
+  {
+    function: 'instanceTenantReactions',
+    action: 'sqs:GetQueueAttributes',
+    why: "Lambda's SQS event source mapping calls it, not the handler",
+  },
 ];
 
 async function main() {

@@ -1,8 +1,92 @@
 import type { Deployables } from '#src/platform/infra/definitions.js';
+import { readsPersonalData } from '#src/platform/platform.definition.js';
+import { ECS_DEPLOYMENT_STATE_CHANGE, ECS_SERVICE_ACTION } from '../domain/ecs-events.js';
 
-/** ECS control, the ECS state sync and the reactions to tenant events: their queues, rules and functions. */
+/** Standard queues (order never matters: every consumer acts on a head); 5 receives, then the DLQ. */
+const queue = (baseName: string) => ({ baseName, visibilityTimeoutSeconds: 60, maxReceiveCount: 5 });
+
+/**
+ * ECS control, the ECS state sync and the reactions to tenant events: their queues, rules and functions
+ * (src/contexts/instances/README.md; what an operator does with their DLQs: docs/operations.md).
+ */
 export const ecsDeployables: Required<Pick<Deployables, 'queues' | 'rules' | 'functions'>> = {
-  queues: {},
-  rules: {},
-  functions: [],
+  queues: {
+    EcsControlQueue: queue('bbws-ecs-control'),
+    EcsStateSyncQueue: queue('bbws-ecs-state-sync'),
+    InstanceTenantReactionsQueue: queue('bbws-instance-tenant-reactions'),
+  },
+  rules: {
+    EcsControlRule: {
+      bus: 'platform',
+      description: 'Instance events that change what its ECS service runs, for ECS control',
+      pattern: {
+        source: ['bbws.instance-management'],
+        'detail-type': [
+          'INSTANCE_SCALED',
+          'INSTANCE_SUSPENDED',
+          'INSTANCE_RESUMED',
+          'INSTANCE_WORKFLOW_SUCCEEDED',
+        ],
+      },
+      queue: 'EcsControlQueue',
+    },
+    // AWS services send only to their account's default bus. In AWS each workload account's default bus forwards
+    // aws.ecs to this account's default bus (docs/architecture.md, "Topology: workload environments").
+    EcsStateSyncRule: {
+      bus: 'default',
+      description: 'ECS service and deployment events of the workload environments, for the ECS state sync',
+      pattern: { source: ['aws.ecs'], 'detail-type': [ECS_SERVICE_ACTION, ECS_DEPLOYMENT_STATE_CHANGE] },
+      queue: 'EcsStateSyncQueue',
+    },
+    InstanceTenantReactionsRule: {
+      bus: 'platform',
+      description: "Tenant lifecycle and plan changes, for the reactions on the tenant's instances",
+      pattern: {
+        source: ['bbws.tenant-management'],
+        'detail-type': ['TENANT_PARKED', 'TENANT_UNPARKED', 'TENANT_DELETED', 'PLAN_CHANGED'],
+      },
+      queue: 'InstanceTenantReactionsQueue',
+    },
+  },
+  functions: [
+    {
+      name: 'ecsControl',
+      handler: 'src/contexts/instances/handlers/ecs-control.handler',
+      description: "Sets an instance's ECS service counts and autoscaling bounds from the instance's head",
+      timeoutSeconds: 10,
+      triggers: [{ kind: 'sqs', queue: 'EcsControlQueue', batchSize: 10 }],
+      permissions: [
+        // The instance's stream at its head.
+        { service: 'dynamodb', actions: ['Query'], tables: ['EventStoreTable'] },
+        // The service's count, read before it is set (a repeat writes nothing), and its autoscaling bounds.
+        { service: 'ecs', actions: ['DescribeServices', 'UpdateService'] },
+        { service: 'application-autoscaling', actions: ['RegisterScalableTarget'] },
+        { service: 'application-autoscaling', actions: ['DescribeScalableTargets'] },
+      ],
+    },
+    {
+      name: 'ecsStateSync',
+      handler: 'src/contexts/instances/handlers/ecs-state-sync.handler',
+      description: 'Records each ECS event of a managed service on its instance (RecordEcsEvent)',
+      timeoutSeconds: 10,
+      triggers: [{ kind: 'sqs', queue: 'EcsStateSyncQueue', batchSize: 10 }],
+      permissions: [
+        // The service's and the tenant's reservations (GetItem), the instance loaded (Query), the fact appended.
+        { service: 'dynamodb', actions: ['GetItem', 'Query', 'PutItem'], tables: ['EventStoreTable'] },
+      ],
+    },
+    {
+      name: 'instanceTenantReactions',
+      handler: 'src/contexts/instances/handlers/reactions.handler',
+      description: "Suspends, resumes, deprovisions or re-tiers a tenant's instances on its lifecycle events",
+      timeoutSeconds: 10,
+      triggers: [{ kind: 'sqs', queue: 'InstanceTenantReactionsQueue', batchSize: 10 }],
+      permissions: [
+        // The tenant's head (Query; its e-mails opened: KMS), its instances' reservations (GetItem), the commands'
+        // events appended (Put).
+        { service: 'dynamodb', actions: ['GetItem', 'Query', 'PutItem'], tables: ['EventStoreTable'] },
+        readsPersonalData,
+      ],
+    },
+  ],
 };

@@ -13,6 +13,9 @@ import { serviceName } from '../terraform/naming.js';
 export const serviceArnOf = (environment: InstanceEnvironment, tenantId: string, account = '000000000000') =>
   `arn:aws:ecs:af-south-1:${account}:service/bbws-${environment}/${serviceName(environment, tenantId)}`;
 
+/** Each fixture instance its own ALB slot (a test's instances share an environment's `alb:` reservations). */
+let slots = 0;
+
 export interface ActiveInstance {
   instanceId: string;
   streamId: string;
@@ -52,7 +55,7 @@ export async function activeInstance(
       environment,
       tenantEnvironment: 'prod',
       plan: { planId, version, tier, environments },
-      albSlot: { alb: 1, priority: 1 },
+      albSlot: { alb: 1, priority: 1 + 4 * slots++ },
     },
     { type: 'RecordCommit', change: 1, commitSha: 'b'.repeat(40), changed: true },
     { type: 'RecordWorkflowQueued', change: 1, ...runRef },
