@@ -36,6 +36,16 @@ export const ALLOW_LIST = [
     why: "Lambda's SQS event source mapping calls it, not the handler",
   },
   {
+    function: 'provisioner',
+    action: 'sqs:GetQueueAttributes',
+    why: "Lambda's SQS event source mapping calls it, not the handler",
+  },
+  {
+    function: 'provisionerFollow',
+    action: 'sqs:GetQueueAttributes',
+    why: "Lambda's SQS event source mapping calls it, not the handler",
+  },
+  {
     function: 'ecsControl',
     action: 'sqs:GetQueueAttributes',
     why: "Lambda's SQS event source mapping calls it, not the handler",

@@ -25,6 +25,8 @@ export const instances: BoundedContext = {
   events: instanceEventDefinitions,
   aggregates: { instance: instanceDecider },
   projections: [tenantResourcesV1],
+  // `npm start` and runtime tests: the git server, GitHub, ECS/autoscaling/Secrets Manager, ALB stand-ins.
+  local: 'src/contexts/instances/local/index.startInstancesLocal',
   tables: {
     // bbws-tenant-resources v1 (design section 4.3, per environment and instance; projections/instances).
     TenantResourcesV1Table: table('bbws-tenant-resources', ['GSI1', 'GSI2', 'GSI3']),
