@@ -142,16 +142,6 @@ export type Permission =
       service: 'application-autoscaling';
       actions: readonly ('RegisterScalableTarget' | 'DescribeScalableTargets')[];
     }
-  /** The tenants' ECS services (`service/bbws-<env>/bbws-<env>-tenant-<id>`): ECS control reads and scales them. */
-  | { service: 'ecs'; actions: readonly ('DescribeServices' | 'UpdateService')[] }
-  /**
-   * Their Application Auto Scaling targets. AWS names a target by a generated id, so RegisterScalableTarget gets
-   * `scalable-target/*`; DescribeScalableTargets has no resource type: a permission of Describe alone gets `*`.
-   */
-  | {
-      service: 'application-autoscaling';
-      actions: readonly ('RegisterScalableTarget' | 'DescribeScalableTargets')[];
-    }
   /** Use of a KMS key of the stack (logical id), e.g. the key wrapping personal data's data keys. */
   | { service: 'kms'; actions: readonly ('GenerateDataKey' | 'Decrypt')[]; key: string };
 

@@ -55,24 +55,6 @@ function permissionStatement(permission: Permission, stage: string): Json {
               'arn:${AWS::Partition}:application-autoscaling:${AWS::Region}:${AWS::AccountId}:scalable-target/*',
             ),
       };
-    case 'ecs':
-      return {
-        Effect: 'Allow',
-        Action: permission.actions.map((a) => `ecs:${a}`),
-        Resource: sub(
-          'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:service/bbws-*/bbws-*-tenant-*',
-        ),
-      };
-    case 'application-autoscaling':
-      return {
-        Effect: 'Allow',
-        Action: permission.actions.map((a) => `application-autoscaling:${a}`),
-        Resource: permission.actions.every((a) => a === 'DescribeScalableTargets')
-          ? '*'
-          : sub(
-              'arn:${AWS::Partition}:application-autoscaling:${AWS::Region}:${AWS::AccountId}:scalable-target/*',
-            ),
-      };
     case 'kms':
       return {
         Effect: 'Allow',
