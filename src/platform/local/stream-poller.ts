@@ -147,6 +147,7 @@ export class StreamPoller {
   private async drain(shardId: string): Promise<void> {
     let last: string | undefined;
     let iterator = await this.retrying('GetShardIterator', () => this.iterator(shardId, last));
+    this.positionedAt = Date.now();
     this.positioned();
     while (this.running && iterator) {
       const page = await this.readPage(shardId, iterator, last);
@@ -154,7 +155,7 @@ export class StreamPoller {
         iterator = page.retry;
         continue;
       }
-      const records = page.Records ?? [];
+      const records = this.unseen(shardId, page.Records ?? []);
       if (records.length > 0) {
         this.stamp(records);
         await this.deliver(records, shardId);
@@ -181,8 +182,15 @@ export class StreamPoller {
       this.readFailures.delete(shardId);
       return page;
     } catch (error) {
-      if ((error as { name?: string }).name === 'ExpiredIteratorException')
+      const name = (error as { name?: string }).name;
+      if (name === 'ExpiredIteratorException')
         return { retry: await this.retrying('GetShardIterator', () => this.iterator(shardId, last)) };
+      if (name === 'TrimmedDataAccessException') {
+        this.options.log?.(
+          `stream poller: ${shardId} trimmed under its iterator, reading on from what is kept`,
+        );
+        return { retry: await this.retrying('GetShardIterator', () => this.afterTrim(shardId, last)) };
+      }
       if (failures === 0) this.options.log?.(`stream poller: GetRecords failed, retrying: ${String(error)}`);
       this.readFailures.set(shardId, failures + 1);
       await sleep(this.pollerBackoff(failures));
@@ -196,17 +204,54 @@ export class StreamPoller {
     );
   }
 
-  private async iterator(shardId: string, after: string | undefined): Promise<string | undefined> {
+  private async iterator(
+    shardId: string,
+    after: string | undefined,
+    position: 'TRIM_HORIZON' | 'LATEST' = this.options.startingPosition,
+  ): Promise<string | undefined> {
     const out = await this.client.send(
       new GetShardIteratorCommand({
         StreamArn: this.options.streamArn,
         ShardId: shardId,
         ...(after
           ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after }
-          : { ShardIteratorType: this.options.startingPosition }),
+          : { ShardIteratorType: position }),
       }),
     );
     return out.ShardIterator;
+  }
+
+  /**
+   * The iterator points before the oldest record the shard keeps (TrimmedDataAccessException). Lambda's mapping
+   * reads on from what is kept: after the last record seen if it still is, else from the trim horizon. Retrying
+   * the same iterator would fail for ever. DynamoDB Local says so too of a LATEST iterator taken on an empty
+   * shard once records arrive (seen with several stream tables): from the trim horizon then, records written
+   * before the poller was positioned are skipped (those of its minute excepted: DynamoDB Local's creation times
+   * are per minute; delivered again at least once, as Lambda may).
+   */
+  private async afterTrim(shardId: string, last: string | undefined): Promise<string | undefined> {
+    if (last) {
+      try {
+        return await this.iterator(shardId, last);
+      } catch (error) {
+        if ((error as { name?: string }).name !== 'TrimmedDataAccessException') throw error;
+      }
+    } else if (this.options.startingPosition === 'LATEST') this.skipBefore.set(shardId, this.positionedAt);
+    return this.iterator(shardId, undefined, 'TRIM_HORIZON');
+  }
+
+  /** When the poller was last positioned on a shard; per shard read from its trim horizon, what to skip. */
+  private positionedAt = Date.now();
+  private readonly skipBefore = new Map<string, number>();
+
+  private unseen(shardId: string, records: _Record[]): _Record[] {
+    const before = this.skipBefore.get(shardId);
+    if (before === undefined) return records;
+    const kept = records.filter(
+      (r) => (r.dynamodb?.ApproximateCreationDateTime?.getTime() ?? 0) >= before - 60_000,
+    );
+    if (kept.length > 0) this.skipBefore.delete(shardId);
+    return kept;
   }
 
   private stamp(records: _Record[]): void {
