@@ -28,7 +28,10 @@ let client: ReturnType<typeof documentClient>;
 const poisoned = new Set<string>();
 const decisions: RecordedDecision[] = [];
 
-/** Forwards to DynamoDB Local, but answers the projection's transactions naming a poisoned tenant with a 400. */
+/**
+ * Forwards to DynamoDB Local, but answers the tenants projection's transactions naming a poisoned tenant with a 400.
+ * Only that projection's: the index of data subjects projects tenant streams too, and is not the subject here.
+ */
 async function startPoisonProxy(upstream: string): Promise<{ endpoint: string; stop(): Promise<void> }> {
   const target = new URL(upstream);
   proxy = createServer((req, res) => {
@@ -39,6 +42,7 @@ async function startPoisonProxy(upstream: string): Promise<{ endpoint: string; s
       const text = body.toString('utf8');
       const poison =
         String(req.headers['x-amz-target']).endsWith('.TransactWriteItems') &&
+        text.includes(`"${tableName('TenantsV1Table', STAGE)}"`) &&
         !text.includes('bbws-parked-events') &&
         [...poisoned].some((id) => text.includes(id));
       if (poison) {
@@ -120,7 +124,10 @@ describe('parking under the packaged roles', () => {
     ).toBe(201);
     await eventually(async () => {
       const parked = await parkedOf(`tenant-${tenantId}`);
-      expect(parked.map((p) => p.kind).sort()).toEqual(['poison', 'waiting']);
+      expect(parked.map((p) => [p.consumer, p.kind]).sort()).toEqual([
+        ['tenants.v1', 'poison'],
+        ['tenants.v1', 'waiting'],
+      ]);
     }, 30_000);
     const dispatcher = decisions.filter((d) => d.function === 'projectionDispatcher' && d.allowed);
     expect(dispatcher.filter((d) => /tenants/.test(d.resource)).map((d) => d.action)).toContain(
