@@ -35,6 +35,13 @@ describe('npm run bbws -- queues', () => {
     const definition = app.queues.IdentitySyncQueue;
     if (!definition) throw new Error('IdentitySyncQueue is not declared');
     const fifo = { FifoQueue: 'true', ContentBasedDeduplication: 'true' };
+    // the other consumer queues of the stage, empty, as deployed (status lists every one)
+    for (const queue of Object.values(app.queues)) {
+      if (queue === definition || queue.maxReceiveCount === undefined) continue;
+      const attributes = queue.fifo ? fifo : {};
+      for (const name of [queueName(queue, STAGE), deadLetterName(queue, STAGE)])
+        await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+    }
     const dlq = await sqs.send(
       new CreateQueueCommand({ QueueName: deadLetterName(definition, STAGE), Attributes: fifo }),
     );
@@ -68,7 +75,13 @@ describe('npm run bbws -- queues', () => {
     const lines: string[] = [];
     const deps = { sqs, stage: STAGE, out: (line: string) => lines.push(line), sleep: async () => {} };
     expect(await runQueueCommand('queues status', [], deps, '')).toBe(0);
-    expect(lines.pop()).toMatch(/IdentitySyncQueue\s+waiting 0 {2}in flight 0 {2}dead letters 1/);
+    const shown = lines.splice(0);
+    expect(shown.map((line) => line.split(' ')[0])).toEqual(
+      Object.entries(app.queues).flatMap(([id, q]) => (q.maxReceiveCount === undefined ? [] : [id])),
+    );
+    expect(shown.find((line) => line.startsWith('IdentitySyncQueue '))).toMatch(
+      /IdentitySyncQueue\s+waiting 0 {2}in flight 0 {2}dead letters 1/,
+    );
     expect(await runQueueCommand('queues redrive', ['bbws-identity-sync'], deps, '')).toBe(0);
     expect(lines.pop()).toBe(
       `IdentitySyncQueue: completed, 1 messages moved from bbws-identity-sync-dlq-${STAGE}.fifo back to bbws-identity-sync-${STAGE}.fifo`,
