@@ -8,11 +8,13 @@
  * Run: npm run bench:projections [-- --events 200000 --seconds 20 --warmup 8 --only rebuild|lag]. The last line is
  * one JSON object; the run fails (exit 1) if any figure is not a finite number.
  */
+
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { CreateTableCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { ulid } from 'ulid';
 import { catalogue } from '#src/contexts/catalogue.js';
+import { projections } from '#src/contexts/projections.js';
 import { tenantDecider } from '#src/contexts/tenants/domain/tenant.decider.js';
 import { documentClient, dynamoClient } from '#src/platform/aws/dynamodb-client.js';
 import { CommandRunner } from '#src/platform/command/command-runner.js';
@@ -158,6 +160,7 @@ async function rebuildFigures() {
     doc,
     tableName('ProjectionRegistryTable', STAGE),
     (id) => tableName(id, STAGE),
+    projections,
     0,
   );
   const start = Date.now();

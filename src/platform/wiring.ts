@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { catalogue } from '#src/contexts/catalogue.js';
+import { projections } from '#src/contexts/projections.js';
 import { documentClient } from '#src/platform/aws/dynamodb-client.js';
 import { CommandRunner } from '#src/platform/command/command-runner.js';
 import { type Config, eventBusName, loadConfig } from '#src/platform/config/config.js';
@@ -96,7 +97,10 @@ export const runner = (): CommandRunner =>
     () => new CommandRunner({ store: eventStore(), clock: () => new Date(), newEventId: newUlid }),
   );
 export const registry = (): ProjectionRegistry =>
-  once('registry', () => new ProjectionRegistry(client(), table()('ProjectionRegistryTable'), table()));
+  once(
+    'registry',
+    () => new ProjectionRegistry(client(), table()('ProjectionRegistryTable'), table(), projections),
+  );
 export const parked = (): DynamoParkedEvents =>
   once('parked', () => new DynamoParkedEvents(client(), table()('ParkedEventsTable')));
 export const bus = (): EventBridgeBus =>

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { projections } from '#src/contexts/projections.js';
 import { tableName } from '#src/platform/infra/create-tables.js';
 import { DynamoProjectionWriter } from '#src/platform/projection-runtime/dynamodb.projection-writer.js';
 import { failureWindows, reapplyWindow } from '#src/platform/projection-runtime/recover.js';
@@ -67,6 +68,7 @@ describe('drill: a read-model table outage under load', () => {
         drill.client,
         tableName('ProjectionRegistryTable', STAGE),
         (id) => tableName(id, STAGE),
+        projections,
       );
       for (const window of failureWindows(messages)) {
         expect(window.consumer).toBe('projections');

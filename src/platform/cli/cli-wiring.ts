@@ -1,4 +1,5 @@
 import { catalogue } from '#src/contexts/catalogue.js';
+import { projections } from '#src/contexts/projections.js';
 import { documentClient } from '#src/platform/aws/dynamodb-client.js';
 import { CommandRunner } from '#src/platform/command/command-runner.js';
 import { defaultRetryPolicy } from '#src/platform/command/retry.js';
@@ -26,7 +27,13 @@ export function cliWiring() {
   // The same keys as the functions of the stage: KMS and the stack's secret in AWS, `.local/keys` locally.
   const privacy = configuredPrivacy(config);
   const store = new DynamoEventStore(client, table('EventStoreTable'), catalogue, { privacy });
-  const registry = new ProjectionRegistry(client, table('ProjectionRegistryTable'), table, REGISTRY_TTL_MS);
+  const registry = new ProjectionRegistry(
+    client,
+    table('ProjectionRegistryTable'),
+    table,
+    projections,
+    REGISTRY_TTL_MS,
+  );
   const writer = new DynamoProjectionWriter(client, store);
   const parked = new DynamoParkedEvents(client, table('ParkedEventsTable'));
   return {

@@ -4,6 +4,7 @@ import { ulid } from 'ulid';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { tenantPK } from '#projections/tenants/tenants.v1.js';
 import { catalogue } from '#src/contexts/catalogue.js';
+import { projections } from '#src/contexts/projections.js';
 import { type TenantCommand, tenantDecider } from '#src/contexts/tenants/domain/tenant.decider.js';
 import { dynamoClient } from '#src/platform/aws/dynamodb-client.js';
 import { CommandRunner } from '#src/platform/command/command-runner.js';
@@ -30,7 +31,12 @@ const writer = new DynamoProjectionWriter(client, store);
 const own = (id: string) => cloudFormationTable(app.tables[id] as TableDefinition, STAGE).Properties;
 const v1Table = String(own('TenantsV1Table').TableName);
 const registryTable = String(own('ProjectionRegistryTable').TableName);
-const registry = new ProjectionRegistry(client, registryTable, (id) => String(own(id).TableName));
+const registry = new ProjectionRegistry(
+  client,
+  registryTable,
+  (id) => String(own(id).TableName),
+  projections,
+);
 
 beforeAll(async () => {
   const ddb = dynamoClient({ region: 'af-south-1', endpoint: inject('dynamoEndpoint') });

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { tenantPK } from '#projections/tenants/tenants.v1.js';
 import { tenantsV2 } from '#projections/tenants/tenants.v2.js';
 import { catalogue } from '#src/contexts/catalogue.js';
+import { projections } from '#src/contexts/projections.js';
 import { type TenantCommand, tenantDecider } from '#src/contexts/tenants/domain/tenant.decider.js';
 import { CommandRunner } from '#src/platform/command/command-runner.js';
 import { applyChanges, type Row } from '#src/platform/domain/projection.js';
@@ -19,8 +20,11 @@ import { ProjectionRegistry } from './registry.js';
 const client = testDocumentClient();
 const store = new DynamoEventStore(client, testTable('EventStoreTable'), catalogue);
 const runner = new CommandRunner({ store, clock: () => new Date(), newEventId: ulid });
-const registry = new ProjectionRegistry(client, testTable('ProjectionRegistryTable'), (id) =>
-  tableName(id, TEST_STAGE),
+const registry = new ProjectionRegistry(
+  client,
+  testTable('ProjectionRegistryTable'),
+  (id) => tableName(id, TEST_STAGE),
+  projections,
 );
 const v2Table = testTable('TenantsV2Table');
 

@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { projectionNames, projections, projectionVersion } from '#src/contexts/projections.js';
 import { isConditionFailure } from '#src/platform/aws/dynamodb.errors.js';
+import type { Projection } from '#src/platform/domain/projection.js';
 import type { ProjectionTarget } from './ports.js';
 
 /** building: only the rebuild writes it; catching_up/ready: the dispatcher feeds it too, readers do not use it. */
@@ -39,6 +39,8 @@ export class ProjectionRegistry {
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly resolveTable: (logicalId: string) => string,
+    /** Every projection version the code knows (src/contexts/projections.ts, given by the composition root). */
+    private readonly projections: readonly Projection[],
     private readonly ttlMs = 2000,
     private readonly now: () => number = Date.now,
   ) {}
@@ -49,7 +51,7 @@ export class ProjectionRegistry {
     const { Item } = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: { pk: name, sk: 'REGISTRY' }, ConsistentRead: true }),
     );
-    const first = Math.min(...projections.filter((p) => p.name === name).map((p) => p.version));
+    const first = Math.min(...this.projections.filter((p) => p.name === name).map((p) => p.version));
     const stored = Item?.entry as RegistryEntry | undefined;
     const entry = stored
       ? { ...stored, ...(typeof Item?.revision === 'number' ? { revision: Item.revision } : {}) }
@@ -142,8 +144,17 @@ export class ProjectionRegistry {
   }
 
   target(name: string, version: number): ProjectionTarget {
-    const projection = projectionVersion(name, version);
+    const projection = this.projection(name, version);
     return { projection, tableName: this.resolveTable(projection.table) };
+  }
+
+  private projection(name: string, version: number): Projection {
+    const found = this.projections.find((p) => p.name === name && p.version === version);
+    if (!found) {
+      const known = this.projections.map((p) => `${p.name} v${p.version}`).join(', ');
+      throw new RangeError(`unknown projection ${name} v${version} (known: ${known})`);
+    }
+    return found;
   }
 
   /** What readers use. */
@@ -153,7 +164,8 @@ export class ProjectionRegistry {
 
   /** What the dispatcher feeds: every active version, and shadows that are catching up or ready. */
   async targets(): Promise<ProjectionTarget[]> {
-    const entries = await Promise.all(projectionNames().map((name) => this.entry(name)));
+    const names = [...new Set(this.projections.map((p) => p.name))];
+    const entries = await Promise.all(names.map((name) => this.entry(name)));
     return entries.flatMap((entry) => {
       const live = [this.target(entry.name, entry.active)];
       const shadow = entry.shadow;
