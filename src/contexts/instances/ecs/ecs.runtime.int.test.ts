@@ -150,6 +150,7 @@ describe('park and unpark a tenant: its instance suspended and resumed on ECS', 
       environment: 'dev',
       planId: 'starter',
       serviceArn,
+      steadyAt: new Date().toISOString(),
     });
     // A TenantAdmin's scale to 2 (starter: 1..2): ECS control sets the count.
     await runner.run({
@@ -188,6 +189,31 @@ describe('park and unpark a tenant: its instance suspended and resumed on ECS', 
   }, 60_000);
 });
 
+describe('a plan change and a deletion of the tenant reach its instances', () => {
+  it("PLAN_CHANGED -> the plan's tier applied; TENANT_DELETED (forced) -> deprovisioned", async () => {
+    const created = await api('POST', '/tenants', {
+      organizationName: `ECS ${ulid()}`,
+      contactEmail: 'ops@ecs.test',
+      environment: 'prod',
+    });
+    const tenantId = String(created.body.tenantId);
+    const serviceArn = await service(serviceName('dev', tenantId), 1, { min: 1, max: 2 });
+    const instance = await activeInstance(runner, {
+      tenantId,
+      environment: 'dev',
+      planId: 'starter',
+      serviceArn,
+      steadyAt: new Date().toISOString(),
+    });
+    expect((await api('PUT', `/tenants/${tenantId}/plan`, { planId: 'business' })).status).toBe(200);
+    await eventually(async () => expect((await head(instance.streamId)).planId).toBe('business'));
+    expect((await api('DELETE', `/tenants/${tenantId}?force=true`)).status).toBe(204);
+    await eventually(async () =>
+      expect(['DEPROVISIONING', 'DELETED']).toContain((await head(instance.streamId)).status),
+    );
+  }, 60_000);
+});
+
 describe('ECS events: duplicated, late, or of a service the platform does not manage', () => {
   it('never moves an instance backwards, and records each fact once', async () => {
     const tenantId = ulid();
@@ -198,6 +224,7 @@ describe('ECS events: duplicated, late, or of a service the platform does not ma
       environment: 'dev',
       planId: 'starter',
       serviceArn,
+      steadyAt: new Date().toISOString(),
     });
     const delivery = standIns().aws.events;
     const ofService = (e: { resources: [string] }) => e.resources[0] === serviceArn;

@@ -30,6 +30,8 @@ export async function activeInstance(
     environment?: InstanceEnvironment;
     planId?: string;
     serviceArn?: string;
+    /** When ECS said steady (ECS's clock): a real service's earlier events must not be newer. */
+    steadyAt?: string;
   } = {},
 ): Promise<ActiveInstance> {
   const tenantId = options.tenantId ?? ulid();
@@ -69,7 +71,7 @@ export async function activeInstance(
         detailType: 'ECS Service Action',
         eventName: 'SERVICE_STEADY_STATE',
         eventType: 'INFO',
-        at: '2026-01-01T00:00:00.000Z',
+        at: options.steadyAt ?? '2026-01-01T00:00:00.000Z',
         serviceArn,
       },
     },
