@@ -4,6 +4,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { catalogue } from '#src/contexts/catalogue.js';
 import { projections } from '#src/contexts/projections.js';
 import { documentClient } from '#src/platform/aws/dynamodb-client.js';
+import { requestHandler } from '#src/platform/aws/http-timeouts.js';
 import { CommandRunner } from '#src/platform/command/command-runner.js';
 import { type Config, eventBusName, loadConfig } from '#src/platform/config/config.js';
 import { DynamoEventStore, eventTableKeys } from '#src/platform/event-store/dynamodb/dynamodb.event-store.js';
@@ -158,7 +159,10 @@ function identityDirectory(config: Config): IdentityDirectory {
   if (config.IDENTITY_MODE === 'local') return new LocalIdentityDirectory(config.LOCAL_IDENTITY_FILE);
   if (!config.COGNITO_USER_POOL_ID) throw new Error('IDENTITY_MODE=cognito needs COGNITO_USER_POOL_ID');
   return new CognitoIdentityDirectory(
-    new CognitoIdentityProviderClient({ region: config.AWS_REGION }),
+    new CognitoIdentityProviderClient({
+      region: config.AWS_REGION,
+      requestHandler: requestHandler('cognito'),
+    }),
     config.COGNITO_USER_POOL_ID,
   );
 }

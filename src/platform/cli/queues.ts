@@ -5,6 +5,7 @@ import {
   SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
+import { requestHandler } from '#src/platform/aws/http-timeouts.js';
 import { loadConfig } from '#src/platform/config/config.js';
 import { app } from '#src/platform/infra/app.js';
 import { deadLetterName, queueName } from '#src/platform/infra/cloudformation.js';
@@ -45,6 +46,7 @@ export function queueCliDependencies(): QueueCliDependencies {
   return {
     sqs: new SQSClient({
       region: config.AWS_REGION,
+      requestHandler: requestHandler('sqs', { local: endpoint !== undefined }),
       ...(endpoint ? { endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
     }),
     stage: config.STAGE,

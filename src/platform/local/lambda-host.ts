@@ -7,7 +7,8 @@ import type { LocalWiring } from './wiring.js';
 export type Invoke = (event: unknown) => Promise<unknown>;
 
 /**
- * Loads each function's handler module once and calls it as Lambda would, with a minimal context. Given roles,
+ * Loads each function's handler module once and calls it as Lambda would, with a minimal context: its
+ * getRemainingTimeInMillis counts down from the function's timeout, at which the invocation fails. Given roles,
  * each invocation (its module's first load included) runs with its function's role: every SDK call the handler
  * makes while serving it is checked against that role (iam/enforcement.ts), as in AWS.
  */
@@ -48,13 +49,41 @@ export class LambdaHost {
           });
           this.handlers.set(name, handler);
         }
+        const run = await handler;
+        // Lambda's clock starts once the function is initialised, and stops it at the function's timeout
+        const timeoutMs = fn.timeoutSeconds * 1000;
+        const endsAt = Date.now() + timeoutMs;
         const context = {
           functionName: name,
           awsRequestId: randomUUID(),
-          getRemainingTimeInMillis: () => 30_000,
+          getRemainingTimeInMillis: () => Math.max(0, endsAt - Date.now()),
           callbackWaitsForEmptyEventLoop: false,
         };
-        return (await handler)(event, context);
+        return timedOut(run(event, context), timeoutMs, fn.timeoutSeconds);
       });
+  }
+}
+
+/** Lambda's answer to an invocation still running at the function's timeout (an error: the caller retries). */
+export class FunctionTimeoutError extends Error {
+  override readonly name = 'FunctionTimeoutError';
+}
+
+/**
+ * The invocation's result, or at the timeout a FunctionTimeoutError, as Lambda ends it. Lambda then stops the
+ * process; here the handler's work cannot be stopped and goes on unawaited, its result ignored.
+ */
+async function timedOut<T>(work: Promise<T>, timeoutMs: number, seconds: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new FunctionTimeoutError(`Task timed out after ${seconds.toFixed(2)} seconds`)),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { DynamoDBStreamsClient, ListStreamsCommand } from '@aws-sdk/client-dynamodb-streams';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { dynamoClient } from '#src/platform/aws/dynamodb-client.js';
+import { requestHandler } from '#src/platform/aws/http-timeouts.js';
 import type { BoundedContext, LocalStandIns, LocalStandInsEnvironment } from '#src/platform/context.js';
 import { createTables, tableName } from '#src/platform/infra/create-tables.js';
 import { keyFromFile } from '#src/platform/privacy/key-files.js';
@@ -174,6 +175,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<R
       region: 'af-south-1',
       endpoint: dynamo.endpoint,
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      requestHandler: requestHandler('dynamodbStreams', { local: true }),
     });
     stops.push(async () => streams.destroy());
     const pollers: RunningRuntime['pollers'] = [];

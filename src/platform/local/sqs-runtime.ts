@@ -4,6 +4,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { requestHandler } from '#src/platform/aws/http-timeouts.js';
 import type { LocalRule } from './eventbridge-server.js';
 import type { LambdaHost } from './lambda-host.js';
 import { freePort } from './ports.js';
@@ -52,6 +53,7 @@ export async function startLocalSqs(
     region: 'af-south-1',
     endpoint,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    requestHandler: requestHandler('sqs', { local: true }),
   });
   const queueUrls: Record<string, string> = {};
   const queueArns: Record<string, string> = {};

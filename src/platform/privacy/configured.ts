@@ -1,4 +1,5 @@
 import { KMSClient } from '@aws-sdk/client-kms';
+import { requestHandler } from '#src/platform/aws/http-timeouts.js';
 import type { Config } from '#src/platform/config/config.js';
 import { KmsMasterKey } from './kms.master-key.js';
 import { localPrivacy } from './privacy.js';
@@ -34,6 +35,7 @@ export function configuredPrivacy(config: PrivacyConfig): Privacy {
   if (!config.SUBJECT_INDEX_KEY) throw new Error('MASTER_KEY_MODE=kms needs SUBJECT_INDEX_KEY');
   const kms = new KMSClient({
     region: config.AWS_REGION,
+    requestHandler: requestHandler('kms', { local: config.KMS_ENDPOINT !== undefined }),
     ...(config.KMS_ENDPOINT ? { endpoint: config.KMS_ENDPOINT } : {}),
   });
   return { masterKey: new KmsMasterKey(kms, config.PERSONAL_DATA_KEY_ID), subjectIndexKey, cache };

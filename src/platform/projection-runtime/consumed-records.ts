@@ -109,3 +109,34 @@ export function ageOf(record: Pick<ConsumedRecord, 'arrivedAt' | 'events'>, now:
   const times = record.events.flatMap((e) => ('event' in e ? [Date.parse(e.event.occurredAt)] : []));
   return times.length > 0 ? now - Math.min(...times) : 0;
 }
+
+/**
+ * When a stream consumer's invocation must stop working and when it must have answered (epoch ms), from the
+ * Lambda context's remaining time: a dependency that does not answer must not hold the invocation until Lambda's
+ * timeout (a function error: the whole batch retried, nothing reported, nothing parked). At `stopAt` the consumer
+ * reports what it has not finished (batchItemFailures) and parks what of it is past the age bound; it answers by
+ * `returnBy` whatever parking managed.
+ */
+export interface Deadline {
+  stopAt: number;
+  returnBy: number;
+}
+
+/** A quarter of the time left, at most 12 s, is kept for parking and answering; the last 2 s for answering. */
+export function deadlineOf(remainingMs: number, now = Date.now()): Deadline {
+  const reserve = Math.min(12_000, Math.max(200, remainingMs / 4));
+  return { stopAt: now + remainingMs - reserve, returnBy: now + remainingMs - Math.min(2000, reserve / 4) };
+}
+
+/** True when `work` settled before `at` (epoch ms); false once `at` came first (the work goes on unawaited). */
+export async function settledBy(work: Promise<unknown>, at: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, at - Date.now()));
+  });
+  try {
+    return await Promise.race([work.then(() => true as const), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

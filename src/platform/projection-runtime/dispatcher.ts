@@ -1,6 +1,13 @@
 import { handles } from '#src/platform/domain/projection.js';
 import type { EventRecord } from '#src/platform/event-store/dynamodb/stream-records.js';
-import { ageOf, type ConsumedEvent, type ConsumedRecord, refOf } from './consumed-records.js';
+import {
+  ageOf,
+  type ConsumedEvent,
+  type ConsumedRecord,
+  type Deadline,
+  refOf,
+  settledBy,
+} from './consumed-records.js';
 import { FailureHandler } from './failure-handler.js';
 import type { FailurePolicy } from './failure-policy.js';
 import {
@@ -34,6 +41,14 @@ interface Pending {
   ageMs: number;
 }
 
+/** One stream's events of the batch, the index of the one under way, and whether the deadline took it over. */
+interface StreamRun {
+  pending: Pending[];
+  next: number;
+  done?: boolean;
+  over: boolean;
+}
+
 /**
  * Runs every projection over a batch of event-table stream records. Events of one stream are applied in order
  * (a record may hold several); different streams proceed independently. A failing event stops its stream for
@@ -53,9 +68,15 @@ export class ProjectionDispatcher {
     });
   }
 
-  /** Returns the sequence number of the first record to redeliver, or undefined when all are done. */
-  async handle(records: readonly ConsumedRecord[]): Promise<string | undefined> {
-    const targets = await this.deps.targets();
+  /**
+   * Returns the sequence number of the first record to redeliver, or undefined when all are done. With a
+   * deadline (the Lambda handler's), it stops at `deadline.stopAt` whatever it waits for: what is past the age
+   * bound is parked, the rest reported.
+   */
+  async handle(
+    records: readonly ConsumedRecord[],
+    options: { deadline?: Deadline } = {},
+  ): Promise<string | undefined> {
     const now = this.deps.clock().getTime();
     const byStream = new Map<string, Pending[]>();
     for (const record of records) {
@@ -67,29 +88,80 @@ export class ProjectionDispatcher {
         byStream.set(streamId, list);
       }
     }
+    const runs: StreamRun[] = [...byStream.values()].map((pending) => ({ pending, next: 0, over: false }));
     const failures: string[] = [];
-    const streams = [...byStream.values()];
+    const state: { targets?: ProjectionTarget[] } = {};
+    const work = this.runAll(runs, state, failures);
+    const { deadline } = options;
+    if (!deadline) await work;
+    else if (!(await settledBy(work, deadline.stopAt))) {
+      failures.push(...(await this.atDeadline(runs, state.targets, deadline)));
+    }
+    this.deps.metrics.count('RecordsProcessed', records.length, { consumer: 'projectionDispatcher' });
+    const beat = this.beat();
+    if (deadline) await settledBy(beat, deadline.returnBy);
+    else await beat;
+    return failures.sort(compareSequence)[0];
+  }
+
+  private async runAll(runs: StreamRun[], state: { targets?: ProjectionTarget[] }, failures: string[]) {
+    const targets = await this.deps.targets();
+    state.targets = targets;
     const workers = Math.max(1, this.deps.concurrency ?? 8);
     // After an outage-like failure, streams not started yet are not tried in this invocation: they would only
     // wait for the same throttled table (and a long invocation risks Lambda's timeout). They are redelivered.
     let outage = false;
     let next = 0;
     await Promise.all(
-      Array.from({ length: Math.min(workers, streams.length) }, async () => {
-        for (let i = next++; i < streams.length; i = next++) {
-          const stream = streams[i] as Pending[];
+      Array.from({ length: Math.min(workers, runs.length) }, async () => {
+        for (let i = next++; i < runs.length; i = next++) {
+          const run = runs[i] as StreamRun;
           const failed = outage
-            ? { sequenceNumber: stream[0]?.sequenceNumber ?? '', outage }
-            : await this.runStream(stream, targets);
+            ? { sequenceNumber: run.pending[0]?.sequenceNumber ?? '', outage }
+            : await this.runStream(run, targets);
+          if (run.over) return; // the deadline came: what is left of the invocation is not waited for
+          run.done = true;
           if (failed === undefined) continue;
           failures.push(failed.sequenceNumber);
           outage ||= failed.outage;
         }
       }),
     );
-    this.deps.metrics.count('RecordsProcessed', records.length, { consumer: 'projectionDispatcher' });
-    await this.beat();
-    return failures.sort(compareSequence)[0];
+  }
+
+  /**
+   * The deadline came: for each stream not finished, its events from the one under way on are parked while they
+   * are past the age bound (for every projection of the stream: one that applied it already finds it a
+   * duplicate on re-drive); the first one left is reported. Parking stops at `returnBy`.
+   */
+  private async atDeadline(
+    runs: StreamRun[],
+    targets: ProjectionTarget[] | undefined,
+    deadline: Deadline,
+  ): Promise<string[]> {
+    const open = runs.filter((run) => !run.done);
+    for (const run of open) run.over = true;
+    const cursors = open.map((run) => ({ run, at: run.next }));
+    const parking = Promise.all(
+      cursors.map(async (cursor) => {
+        for (; cursor.at < cursor.run.pending.length; cursor.at++) {
+          const one = cursor.run.pending[cursor.at] as Pending;
+          const ref = refOf(one.item);
+          const event = 'event' in one.item ? one.item.event : undefined;
+          const mine = (targets ?? []).filter((t) => handles(t.projection, ref.streamId));
+          if (!targets || mine.length === 0) return;
+          const parked = await Promise.all(
+            mine.map((t) => this.failures.parkUnfinished(targetName(t), ref, event, one.ageMs)),
+          );
+          if (!parked.every(Boolean)) return;
+        }
+      }),
+    );
+    await settledBy(parking, deadline.returnBy);
+    return cursors.flatMap(({ run, at }) => {
+      const left = run.pending[at];
+      return left ? [left.sequenceNumber] : [];
+    });
   }
 
   private newest = new Map<ProjectionTarget, { at: string; lag: number }>();
@@ -108,13 +180,15 @@ export class ProjectionDispatcher {
   }
 
   private async runStream(
-    pending: Pending[],
+    run: StreamRun,
     targets: ProjectionTarget[],
   ): Promise<{ sequenceNumber: string; outage: boolean } | undefined> {
-    for (const one of pending) {
+    for (; run.next < run.pending.length && !run.over; run.next++) {
+      const one = run.pending[run.next] as Pending;
       for (const target of targets) {
         if (!handles(target.projection, refOf(one.item).streamId)) continue;
         const outcome = await this.applyOne(target, one);
+        if (run.over) return undefined;
         if (outcome !== 'done') return { sequenceNumber: one.sequenceNumber, outage: outcome === 'outage' };
       }
     }

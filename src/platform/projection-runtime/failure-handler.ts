@@ -9,6 +9,9 @@ import {
 } from './failure-policy.js';
 import type { Metrics, ParkedEvents } from './ports.js';
 
+/** The error of an event parked because its invocation ran out of time. */
+export const UNFINISHED = 'DeadlineExceeded: not finished before the invocation had to answer';
+
 export interface Failure {
   consumer: string;
   ref: EventRef;
@@ -72,6 +75,34 @@ export class FailureHandler {
         error: describeError(error),
       });
       return 'outage';
+    }
+  }
+
+  /**
+   * The invocation's deadline came before this event was done (a dependency that does not answer): past the age
+   * bound it is parked (transient, never replacing a record; true), otherwise it stays to be redelivered (false).
+   * Parking that fails in turn leaves it to be redelivered too.
+   */
+  async parkUnfinished(consumer: string, ref: EventRef, event: EventEnvelope | undefined, ageMs: number) {
+    if (ageMs < this.deps.policy.parkAfterMs) return false;
+    this.deps.metrics.count('ConsumerFailures', 1, { consumer, kind: 'transient' });
+    try {
+      const parked = await this.deps.parked.park(
+        {
+          consumer,
+          ...ref,
+          event,
+          error: `${UNFINISHED}\n(the invocation stopped at its deadline: a dependency did not answer in time)`,
+          attempts: 0,
+          kind: 'transient',
+        },
+        { ifAbsent: true },
+      );
+      if (parked) this.deps.metrics.count('ParkedEvents', 1, { consumer });
+      this.deps.log?.('parked at the deadline', { consumer, ...ref, ageMs });
+      return true;
+    } catch {
+      return false;
     }
   }
 

@@ -1,4 +1,5 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { requestHandler, type Timeouts } from '#src/platform/aws/http-timeouts.js';
 import type { BusEntry } from './integration-events.js';
 import type { EventBus } from './publisher.js';
 
@@ -6,12 +7,22 @@ import type { EventBus } from './publisher.js';
 export class EventBridgeBus implements EventBus {
   constructor(private readonly client: EventBridgeClient) {}
 
-  static connect(region: string, endpoint?: string): EventBridgeBus {
+  /** With EventBridge's timeouts (http-timeouts.ts): a bus that does not answer fails as a TimeoutError. */
+  static connect(region: string, endpoint?: string, timeouts?: Partial<Timeouts>): EventBridgeBus {
+    const handler = requestHandler('eventbridge', {
+      local: endpoint !== undefined,
+      ...(timeouts ? { timeouts } : {}),
+    });
     return new EventBridgeBus(
       new EventBridgeClient(
         endpoint
-          ? { region, endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-          : { region },
+          ? {
+              region,
+              endpoint,
+              credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+              requestHandler: handler,
+            }
+          : { region, requestHandler: handler },
       ),
     );
   }

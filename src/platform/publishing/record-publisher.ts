@@ -4,8 +4,10 @@ import type { EventEnvelope } from '#src/platform/event-store/event-store.port.j
 import {
   ageOf,
   type ConsumedRecord,
+  type Deadline,
   type EventRef,
   refOf,
+  settledBy,
 } from '#src/platform/projection-runtime/consumed-records.js';
 import type { Failure, FailureHandler } from '#src/platform/projection-runtime/failure-handler.js';
 import type { Metrics } from '#src/platform/projection-runtime/ports.js';
@@ -36,14 +38,62 @@ type Unpublished = Omit<Failure, 'consumer' | 'ageMs'>;
 export class RecordPublisher {
   constructor(private readonly deps: RecordPublisherDependencies) {}
 
-  /** Returns the sequence number of the first record to redeliver, or undefined when all are done. */
-  async handle(records: readonly ConsumedRecord[]): Promise<string | undefined> {
-    for (const record of records) {
-      const ageMs = ageOf(record, this.deps.clock().getTime());
-      if (!(await this.publishRecord(record, ageMs))) return record.sequenceNumber;
-    }
-    this.deps.metrics.count('RecordsProcessed', records.length, { consumer: PUBLISHER });
-    return undefined;
+  /**
+   * Returns the sequence number of the first record to redeliver, or undefined when all are done. With a
+   * deadline (the Lambda handler's), it stops at `deadline.stopAt` whatever it waits for: the records not done
+   * are parked while they are past the age bound, and the first one left is reported.
+   */
+  async handle(
+    records: readonly ConsumedRecord[],
+    options: { deadline?: Deadline } = {},
+  ): Promise<string | undefined> {
+    const cursor = { next: 0, over: false };
+    const work = (async () => {
+      for (; cursor.next < records.length; cursor.next++) {
+        const record = records[cursor.next] as ConsumedRecord;
+        const done = await this.publishRecord(record, ageOf(record, this.deps.clock().getTime()));
+        if (cursor.over) return undefined;
+        if (!done) return record.sequenceNumber;
+      }
+      this.deps.metrics.count('RecordsProcessed', records.length, { consumer: PUBLISHER });
+      return undefined;
+    })();
+    const { deadline } = options;
+    if (!deadline) return work;
+    let failed: string | undefined;
+    if (
+      await settledBy(
+        work.then((f) => (failed = f)),
+        deadline.stopAt,
+      )
+    )
+      return failed;
+    cursor.over = true;
+    return this.atDeadline(records.slice(cursor.next), deadline);
+  }
+
+  /** Parks the unfinished records' events while they are past the age bound; returns the first record left. */
+  private async atDeadline(left: readonly ConsumedRecord[], deadline: Deadline): Promise<string | undefined> {
+    let at = 0;
+    const parking = (async () => {
+      for (; at < left.length; at++) {
+        const record = left[at] as ConsumedRecord;
+        const ageMs = ageOf(record, this.deps.clock().getTime());
+        const parked = await Promise.all(
+          record.events.map((item) =>
+            this.deps.failures.parkUnfinished(
+              PUBLISHER,
+              refOf(item),
+              'event' in item ? item.event : undefined,
+              ageMs,
+            ),
+          ),
+        );
+        if (!parked.every(Boolean)) return;
+      }
+    })();
+    await settledBy(parking, deadline.returnBy);
+    return left[at]?.sequenceNumber;
   }
 
   /** True when every event of the record is published or parked. */
