@@ -2,8 +2,8 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import type { z } from 'zod';
 import type { Principal, TokenVerifier } from '#src/platform/auth/principal.js';
-import { validCorrelationId } from './correlation.js';
 import { redactText } from '#src/platform/privacy/redaction.js';
+import { validCorrelationId } from './correlation.js';
 import { newUlid } from './ids.js';
 import { notModified } from './preconditions.js';
 import { HttpError, type ProblemOptions, problemHeaders, problemResponse, toProblem } from './problem.js';
@@ -57,7 +57,7 @@ export function httpHandler<D>(
       if (!route) throw new HttpError(404, 'Not Found', `no route ${event.routeKey}`);
       const principal =
         route.auth === 'public' ? anonymous : await authenticate(deps.verifier(), headers.authorization);
-      const request = toRequest(event, headers, correlationId, principal);
+      const request = toRequest(event, headers, correlationId, principal, route.maxBodyBytes);
       const answer = await route.handle(request, deps.routeDeps());
       const result = notModified(request, answer) ?? answer;
       deps.logger.info('request', {
@@ -79,6 +79,7 @@ function toRequest(
   headers: Record<string, string>,
   correlationId: string,
   principal: Principal,
+  maxBodyBytes = MAX_BODY_BYTES,
 ): HttpRequest {
   return {
     method: event.routeKey.split(' ')[0] ?? '',
@@ -89,7 +90,7 @@ function toRequest(
     headers,
     correlationId,
     principal,
-    rawBody: decodeBody(event),
+    rawBody: decodeBody(event, maxBodyBytes),
   };
 }
 
@@ -152,11 +153,11 @@ async function authenticate(verifier: TokenVerifier, authorization: string | und
   }
 }
 
-function decodeBody(event: APIGatewayProxyEventV2): string | undefined {
+function decodeBody(event: APIGatewayProxyEventV2, maxBytes: number): string | undefined {
   if (event.body === undefined || event.body === '') return undefined;
   const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  if (Buffer.byteLength(text) > MAX_BODY_BYTES) {
-    throw new HttpError(413, 'Content Too Large', `the body is over ${MAX_BODY_BYTES} bytes`, 'body');
+  if (Buffer.byteLength(text) > maxBytes) {
+    throw new HttpError(413, 'Content Too Large', `the body is over ${maxBytes} bytes`, 'body');
   }
   return text;
 }

@@ -18,6 +18,8 @@ export interface RouteDeclaration {
   body?: z.ZodType;
   query?: z.ZodType;
   response?: { status: number; schema?: z.ZodType };
+  /** The body's limit where the sender is not ours (a webhook's payload); MAX_BODY_BYTES otherwise. */
+  maxBodyBytes?: number;
 }
 
 /** A declared route and what it does; `deps` are the adapters of the function that serves it. */

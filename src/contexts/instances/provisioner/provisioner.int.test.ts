@@ -208,6 +208,26 @@ describe('the webhooks', () => {
     }
   }, 30_000);
 
+  it("takes GitHub's full-size workflow_run payloads (tens of KB, over the API's 16 KiB body limit)", async () => {
+    const body = JSON.stringify({
+      action: 'completed',
+      workflow_run: {
+        id: 1,
+        html_url: 'https://github.com/o/r/actions/runs/1',
+        status: 'completed',
+        conclusion: 'success',
+        display_title: 'apply tenant 01JD9A0B1C2D3E4F5G6H7J8K9M [event 01JEVENT]',
+        head_commit: { message: 'x'.repeat(40_000) },
+      },
+      repository: { name: 'nothing', owner: { login: 'nobody' } },
+    });
+    const answer = await h.webhook('/v1.0/webhooks/github', body, {
+      'x-github-event': 'workflow_run',
+      'x-hub-signature-256': signature(WEBHOOK_SECRET, body),
+    });
+    expect(answer).toMatchObject({ status: 202, body: { result: 'ignored' } });
+  });
+
   it('ignores other events and runs no change of the platform recorded', async () => {
     const body = JSON.stringify({ zen: 'hi' });
     const ping = await h.webhook('/v1.0/webhooks/github', body, {

@@ -40,6 +40,9 @@ const DeployOutcome = z.object({
   outputs: z.record(z.string(), z.unknown()).default({}),
 });
 
+/** GitHub's workflow_run payloads run to tens of KB (repository, head commit, URLs): over the API's 16 KiB. */
+const WEBHOOK_MAX_BYTES = 1024 * 1024;
+
 const accepted = (result: string) => ({ status: 202, body: { result } });
 const json = (rawBody: string) => {
   try {
@@ -79,6 +82,7 @@ const workflowRun: Route<WebhookDependencies> = {
   path: '/v1.0/webhooks/github',
   auth: 'public',
   summary: "GitHub's workflow_run webhook (X-Hub-Signature-256); no token",
+  maxBodyBytes: WEBHOOK_MAX_BYTES,
   response: { status: 202 },
   async handle(request, deps) {
     const { webhookSecret } = await deps.credentials();
@@ -124,6 +128,7 @@ const deployOutcome: Route<WebhookDependencies> = {
   path: '/v1.0/webhooks/deploy-outcome',
   auth: 'public',
   summary: "The deploy workflow's outcome report (X-BBWS-Signature-256); no token",
+  maxBodyBytes: WEBHOOK_MAX_BYTES,
   response: { status: 202 },
   async handle(request, deps) {
     const { deployOutcomeSecret } = await deps.credentials();
