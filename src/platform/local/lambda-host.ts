@@ -1,22 +1,27 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { importInScope, installFunctionScopes } from './function-scope.js';
 import { type FunctionRole, runAs } from './iam/enforcement.js';
 import type { LocalWiring } from './wiring.js';
 
 export type Invoke = (event: unknown) => Promise<unknown>;
 
+/** Hosts started in this process: each is a new start of the local runtime, whose functions start cold. */
+let hosts = 0;
+
 /**
  * Loads each function's handler module once and calls it as Lambda would, with a minimal context: its
- * getRemainingTimeInMillis counts down from the function's timeout, at which the invocation fails. Given roles,
- * each invocation (its module's first load included) runs with its function's role: every SDK call the handler
- * makes while serving it is checked against that role (iam/enforcement.ts), as in AWS.
+ * getRemainingTimeInMillis counts down from the function's timeout, at which the invocation fails. Each function
+ * has its own instances of the project's modules (function-scope.ts), as each is its own process in AWS: no
+ * function's cache hides another's call. Given roles, each invocation (its module's first load included) runs with
+ * its function's role: every SDK call the handler makes while serving it is checked against that role
+ * (iam/enforcement.ts), as in AWS.
  */
 export class LambdaHost {
   private readonly handlers = new Map<
     string,
     Promise<(event: unknown, context: unknown) => Promise<unknown>>
   >();
+  private readonly runtime = ++hosts;
 
   constructor(
     private readonly root: string,
@@ -41,12 +46,15 @@ export class LambdaHost {
       this.runAs(name, async () => {
         let handler = this.handlers.get(name);
         if (!handler) {
-          handler = import(pathToFileURL(join(this.root, fn.module)).href).then((module) => {
-            const exported = module[fn.exportName];
-            if (typeof exported !== 'function')
-              throw new Error(`${fn.module} exports no function ${fn.exportName}`);
-            return exported;
-          });
+          const scope = { fn: name, runtime: this.runtime };
+          handler = installFunctionScopes(this.root)
+            .then(() => importInScope(this.root, fn.module, scope))
+            .then((module) => {
+              const exported = module[fn.exportName];
+              if (typeof exported !== 'function')
+                throw new Error(`${fn.module} exports no function ${fn.exportName}`);
+              return exported as (event: unknown, context: unknown) => Promise<unknown>;
+            });
           this.handlers.set(name, handler);
         }
         const run = await handler;
