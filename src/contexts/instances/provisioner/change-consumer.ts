@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Consumer } from '#src/platform/consumers/consumer.js';
 import { type ProvisionerDependencies, provisionChange } from './provisioner.js';
+import { logRefusal } from './steps.js';
 
 /** Only the change's number matters: what to write is read from the instance's head, not from the event. */
 const ChangeStarted = z.object({ change: z.number().int().min(1) });
@@ -32,7 +33,10 @@ export function provisioner(deps: () => ProvisionerDependencies) {
           change: event.data.change,
         },
         logger,
-      );
+      ).catch((error) => {
+        logRefusal(logger, error);
+        throw error;
+      });
     },
   } satisfies Consumer<typeof events>;
 }

@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { FollowUpMessage, followRun } from './follow.js';
 import type { ProvisionerDependencies } from './provisioner.js';
+import { logRefusal } from './steps.js';
 
 /**
  * The follow-up queue's entry point: each message is one poll of a run (follow.ts). Messages are independent:
@@ -37,6 +38,7 @@ async function one(deps: ProvisionerDependencies, base: Logger, record: SQSRecor
     await followRun(deps, followUp, logger);
     return false;
   } catch (error) {
+    logRefusal(logger, error);
     logger.error('follow-up failed', {
       receiveCount: Number(record.attributes.ApproximateReceiveCount),
       error: error instanceof Error ? { name: error.name, message: error.message } : String(error),

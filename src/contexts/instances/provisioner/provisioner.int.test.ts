@@ -3,8 +3,13 @@ import { instanceStream } from '../domain/instance.stream.js';
 import { signature } from '../local/github/webhooks.js';
 import { OUTCOME_SECRET, WEBHOOK_SECRET } from '../local/test-support/harness.js';
 import { generateTenantFolder, tenantFolder } from '../terraform/index.js';
+import { followConsumer } from './follow-consumer.js';
 import { eventTag } from './ports.js';
-import { type ProvisionerHarness, startProvisionerHarness } from './test-support/provisioner.harness.js';
+import {
+  logger,
+  type ProvisionerHarness,
+  startProvisionerHarness,
+} from './test-support/provisioner.harness.js';
 
 let h: ProvisionerHarness;
 beforeAll(async () => {
@@ -147,6 +152,50 @@ describe('the provisioner on the local git server and GitHub stand-in', () => {
     expect(await dataOf(instanceId, 'INSTANCE_DEPROVISIONED')).toMatchObject({
       commitSha: await h.head('dev'),
     });
+  }, 30_000);
+
+  it("reports a step the decider refuses (another run than the change's) as failed: to the DLQ, never dropped", async () => {
+    const { instanceId, event } = await h.request('dev', 29);
+    const state = await h.state(instanceId);
+    if (state.status === 'NEW') throw new Error('no instance');
+    await h.command(instanceId, {
+      type: 'RecordCommit',
+      change: 1,
+      commitSha: 'a'.repeat(40),
+      changed: true,
+    });
+    await h.command(instanceId, {
+      type: 'RecordWorkflowQueued',
+      change: 1,
+      runId: 999_999_999,
+      runUrl: 'https://github.invalid/runs/999999999',
+    });
+    // A real, completed run of the same repository, but not this change's.
+    const elsewhere = await h.request('dev', 33);
+    await h.provision(elsewhere.event);
+    await h.settled();
+    const other = h.local.standIns.github.runs.find((r) => r.inputs.event_id === elsewhere.event.eventId);
+    expect(other?.status).toBe('completed');
+    const before = (await h.events(instanceId)).length;
+    const consume = followConsumer(() => ({ provisioner: h.deps, logger }));
+    const followUp = {
+      instanceId,
+      tenantId: state.tenantId,
+      change: 1,
+      runId: other?.id ?? 1,
+      action: 'apply',
+      eventId: event.eventId,
+      correlationId: 'c',
+      attempt: 0,
+    };
+    const answer = await consume({
+      Records: [
+        { messageId: 'm1', body: JSON.stringify(followUp), attributes: { ApproximateReceiveCount: '1' } },
+        { messageId: 'm2', body: '{"not":"a follow-up"}', attributes: { ApproximateReceiveCount: '1' } },
+      ],
+    } as never);
+    expect(answer.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }, { itemIdentifier: 'm2' }]);
+    expect((await h.events(instanceId)).length).toBe(before);
   }, 30_000);
 
   it('deprovisions a folder never committed at once', async () => {

@@ -1,5 +1,7 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CommandRunner } from '#src/platform/command/command-runner.js';
 import { loadOptionsOf, stateOf } from '#src/platform/command/dependency.js';
+import { IllegalStateError } from '#src/platform/domain/errors.js';
 import type { EventStore } from '#src/platform/event-store/event-store.port.js';
 import type { StepCommand } from '../domain/instance.commands.js';
 import { instanceDecider } from '../domain/instance.decider.js';
@@ -8,6 +10,16 @@ import { instanceStream } from '../domain/instance.stream.js';
 import type { WorkflowRunView } from './ports.js';
 
 export const PROVISIONER_ACTOR = 'provisioner';
+
+/**
+ * A decider refusal of a provisioner step (README.md: `commit_already_recorded`, `run_already_recorded`,
+ * `outcome_already_recorded`, `not_committed`, `unknown_change`, `not_deprovisioning`) is never retried into
+ * success: logged at ERROR with its code, then rethrown so the message ends in the DLQ, never dropped.
+ */
+export function logRefusal(logger: Logger, error: unknown): void {
+  if (error instanceof IllegalStateError)
+    logger.error('step refused by the decider', { code: error.code, message: error.message });
+}
 
 /** Who a step is for, and why (the metadata of every event it appends). */
 export interface StepContext {
