@@ -83,8 +83,13 @@ export const ecsDeployables: Required<Pick<Deployables, 'queues' | 'rules' | 'fu
       triggers: [{ kind: 'sqs', queue: 'InstanceTenantReactionsQueue', batchSize: 10 }],
       permissions: [
         // The tenant's head (Query; its e-mails opened: KMS), its instances' reservations (GetItem), the commands'
-        // events appended (Put).
-        { service: 'dynamodb', actions: ['GetItem', 'Query', 'PutItem'], tables: ['EventStoreTable'] },
+        // events appended (Put) on the condition that the tenant's head is still the one they were chosen on
+        // (ConditionCheck).
+        {
+          service: 'dynamodb',
+          actions: ['GetItem', 'Query', 'PutItem', 'ConditionCheckItem'],
+          tables: ['EventStoreTable'],
+        },
         readsPersonalData,
       ],
     },

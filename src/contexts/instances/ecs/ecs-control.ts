@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
-import { stateOf } from '#src/platform/command/dependency.js';
+import { loadOptionsOf, stateOf } from '#src/platform/command/dependency.js';
 import type { Consumer } from '#src/platform/consumers/consumer.js';
 import type { EventStore } from '#src/platform/event-store/event-store.port.js';
 import { instanceDecider } from '../domain/instance.decider.js';
@@ -81,6 +81,9 @@ export async function applyPlan(
   logger.info('service controlled', { serviceArn, ...bounds, desiredCount });
 }
 
+/** Writes checked against a moving head before the message is failed (and retried later). */
+const MAX_ROUNDS = 5;
+
 export interface EcsControlDependencies {
   store: Pick<EventStore, 'load'>;
   /** The ports of a workload environment (its account, through its role). */
@@ -96,13 +99,21 @@ export function ecsControl(deps: () => EcsControlDependencies) {
     events,
     async handle(event, { logger }) {
       const { store, ecs } = deps();
-      const loaded = await store.load(event.streamId, {
-        deciderVersion: instanceDecider.version,
-        snapshotEvery: instanceDecider.snapshotEvery ?? 50,
-      });
-      const plan = controlPlan(event.type, stateOf(instanceDecider, loaded));
-      if (plan.action === 'none') logger.info('nothing to control', { why: plan.why });
-      else await applyPlan(ecs(plan.environment), plan, logger);
+      const load = () => store.load(event.streamId, loadOptionsOf(instanceDecider));
+      let loaded = await load();
+      // Two handlers of one instance may run at once (a standard queue): one that loaded an older head could
+      // write after the other. So each write is checked: the head it was planned on must still be the head
+      // after it, else it is planned and written again (docs/architecture.md, "Order and repeats are harmless").
+      for (let round = 1; ; round++) {
+        const plan = controlPlan(event.type, stateOf(instanceDecider, loaded));
+        if (plan.action === 'none') return logger.info('nothing to control', { why: plan.why });
+        await applyPlan(ecs(plan.environment), plan, logger);
+        const after = await load();
+        if (after.version === loaded.version) return;
+        if (round >= MAX_ROUNDS) throw new Error(`instance ${event.streamId} kept moving while controlled`);
+        logger.info('the instance moved while it was controlled: planned again', { version: after.version });
+        loaded = after;
+      }
     },
   } satisfies Consumer<typeof events>;
 }

@@ -148,6 +148,24 @@ describe('ECS control: the consumer on the in-memory adapters', () => {
     expect(ecs.counts.get(instance.serviceArn)?.desiredCount).toBe(0);
   });
 
+  it('plans again when the head moved while it wrote (a concurrent handler of an older head never wins)', async () => {
+    const { instance, command, deliver, ecs } = await running();
+    await command(instance.streamId, { type: 'Suspend', reason: 'tenant parked' });
+    // While this handler writes 0..0 for the head it loaded, the tenant is unparked and the instance resumed
+    // (the resume's own handler already ran against the stand-in before this late write).
+    const register = ecs.targets.register;
+    let resumed = false;
+    ecs.targets.register = async (arn, bounds) => {
+      await register(arn, bounds);
+      if (resumed) return;
+      resumed = true;
+      await command(instance.streamId, { type: 'Resume' });
+    };
+    await deliver('INSTANCE_SUSPENDED', instance.streamId);
+    expect(ecs.bounds.get(instance.serviceArn)).toEqual({ minCount: 1, maxCount: 4 });
+    expect(ecs.counts.get(instance.serviceArn)?.desiredCount).toBe(1);
+  });
+
   it('does nothing, without failing, when the recorded service no longer exists', async () => {
     const w = world();
     const instance = await activeInstance(w.runner);

@@ -3,9 +3,10 @@ import { z } from 'zod';
 import { planOf } from '#src/contexts/plans/index.js';
 import { type TenantFacts, tenantFactsOf, tenantStream } from '#src/contexts/tenants/index.js';
 import type { CommandRunner } from '#src/platform/command/command-runner.js';
+import type { Dependency } from '#src/platform/command/dependency.js';
 import type { ConsumedEvent, Consumer } from '#src/platform/consumers/consumer.js';
 import { IllegalStateError } from '#src/platform/domain/errors.js';
-import type { EventStore } from '#src/platform/event-store/event-store.port.js';
+import type { EventStore, LoadResult } from '#src/platform/event-store/event-store.port.js';
 import type { InstanceCommand } from '../domain/instance.commands.js';
 import { instanceDecider } from '../domain/instance.decider.js';
 import { ENVIRONMENTS, instanceKey } from '../domain/placement.js';
@@ -66,17 +67,18 @@ export function tenantReactions(deps: () => TenantReactionsDependencies) {
     async handle(event, { logger }) {
       const { store } = deps();
       const tenantId = tenantStream.parse(event.streamId);
-      const tenant = tenantFactsOf(await store.load(tenantStream.id(tenantId)));
-      const command = reactionOf(event.type, tenant);
+      const loaded = await store.load(tenantStream.id(tenantId));
+      const command = reactionOf(event.type, tenantFactsOf(loaded));
       if (!command) {
-        logger.info('nothing to do: the tenant has moved on', { tenantId, status: tenant?.status });
+        logger.info('nothing to do: the tenant has moved on', { tenantId, version: loaded.version });
         return;
       }
       const failures: unknown[] = [];
       for (const environment of ENVIRONMENTS) {
         const streamId = await store.reservationHolder(instanceKey(tenantId, environment));
         if (!streamId) continue;
-        await runOne(deps(), { event, tenantId, streamId, command }, logger).catch((e) => failures.push(e));
+        const target = { event, tenantId, streamId, command, tenant: loaded };
+        await runOne(deps(), target, logger).catch((e) => failures.push(e));
       }
       // Every instance was tried; a retry does the failed ones again (the others' commands are then no-ops).
       if (failures.length > 0)
@@ -87,6 +89,8 @@ export function tenantReactions(deps: () => TenantReactionsDependencies) {
 
 interface Target {
   event: ConsumedEvent<typeof events>;
+  /** The tenant's stream as the command was chosen on it. */
+  tenant: LoadResult;
   tenantId: string;
   streamId: string;
   command: InstanceCommand;
@@ -99,6 +103,7 @@ async function runOne(deps: TenantReactionsDependencies, target: Target, logger:
       decider: instanceDecider,
       streamId,
       command,
+      dependsOn: [stillCalledFor(event.type, command, target)],
       metadata: {
         correlationId: event.correlationId,
         causationId: event.eventId,
@@ -109,6 +114,10 @@ async function runOne(deps: TenantReactionsDependencies, target: Target, logger:
     });
     logger.info('instance command run', { streamId, command: command.type, appended: outcome.events.length });
   } catch (error) {
+    if (error instanceof StaleReactionError) {
+      logger.info('the tenant moved on meanwhile: its newer event acts', { streamId, command: command.type });
+      return;
+    }
     if (error instanceof IllegalStateError && DONE.has(error.code)) {
       logger.info('already done', { streamId, command: command.type, code: error.code });
       return;
@@ -116,4 +125,27 @@ async function runOne(deps: TenantReactionsDependencies, target: Target, logger:
     logger.error('instance command refused', { streamId, command: command.type, error: String(error) });
     throw error;
   }
+}
+
+/** The tenant's head no longer calls for the command (it moved while the command was being run). */
+class StaleReactionError extends Error {
+  override readonly name = 'StaleReactionError';
+}
+
+/**
+ * Not an authorisation (a platform command proceeds whatever the tenant's status): a condition on the tenant's
+ * head. The command was chosen on one head; if the tenant moves before the append (unparked while a suspend is
+ * being written), the runner loads it again and this check drops the command, so an older event's command can
+ * never land after a newer event's and undo it.
+ */
+function stillCalledFor(trigger: TenantTrigger, command: InstanceCommand, target: Target): Dependency {
+  return {
+    streamId: tenantStream.id(target.tenantId),
+    loadOptions: {},
+    loaded: target.tenant,
+    check(current) {
+      if (JSON.stringify(reactionOf(trigger, tenantFactsOf(current))) !== JSON.stringify(command))
+        throw new StaleReactionError(`tenant ${target.tenantId} no longer calls for ${command.type}`);
+    },
+  };
 }

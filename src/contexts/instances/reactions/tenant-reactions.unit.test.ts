@@ -163,6 +163,42 @@ describe('reactions to tenant events: the consumer', () => {
     expect(state.tier).toEqual(planOf('enterprise').tier);
   });
 
+  it('drops a command whose tenant moved before it was appended (unparked while the suspend was decided)', async () => {
+    const { tenantId, prod, tenantEvent, store, runner, head } = await tenantWithInstances();
+    await tenantEvent(tenantId, 'TENANT_PARKED', { reason: 'unpaid' });
+    // The tenant is unparked right after this handler read it parked (and that unpark's handler found nothing
+    // suspended yet: its Resume was a no-op).
+    let unparked = false;
+    const racing = Object.assign(Object.create(store) as typeof store, {
+      load: async (...args: Parameters<typeof store.load>) => {
+        const loaded = await store.load(...args);
+        if (!unparked && args[0] === tenantStream.id(tenantId)) {
+          unparked = true;
+          await tenantEvent(tenantId, 'TENANT_UNPARKED', {});
+        }
+        return loaded;
+      },
+    });
+    await tenantReactions(() => ({ store: racing, runner })).handle(
+      {
+        specVersion: '1',
+        eventId: ulid(),
+        streamId: tenantStream.id(tenantId),
+        version: 2,
+        type: 'TENANT_PARKED',
+        schemaVersion: 1,
+        occurredAt: new Date().toISOString(),
+        tenantId,
+        correlationId: ulid(),
+        causationId: null,
+        actor: 'op',
+        data: {},
+      },
+      { logger },
+    );
+    expect((await head(prod.streamId)).status).toBe('ACTIVE');
+  });
+
   it('a tenant without instances: nothing to do', async () => {
     const { tenant, tenantEvent, deliver } = world();
     const tenantId = await tenant();
