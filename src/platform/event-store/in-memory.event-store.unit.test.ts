@@ -1,4 +1,5 @@
 import { catalogue } from '#src/contexts/catalogue.js';
+import { personalDataSystem } from '#test/personal-data-system.js';
 import { eventStoreContract } from './event-store.contract.js';
 import { personalDataContract } from './event-store.personal-data.contract.js';
 import { InMemoryEventStore, InMemoryStorage } from './in-memory.event-store.js';
@@ -27,7 +28,7 @@ function rawItems(storage: InMemoryStorage): string[] {
   ];
 }
 
-personalDataContract('in-memory', () => {
+personalDataContract('in-memory', personalDataSystem, () => {
   const storage = new InMemoryStorage();
   return {
     store: (options = {}) => new InMemoryEventStore(options.catalogue ?? catalogue, { storage }),

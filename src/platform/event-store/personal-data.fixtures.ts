@@ -1,6 +1,5 @@
 import { ulid } from 'ulid';
 import { z } from 'zod';
-import { catalogue } from '#src/contexts/catalogue.js';
 import { personal } from '#src/platform/domain/personal-data.js';
 import { EventCatalogue } from './catalogue.js';
 import type { NewEvent } from './event-store.port.js';
@@ -16,17 +15,21 @@ export const PeopleNoted = z.strictObject({
   ),
 });
 
-/** The system's catalogue plus PEOPLE_NOTED (streams `people-...`). */
-export const privacyCatalogue = new EventCatalogue([
-  ...catalogue.definitions,
-  {
-    type: 'PEOPLE_NOTED',
-    context: 'payment',
-    schemas: [PeopleNoted],
-    upcasters: [],
-    description: 'test: people with e-mails and names',
-  },
-]);
+/**
+ * A system's catalogue plus PEOPLE_NOTED (streams `people-...`). The test running a suite gives the system's
+ * catalogue: the platform's suites know no context.
+ */
+export const withPeopleNoted = (system: EventCatalogue): EventCatalogue =>
+  new EventCatalogue([
+    ...system.definitions,
+    {
+      type: 'PEOPLE_NOTED',
+      context: 'payment',
+      schemas: [PeopleNoted],
+      upcasters: [],
+      description: 'test: people with e-mails and names',
+    },
+  ]);
 
 const event = (type: string, data: unknown, tenantId?: string): NewEvent => ({
   eventId: ulid(),

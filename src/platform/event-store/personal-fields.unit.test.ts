@@ -3,9 +3,10 @@ import { z } from 'zod';
 import { catalogue } from '#src/contexts/catalogue.js';
 import { personal } from '#src/platform/domain/personal-data.js';
 import { EventCatalogue } from './catalogue.js';
-import { privacyCatalogue } from './personal-data.fixtures.js';
+import { withPeopleNoted } from './personal-data.fixtures.js';
 import { occurrencesOf, personalFieldsOf } from './personal-fields.js';
 
+const privacyCatalogue = withPeopleNoted(catalogue);
 const contact = { subject: 'tenantContact', identifiedBy: 'self', placeholder: 'erased@erased.invalid' };
 
 describe('personal fields in the catalogue', () => {

@@ -17,6 +17,7 @@ import { eventStoreContract } from '#src/platform/event-store/event-store.contra
 import { personalDataContract } from '#src/platform/event-store/event-store.personal-data.contract.js';
 import { testDocumentClient, testTable } from '#test/dynamo.js';
 import { newStreamId, tenantUpdated } from '#test/fixtures.js';
+import { personalDataSystem } from '#test/personal-data-system.js';
 import { DynamoEventStore } from './dynamodb.event-store.js';
 import { type CommitItem, commitEvents } from './event-items.js';
 import { keyItemKey } from './key-items.js';
@@ -81,6 +82,7 @@ async function commits(streamId: string): Promise<CommitItem[]> {
 
 personalDataContract(
   'DynamoDB Local',
+  personalDataSystem,
   () => ({
     store: (options = {}) => new DynamoEventStore(client, privacyTable, options.catalogue ?? catalogue),
     deleteKey: async (subjectId) => {
