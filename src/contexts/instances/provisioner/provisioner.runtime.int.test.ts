@@ -80,7 +80,8 @@ const types = async (instanceId: string) =>
 const standIns = () => (runtime.standIns.get('instances') as InstancesLocal).standIns;
 
 describe('the provisioner on the local runtime', () => {
-  it('takes a requested instance to a succeeded workflow with its resources, then deprovisions it', async () => {
+  it('takes a requested instance to a succeeded workflow with its resources and to ACTIVE, then deprovisions it', async () => {
+    const started = Date.now();
     const { instanceId, tenantId } = await request(1);
     await eventually(async () => {
       const seen = await types(instanceId);
@@ -92,6 +93,12 @@ describe('the provisioner on the local runtime', () => {
     expect(state.resources?.serviceArn).toMatch(/^arn:aws:ecs:af-south-1:/);
     const runs = standIns().github.runs.filter((r) => r.inputs.tenant_id === tenantId);
     expect(runs).toHaveLength(1);
+    // End to end with the ECS state sync: the service Terraform made reports steady: ACTIVE.
+    await eventually(
+      async () => expect((await loadInstance(store, instanceId)).status).toBe('ACTIVE'),
+      60_000,
+    );
+    console.info(`requested -> ACTIVE through the local runtime in ${Date.now() - started} ms`);
     // The webhook function answered the stand-in's deliveries (signed with the secret it read).
     expect(standIns().github.deliveries.filter((d) => d.status === 202).length).toBeGreaterThan(0);
 
