@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instanceStream } from '../domain/instance.stream.js';
+import { folderAt } from '../local/git/bare-repository.js';
 import { signature } from '../local/github/webhooks.js';
 import { OUTCOME_SECRET, WEBHOOK_SECRET } from '../local/test-support/harness.js';
 import { generateTenantFolder, tenantFolder } from '../terraform/index.js';
+import { folderInput } from './folder.js';
 import { followConsumer } from './follow-consumer.js';
 import { eventTag } from './ports.js';
 import {
@@ -42,6 +44,13 @@ describe('the provisioner on the local git server and GitHub stand-in', () => {
     const committed = await dataOf(instanceId, 'INSTANCE_COMMITTED');
     expect(committed?.commitSha).toBe(await h.head('dev', tenantFolder(state.tenantId)));
     expect(committed?.changed).toBe(true);
+    // The commit holds exactly the folder generated from the instance's state.
+    const pushed = await folderAt(
+      h.local.standIns.git.repositories.dev.bare,
+      String(committed?.commitSha),
+      tenantFolder(state.tenantId),
+    );
+    expect(pushed).toEqual(generateTenantFolder(folderInput(state, h.deps.folders)).files);
     const runs = h.local.standIns.github.runs.filter((r) => r.inputs.event_id === event.eventId);
     expect(runs).toHaveLength(1);
     expect(runs[0]?.conclusion).toBe('success');
