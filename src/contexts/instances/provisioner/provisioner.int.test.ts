@@ -1,9 +1,10 @@
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instanceStream } from '../domain/instance.stream.js';
 import { folderAt } from '../local/git/bare-repository.js';
 import { signature } from '../local/github/webhooks.js';
 import { OUTCOME_SECRET, WEBHOOK_SECRET } from '../local/test-support/harness.js';
-import { generateTenantFolder, tenantFolder } from '../terraform/index.js';
+import { generateTenantFolder, serviceName, tenantFolder } from '../terraform/index.js';
 import { folderInput } from './folder.js';
 import { followConsumer } from './follow-consumer.js';
 import { eventTag } from './ports.js';
@@ -103,6 +104,43 @@ describe('the provisioner on the local git server and GitHub stand-in', () => {
     }
     console.info(`20 concurrent provisionings committed and dispatched in ${elapsed} ms`);
   }, 120_000);
+
+  it('commits a plan change as a new change, and ECS runs the task size read from the pushed Terraform', async () => {
+    const { instanceId, event } = await h.request('dev', 37);
+    await h.provision(event);
+    await h.settled();
+    const tier = { cpu: 1024, memoryMiB: 2048, desiredCount: 1, minCount: 1, maxCount: 4, storageGiB: 20 };
+    const applied = await h.command(instanceId, {
+      type: 'ApplyPlanTier',
+      plan: { planId: 'premium', version: 1, tier, environments: ['dev', 'sit', 'prod'] },
+    });
+    await h.provision(applied.events[0] as never);
+    await h.settled();
+    const state = await h.state(instanceId);
+    if (state.status === 'NEW') throw new Error('no instance');
+    expect(state.change).toMatchObject({ n: 2, phase: 'succeeded' });
+    const commits = (await h.events(instanceId)).filter((e) => e.type === 'INSTANCE_COMMITTED');
+    expect(commits.map((e) => (e.data as { change: number }).change)).toEqual([1, 2]);
+    const sha = String((commits[1]?.data as { commitSha: string }).commitSha);
+    const pushed = await folderAt(
+      h.local.standIns.git.repositories.dev.bare,
+      sha,
+      tenantFolder(state.tenantId),
+    );
+    expect(JSON.parse(pushed['tenant.tf.json'] ?? '{}').locals.task_cpu).toBe(1024);
+    const ecs = new ECSClient(h.local.clients);
+    try {
+      const { services } = await ecs.send(
+        new DescribeServicesCommand({ cluster: 'bbws-dev', services: [serviceName('dev', state.tenantId)] }),
+      );
+      const { taskDefinition } = await ecs.send(
+        new DescribeTaskDefinitionCommand({ taskDefinition: services?.[0]?.taskDefinition }),
+      );
+      expect(taskDefinition?.cpu).toBe('1024');
+    } finally {
+      ecs.destroy();
+    }
+  }, 30_000);
 
   it('records a failed workflow run: FAILED with the run and its conclusion', async () => {
     const { instanceId, event } = await h.request('dev', 9);
