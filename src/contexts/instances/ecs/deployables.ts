@@ -26,6 +26,7 @@ export const ecsDeployables: Required<Pick<Deployables, 'queues' | 'rules' | 'fu
           'INSTANCE_SUSPENDED',
           'INSTANCE_RESUMED',
           'INSTANCE_WORKFLOW_SUCCEEDED',
+          'INSTANCE_RESOURCES_RECORDED',
         ],
       },
       queue: 'EcsControlQueue',

@@ -15,6 +15,8 @@ const events = {
   INSTANCE_SUSPENDED: Any,
   INSTANCE_RESUMED: Any,
   INSTANCE_WORKFLOW_SUCCEEDED: Any,
+  // The service's ARN is recorded after the workflow's success: a suspension in between found no service to stop.
+  INSTANCE_RESOURCES_RECORDED: Any,
 };
 export type ControlTrigger = keyof typeof events;
 
@@ -33,7 +35,8 @@ export type ControlPlan =
  * ECS control's decision (src/contexts/instances/README.md, "ECS control's contract"), from the instance's head:
  * a SUSPENDED instance is held at 0 with bounds 0..0 whatever the event (autoscaling would start it again); a
  * resumed one gets its tier's bounds, then its desired count; a scale only the desired count. A workflow success
- * changes nothing unless the instance is suspended (the folder's counts are the tier's: Terraform set them).
+ * (or the resources it recorded) changes nothing unless the instance is suspended (the folder's counts are the
+ * tier's: Terraform set them).
  */
 export function controlPlan(trigger: ControlTrigger, state: InstanceState): ControlPlan {
   if (state.status === 'NEW') return { action: 'none', why: 'no such instance' };
@@ -52,6 +55,7 @@ export function controlPlan(trigger: ControlTrigger, state: InstanceState): Cont
       return { action: 'apply', ...target, bounds: { minCount, maxCount }, desiredCount: state.desiredCount };
     }
     case 'INSTANCE_WORKFLOW_SUCCEEDED':
+    case 'INSTANCE_RESOURCES_RECORDED':
       return { action: 'none', why: 'not suspended: Terraform applied the counts' };
     default:
       return trigger satisfies never;

@@ -166,6 +166,19 @@ describe('ECS control: the consumer on the in-memory adapters', () => {
     expect(ecs.counts.get(instance.serviceArn)?.desiredCount).toBe(1);
   });
 
+  it('stops a service recorded after the suspension (the workflow succeeded before its ARN was known)', async () => {
+    const w = world();
+    const instance = await activeInstance(w.runner, { withResources: false });
+    await w.command(instance.streamId, { type: 'Suspend', reason: 'tenant parked' });
+    await w.deliver('INSTANCE_WORKFLOW_SUCCEEDED', instance.streamId); // nothing to stop yet: no ARN recorded
+    const serviceArn = 'arn:aws:ecs:af-south-1:000000000000:service/bbws-dev/bbws-dev-tenant-late';
+    w.ecs.create(serviceArn, 1);
+    await w.command(instance.streamId, { type: 'RecordResources', change: 1, resources: { serviceArn } });
+    await w.deliver('INSTANCE_RESOURCES_RECORDED', instance.streamId);
+    expect(w.ecs.counts.get(serviceArn)?.desiredCount).toBe(0);
+    expect(w.ecs.bounds.get(serviceArn)).toEqual({ minCount: 0, maxCount: 0 });
+  });
+
   it('does nothing, without failing, when the recorded service no longer exists', async () => {
     const w = world();
     const instance = await activeInstance(w.runner);

@@ -32,6 +32,8 @@ export async function activeInstance(
     serviceArn?: string;
     /** When ECS said steady (ECS's clock): a real service's earlier events must not be newer. */
     steadyAt?: string;
+    /** false: the workflow succeeded, its resources not recorded yet. */
+    withResources?: boolean;
   } = {},
 ): Promise<ActiveInstance> {
   const tenantId = options.tenantId ?? ulid();
@@ -63,7 +65,9 @@ export async function activeInstance(
     { type: 'RecordWorkflowQueued', change: 1, ...runRef },
     { type: 'RecordWorkflowRunning', change: 1, ...runRef },
     { type: 'RecordWorkflowOutcome', change: 1, runId: 7, outcome: 'succeeded', conclusion: 'success' },
-    { type: 'RecordResources', change: 1, resources: { serviceArn } },
+    ...(options.withResources === false
+      ? []
+      : [{ type: 'RecordResources', change: 1, resources: { serviceArn } } as const]),
     {
       type: 'RecordEcsEvent',
       fact: {
