@@ -121,7 +121,7 @@ describe('the provisioner on the local git server and GitHub stand-in', () => {
     expect(state.change).toMatchObject({ n: 2, phase: 'succeeded' });
     const commits = (await h.events(instanceId)).filter((e) => e.type === 'INSTANCE_COMMITTED');
     expect(commits.map((e) => (e.data as { change: number }).change)).toEqual([1, 2]);
-    const sha = String((commits[1]?.data as { commitSha: string }).commitSha);
+    const sha = String((commits[1]?.data as { commitSha?: string } | undefined)?.commitSha);
     const pushed = await folderAt(
       h.local.standIns.git.repositories.dev.bare,
       sha,
