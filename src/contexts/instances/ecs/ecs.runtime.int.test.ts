@@ -190,7 +190,7 @@ describe('park and unpark a tenant: its instance suspended and resumed on ECS', 
 });
 
 describe('a plan change and a deletion of the tenant reach its instances', () => {
-  it("PLAN_CHANGED -> the plan's tier applied; TENANT_DELETED (forced) -> deprovisioned", async () => {
+  it("PLAN_CHANGED -> the plan's tier applied; deletion refused without force; TENANT_DELETED -> deprovisioned", async () => {
     const created = await api('POST', '/tenants', {
       organizationName: `ECS ${ulid()}`,
       contactEmail: 'ops@ecs.test',
@@ -207,6 +207,8 @@ describe('a plan change and a deletion of the tenant reach its instances', () =>
     });
     expect((await api('PUT', `/tenants/${tenantId}/plan`, { planId: 'business' })).status).toBe(200);
     await eventually(async () => expect((await head(instance.streamId)).planId).toBe('business'));
+    // Its live instance is an owned resource: a deletion without force is refused.
+    expect((await api('DELETE', `/tenants/${tenantId}`)).status).toBe(409);
     expect((await api('DELETE', `/tenants/${tenantId}?force=true`)).status).toBe(204);
     await eventually(async () =>
       expect(['DEPROVISIONING', 'DELETED']).toContain((await head(instance.streamId)).status),
