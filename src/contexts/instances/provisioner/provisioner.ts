@@ -125,7 +125,8 @@ async function dispatchRun(
   const { repository } = deps.environments(state.environment);
   let run = state.change.run;
   if (!run) {
-    const since = new Date(Date.parse(how.since) - CLOCK_SKEW_MS).toISOString();
+    // GitHub's `created` qualifier takes ISO 8601 to the second.
+    const since = new Date(Date.parse(how.since) - CLOCK_SKEW_MS).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const title = runTitle(how.action, state.tenantId, ctx.eventId);
     const found = await deps.workflow.findRun(repository, title, since);
     run =
