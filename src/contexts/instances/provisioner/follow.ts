@@ -1,7 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
+import { removeFolder } from './deprovision.js';
 import type { FollowUp } from './ports.js';
-import { defaultPollDelay, type ProvisionerDependencies, removeFolder } from './provisioner.js';
+import type { ProvisionerDependencies } from './provisioner.js';
+import { defaultPollDelay } from './run.js';
 import { loadInstance, recordRun } from './steps.js';
 
 /** The follow-up queue's message body (zod at the edge). */

@@ -5,17 +5,10 @@ import { finished, type Live } from '../domain/instance.state.js';
 import { instanceStream } from '../domain/instance.stream.js';
 import type { Author } from '../git/environment-repository.port.js';
 import type { TenantFolder, TenantTerraformInput } from '../terraform/index.js';
-import { tenantFolder } from '../terraform/index.js';
+import { deprovision } from './deprovision.js';
 import { checkedFolder, type FolderSettings, folderInput } from './folder.js';
-import {
-  type DeployWorkflow,
-  type Environments,
-  eventTag,
-  type FollowUp,
-  runTitle,
-  type ScheduleFollowUp,
-  type WorkflowAction,
-} from './ports.js';
+import { type DeployWorkflow, type Environments, eventTag, type ScheduleFollowUp } from './ports.js';
+import { dispatchRun } from './run.js';
 import { loadInstance, record, type StepContext } from './steps.js';
 
 export interface ProvisionerDependencies {
@@ -41,10 +34,6 @@ export interface ChangeStart {
 }
 
 export const AUTHOR: Author = { name: 'BBWS control plane', email: 'control-plane@bbws.invalid' };
-/** 5 s, doubling, at most SQS's 900 s delay. */
-export const defaultPollDelay = (attempt: number): number => Math.min(900, 5 * 2 ** Math.min(attempt, 8));
-/** Runs are looked for from a little before the change began (clocks of GitHub and of Lambda differ). */
-const CLOCK_SKEW_MS = 5 * 60_000;
 
 /**
  * Steps 1-4 of the provisioner's contract (README.md) for one change: load at the head, stop if superseded,
@@ -112,90 +101,4 @@ async function commitFolder(deps: ProvisionerDependencies, state: Live, ctx: Ste
     changed: commit.changed,
   });
   return commit.sha;
-}
-
-/** Step 4: its own run found first, else dispatched; recorded, then followed by a delayed poll. */
-async function dispatchRun(
-  deps: ProvisionerDependencies,
-  state: Live,
-  ctx: StepContext,
-  how: { action: WorkflowAction; since: string },
-) {
-  const n = state.change.n;
-  const { repository } = deps.environments(state.environment);
-  let run = state.change.run;
-  if (!run) {
-    // GitHub's `created` qualifier takes ISO 8601 to the second.
-    const since = new Date(Date.parse(how.since) - CLOCK_SKEW_MS).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const title = runTitle(how.action, state.tenantId, ctx.eventId);
-    const found = await deps.workflow.findRun(repository, title, since);
-    run =
-      found ??
-      (await deps.workflow.dispatch(repository, {
-        tenantId: state.tenantId,
-        action: how.action,
-        eventId: ctx.eventId,
-      }));
-    await record(deps.runner, ctx, {
-      type: 'RecordWorkflowQueued',
-      change: n,
-      runId: run.id,
-      runUrl: run.url,
-    });
-  }
-  const followUp: FollowUp = { ...ctx, change: n, runId: run.id, action: how.action, attempt: 0 };
-  await deps.schedule(followUp, (deps.pollDelay ?? defaultPollDelay)(0));
-}
-
-/**
- * A deprovisioning: destroy on the folder as it is (steps 4-5), then the folder's removal (its own commit found
- * again by the event id) and RecordDeprovisioned. A folder never committed: RecordDeprovisioned at once.
- */
-async function deprovision(
-  deps: ProvisionerDependencies,
-  state: Live,
-  ctx: StepContext,
-  start: ChangeStart,
-  logger: Logger,
-) {
-  const { phase } = state.change;
-  if (phase === 'failed') return logger.info('deprovisioning failed; a retry starts it again');
-  if (phase === 'succeeded') return removeFolder(deps, state, ctx, logger);
-  if (!(await everCommitted(deps, ctx.instanceId))) {
-    logger.info('no folder was ever committed: deprovisioned at once');
-    await record(deps.runner, ctx, { type: 'RecordDeprovisioned', change: state.change.n });
-    return;
-  }
-  await dispatchRun(deps, state, ctx, { action: 'destroy', since: start.occurredAt });
-}
-
-/** After the destroy run succeeded: the folder removed in its own commit, then the instance DELETED. */
-export async function removeFolder(
-  deps: ProvisionerDependencies,
-  state: Live,
-  ctx: StepContext,
-  logger: Logger,
-) {
-  const git = deps.environments(state.environment).git;
-  const folder = tenantFolder(state.tenantId);
-  const found = await git.findCommit({ folder, messageContains: eventTag(ctx.eventId) });
-  const removed = found
-    ? { sha: found, changed: true }
-    : await git.removeTenantFolder({
-        folder,
-        message: `deprovision tenant ${state.tenantId} (${state.environment}, change ${state.change.n}) ${eventTag(ctx.eventId)}`,
-        author: AUTHOR,
-      });
-  logger.info('folder removed', { commitSha: removed.sha, changed: removed.changed });
-  await record(deps.runner, ctx, {
-    type: 'RecordDeprovisioned',
-    change: state.change.n,
-    ...(removed.sha ? { commitSha: removed.sha } : {}),
-  });
-}
-
-/** Whether any change of the instance was ever committed (its stream, not the repository's bounded history). */
-async function everCommitted(deps: ProvisionerDependencies, instanceId: string): Promise<boolean> {
-  const events = await deps.store.readStream(instanceStream.id(instanceId));
-  return events.some((e) => e.type === 'INSTANCE_COMMITTED');
 }

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { HttpError } from '#src/platform/http/problem.js';
 import { secretsManagerCredentials } from './credentials.js';
 import { parseRunTitle, runTitle } from './ports.js';
-import { defaultPollDelay } from './provisioner.js';
 import { resourcesOf } from './resources.js';
+import { defaultPollDelay } from './run.js';
 import { verifySignature } from './signature.js';
 import { sqsFollowUps } from './sqs.follow-ups.js';
 
