@@ -23,6 +23,14 @@ describe('the local HTTP API builds events as API Gateway does (HTTP API, payloa
         return { statusCode: 204 };
       },
     },
+    {
+      method: 'GET',
+      path: '/v1.0/things/{id}',
+      invoke: async (event) => {
+        events.push(event as Record<string, unknown>);
+        return { statusCode: 204 };
+      },
+    },
   ]);
   let url = '';
   beforeAll(async () => {
@@ -36,5 +44,12 @@ describe('the local HTTP API builds events as API Gateway does (HTTP API, payloa
       rawQueryString: 'limit=500&limit=1&status=ACTIVE',
       queryStringParameters: { limit: '500,1', status: 'ACTIVE' },
     });
+  });
+
+  it('hands on a path parameter it cannot percent-decode as it came, and keeps serving (issue 7, item 7)', async () => {
+    expect((await fetch(`${url}/v1.0/things/%FF%FE`)).status).toBe(204);
+    expect(events.at(-1)).toMatchObject({ pathParameters: { id: '%FF%FE' } });
+    expect((await fetch(`${url}/v1.0/things/a%20b`)).status).toBe(204);
+    expect(events.at(-1)).toMatchObject({ pathParameters: { id: 'a b' } });
   });
 });
