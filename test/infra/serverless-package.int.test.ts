@@ -128,7 +128,12 @@ describe('serverless.yml', () => {
     ).toEqual(queues);
 
     const queueRules = typed('AWS::Events::Rule').flatMap(([id, { Properties: p }]) => {
-      const [target] = p.Targets as { Arn: unknown; SqsParameters?: { MessageGroupId: string } }[];
+      const [target] = p.Targets as {
+        Arn: unknown;
+        SqsParameters?: { MessageGroupId: string };
+        RetryPolicy: { MaximumRetryAttempts: number; MaximumEventAgeInSeconds: number };
+        DeadLetterConfig: { Arn: unknown };
+      }[];
       if (!target || !queueIds.has(idOf(target.Arn))) return [];
       const groupId = target.SqsParameters?.MessageGroupId;
       return [
@@ -138,6 +143,12 @@ describe('serverless.yml', () => {
           pattern: p.EventPattern,
           queue: idOf(target.Arn),
           ...(groupId ? { messageGroupId: groupId } : {}),
+          // what EventBridge does with an event it cannot deliver (every target has both)
+          undelivered: {
+            maximumRetryAttempts: target.RetryPolicy.MaximumRetryAttempts,
+            maximumEventAgeSeconds: target.RetryPolicy.MaximumEventAgeInSeconds,
+            deadLetterQueue: idOf(target.DeadLetterConfig.Arn),
+          },
         },
       ];
     });

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { app } from '#src/platform/infra/app.js';
-import { deadLetterName, queueName } from '#src/platform/infra/cloudformation.js';
+import { deadLetterName, queueName, ruleTargetsDeadLetterName } from '#src/platform/infra/cloudformation.js';
 import { freePort } from '#src/platform/local/ports.js';
 import { LocalSqs } from '#src/platform/local/sqs-server.js';
 import { runQueueCommand } from './queues.js';
@@ -42,6 +42,7 @@ describe('npm run bbws -- queues', () => {
       for (const name of [queueName(queue, STAGE), deadLetterName(queue, STAGE)])
         await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
     }
+    await sqs.send(new CreateQueueCommand({ QueueName: ruleTargetsDeadLetterName(STAGE) }));
     const dlq = await sqs.send(
       new CreateQueueCommand({ QueueName: deadLetterName(definition, STAGE), Attributes: fifo }),
     );
@@ -76,9 +77,12 @@ describe('npm run bbws -- queues', () => {
     const deps = { sqs, stage: STAGE, out: (line: string) => lines.push(line), sleep: async () => {} };
     expect(await runQueueCommand('queues status', [], deps, '')).toBe(0);
     const shown = lines.splice(0);
-    expect(shown.map((line) => line.split(' ')[0])).toEqual(
-      Object.entries(app.queues).flatMap(([id, q]) => (q.maxReceiveCount === undefined ? [] : [id])),
-    );
+    expect(shown.map((line) => line.split(' ')[0])).toEqual([
+      ...Object.entries(app.queues).flatMap(([id, q]) => (q.maxReceiveCount === undefined ? [] : [id])),
+      'RuleTargetsDeadLetter',
+    ]);
+    // what EventBridge could not deliver to a rule's target: none here
+    expect(shown.at(-1)).toMatch(/^RuleTargetsDeadLetter\s+dead letters 0 /);
     expect(shown.find((line) => line.startsWith('IdentitySyncQueue '))).toMatch(
       /IdentitySyncQueue\s+waiting 0 {2}in flight 0 {2}dead letters 1/,
     );

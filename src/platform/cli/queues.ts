@@ -8,7 +8,12 @@ import {
 import { requestHandler } from '#src/platform/aws/http-timeouts.js';
 import { loadConfig } from '#src/platform/config/config.js';
 import { app } from '#src/platform/infra/app.js';
-import { deadLetterName, queueName } from '#src/platform/infra/cloudformation.js';
+import {
+  deadLetterName,
+  queueName,
+  RULE_TARGETS_DEAD_LETTER,
+  ruleTargetsDeadLetterName,
+} from '#src/platform/infra/cloudformation.js';
 import type { QueueDefinition } from '#src/platform/infra/definitions.js';
 import { type CommandSpec, UsageError } from './usage.js';
 
@@ -91,6 +96,12 @@ async function status(deps: QueueCliDependencies): Promise<number> {
     const dlq = await attributes(deps, deadLetterName(queue, deps.stage));
     deps.out(
       `${id.padEnd(24)} waiting ${main.ApproximateNumberOfMessages}  in flight ${main.ApproximateNumberOfMessagesNotVisible}  dead letters ${dlq.ApproximateNumberOfMessages}`,
+    );
+  }
+  if (Object.keys(app.rules).length > 0) {
+    const undelivered = await attributes(deps, ruleTargetsDeadLetterName(deps.stage));
+    deps.out(
+      `${RULE_TARGETS_DEAD_LETTER.padEnd(24)} dead letters ${undelivered.ApproximateNumberOfMessages}  (events EventBridge could not deliver to a rule's target)`,
     );
   }
   return 0;

@@ -15,6 +15,21 @@ export const queueName = (queue: QueueDefinition, stage: string): string =>
 export const deadLetterName = (queue: QueueDefinition, stage: string): string =>
   `${queue.baseName}-dlq-${stage}${queue.fifo ? '.fifo' : ''}`;
 
+/**
+ * The one queue keeping what EventBridge could not deliver to a rule's target (`RuleTargetsDeadLetter`): a
+ * standard queue, as EventBridge requires of a target's dead-letter queue, whatever the target.
+ */
+export const RULE_TARGETS_DEAD_LETTER = 'RuleTargetsDeadLetter';
+export const ruleTargetsDeadLetterName = (stage: string): string => `bbws-rule-targets-dlq-${stage}`;
+
+/**
+ * How EventBridge retries a rule's target before the dead-letter queue (its default, 24 hours and 185 attempts,
+ * then the event dropped): an hour, at most 24 retries with its exponential backoff. Throttling and a briefly
+ * unavailable target recover within it; a refusal (a queue policy, a KMS key, a deleted queue) is not retried at
+ * all and goes to the dead-letter queue at once.
+ */
+export const RULE_TARGET_RETRY = { MaximumRetryAttempts: 24, MaximumEventAgeInSeconds: 3600 } as const;
+
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type Resource = { Type: string; Properties: { [key: string]: Json } } & { [key: string]: Json };
 

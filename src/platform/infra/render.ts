@@ -4,7 +4,10 @@ import {
   DEPLOYABLE_STAGES,
   getAtt,
   type Json,
+  RULE_TARGET_RETRY,
+  RULE_TARGETS_DEAD_LETTER,
   ref,
+  ruleTargetsDeadLetterName,
 } from './cloudformation.js';
 import type {
   BusRuleDefinition,
@@ -143,7 +146,14 @@ function busRuleResources(id: string, rule: BusRuleDefinition): Record<string, J
         EventBusName: busName(rule),
         EventPattern: rule.pattern as Json,
         State: 'ENABLED',
-        Targets: [{ Id: `${id}Bus`, Arn: busArn(rule.targetBus), RoleArn: getAtt(`${id}Role`, 'Arn') }],
+        Targets: [
+          {
+            Id: `${id}Bus`,
+            Arn: busArn(rule.targetBus),
+            RoleArn: getAtt(`${id}Role`, 'Arn'),
+            ...undeliveredPolicy,
+          },
+        ],
       },
     },
     [`${id}Role`]: {
@@ -169,6 +179,50 @@ function busRuleResources(id: string, rule: BusRuleDefinition): Record<string, J
   };
 }
 
+/** Every rule target: retried as RULE_TARGET_RETRY says, then kept in the rule targets' dead-letter queue. */
+const undeliveredPolicy = {
+  RetryPolicy: { ...RULE_TARGET_RETRY },
+  DeadLetterConfig: { Arn: getAtt(RULE_TARGETS_DEAD_LETTER, 'Arn') },
+};
+
+/**
+ * The rule targets' dead-letter queue (14 days), the policy letting exactly the stack's rules send to it, and its
+ * alarm. EventBridge sends an event there when it could not deliver it to the target (retries over, or refused).
+ */
+function ruleTargetsDeadLetter(ruleIds: readonly string[], stage: string): Record<string, Json> {
+  if (ruleIds.length === 0) return {};
+  return {
+    [RULE_TARGETS_DEAD_LETTER]: {
+      Type: 'AWS::SQS::Queue',
+      Properties: { QueueName: ruleTargetsDeadLetterName(stage), MessageRetentionPeriod: 1_209_600 },
+    },
+    [`${RULE_TARGETS_DEAD_LETTER}Policy`]: {
+      Type: 'AWS::SQS::QueuePolicy',
+      Properties: {
+        Queues: [ref(RULE_TARGETS_DEAD_LETTER)],
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { Service: 'events.amazonaws.com' },
+              Action: 'sqs:SendMessage',
+              Resource: getAtt(RULE_TARGETS_DEAD_LETTER, 'Arn'),
+              Condition: { ArnEquals: { 'aws:SourceArn': ruleIds.map((id) => getAtt(id, 'Arn')) } },
+            },
+          ],
+        },
+      },
+    },
+    [`${RULE_TARGETS_DEAD_LETTER}Alarm`]: deadLetterAlarm(
+      RULE_TARGETS_DEAD_LETTER,
+      stage,
+      'Events EventBridge could not deliver to a rule target: see docs/operations.md, "Rule targets\' dead letters"',
+      getAtt(RULE_TARGETS_DEAD_LETTER, 'QueueName'),
+    ),
+  };
+}
+
 /** A rule delivering to a queue, and the queue policy letting that rule (only) send to it. */
 function queueRuleResources(id: string, rule: QueueRuleDefinition): Record<string, Json> {
   return {
@@ -184,6 +238,7 @@ function queueRuleResources(id: string, rule: QueueRuleDefinition): Record<strin
             Id: `${id}Queue`,
             Arn: getAtt(rule.queue, 'Arn'),
             ...(rule.messageGroupId ? { SqsParameters: { MessageGroupId: rule.messageGroupId } } : {}),
+            ...undeliveredPolicy,
           },
         ],
       },
@@ -213,15 +268,20 @@ function queueRuleResources(id: string, rule: QueueRuleDefinition): Record<strin
  * In ALARM while the queue's DLQ holds a message: retries ran out for something (docs/operations.md says what to
  * do). No action is attached yet: a stage's notification topic subscribes when it exists.
  */
-function deadLetterAlarm(id: string, stage: string): Json {
+function deadLetterAlarm(
+  id: string,
+  stage: string,
+  description = `Messages in the dead-letter queue of ${id}: redrive with npm run bbws -- queues redrive ${id}`,
+  queueName: Json = getAtt(`${id}DeadLetter`, 'QueueName'),
+): Json {
   return {
     Type: 'AWS::CloudWatch::Alarm',
     Properties: {
       AlarmName: `bbws-${stage}-${id}-dead-letters`,
-      AlarmDescription: `Messages in the dead-letter queue of ${id}: redrive with npm run bbws -- queues redrive ${id}`,
+      AlarmDescription: description,
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateNumberOfMessagesVisible',
-      Dimensions: [{ Name: 'QueueName', Value: getAtt(`${id}DeadLetter`, 'QueueName') }],
+      Dimensions: [{ Name: 'QueueName', Value: queueName }],
       Statistic: 'Maximum',
       Period: 60,
       EvaluationPeriods: 1,
@@ -243,6 +303,7 @@ export function cloudFormationResources(merged: Merged, stage: string): Record<s
     if (queue.maxReceiveCount !== undefined) resources[`${id}DeadLetterAlarm`] = deadLetterAlarm(id, stage);
   }
   for (const [id, rule] of Object.entries(merged.rules)) Object.assign(resources, ruleResources(id, rule));
+  Object.assign(resources, ruleTargetsDeadLetter(Object.keys(merged.rules), stage));
   for (const fn of merged.functions) resources[roleId(fn)] = executionRole(fn, stage);
   for (const more of merged.resources) Object.assign(resources, more(stage));
   return resources;

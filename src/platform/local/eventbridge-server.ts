@@ -8,6 +8,16 @@ export interface LocalRule {
   bus: string;
   pattern: Pattern;
   invoke: Invoke;
+  /**
+   * The target's RetryPolicy and DeadLetterConfig: retries after the first attempt, while the event is younger
+   * than maxAgeMs, then the dead-letter queue. Without: a function's asynchronous invocation (two retries), then
+   * nothing (a failure Lambda's own destinations would take).
+   */
+  undelivered?: {
+    retries: number;
+    maxAgeMs: number;
+    deadLetter?: (event: Record<string, unknown>, error: unknown) => Promise<void>;
+  };
 }
 
 /** A rule whose target is another bus (by name). */
@@ -48,6 +58,8 @@ export interface Delivery {
   rule: string;
   event: Record<string, unknown>;
   ok: boolean;
+  /** Not delivered, and sent to the target's dead-letter queue. */
+  deadLettered?: boolean;
 }
 
 /**
@@ -207,22 +219,52 @@ export class LocalEventBridge {
 
   private deliver(rule: LocalRule, event: Record<string, unknown>): void {
     const run = (async () => {
-      for (let attempt = 0; attempt < 3; attempt++) {
-        try {
-          await rule.invoke(event);
-          this.deliveries.push({ rule: rule.name, event, ok: true });
-          return;
-        } catch (error) {
-          this.log(
-            `${rule.name} failed on ${String(event['detail-type'])} (attempt ${attempt + 1}): ${String(error)}`,
-          );
-          await new Promise((resolve) => setTimeout(resolve, 50 * (attempt + 1)));
-        }
+      const failed = await this.attempts(rule, event);
+      if (!failed) {
+        this.deliveries.push({ rule: rule.name, event, ok: true });
+        return;
       }
-      this.deliveries.push({ rule: rule.name, event, ok: false });
+      const deadLetter = rule.undelivered?.deadLetter;
+      const sent = deadLetter
+        ? await deadLetter(event, failed.error).then(
+            () => true,
+            (error: unknown) => {
+              this.log(`${rule.name}: its dead-letter queue refused the event, dropped: ${String(error)}`);
+              return false;
+            },
+          )
+        : false;
+      this.deliveries.push({
+        rule: rule.name,
+        event,
+        ok: false,
+        ...(deadLetter ? { deadLettered: sent } : {}),
+      });
     })();
     this.inFlight.add(run);
     void run.finally(() => this.inFlight.delete(run));
+  }
+
+  /** Tries the target as its retry policy says; undefined once delivered, else the last error. */
+  private async attempts(
+    rule: LocalRule,
+    event: Record<string, unknown>,
+  ): Promise<{ error: unknown } | undefined> {
+    const { retries = 2, maxAgeMs = 86_400_000 } = rule.undelivered ?? {};
+    const arrivedAt = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await rule.invoke(event);
+        return undefined;
+      } catch (error) {
+        this.log(
+          `${rule.name} failed on ${String(event['detail-type'])} (attempt ${attempt + 1}): ${String(error)}`,
+        );
+        const delay = Math.min(1000, 50 * (attempt + 1));
+        if (attempt >= retries || Date.now() + delay - arrivedAt > maxAgeMs) return { error };
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
   }
 }
 

@@ -10,7 +10,7 @@ import type { LambdaHost } from './lambda-host.js';
 import { freePort } from './ports.js';
 import { type SqsMappingSettings, SqsPoller } from './sqs-poller.js';
 import { LocalSqs } from './sqs-server.js';
-import { type LocalQueueSpec, type LocalWiring, localQueueName } from './wiring.js';
+import { type LocalQueueSpec, type LocalUndelivered, type LocalWiring, localQueueName } from './wiring.js';
 
 export interface LocalSqsRuntime {
   endpoint: string;
@@ -87,6 +87,7 @@ export async function startLocalSqs(
         }),
       );
     },
+    ...(rule.undelivered ? { undelivered: undelivered(rule.undelivered, client, queueUrls) } : {}),
   }));
   return {
     endpoint,
@@ -128,6 +129,32 @@ export async function startLocalSqs(
       client.destroy();
       await server.close();
     },
+  };
+}
+
+/**
+ * The target's retry policy and dead-letter queue, as the local EventBridge runs them: the event as the message
+ * body (AWS adds RULE_ARN, TARGET_ARN, ERROR_CODE and ERROR_MESSAGE as message attributes, which the local SQS
+ * server does not keep: the error is in the runtime's log).
+ */
+function undelivered(
+  policy: LocalUndelivered,
+  client: SQSClient,
+  queueUrls: Record<string, string>,
+): NonNullable<LocalRule['undelivered']> {
+  const dlq = policy.deadLetterQueue;
+  return {
+    retries: policy.maximumRetryAttempts,
+    maxAgeMs: policy.maximumEventAgeSeconds * 1000,
+    ...(dlq
+      ? {
+          deadLetter: async (event: Record<string, unknown>) => {
+            await client.send(
+              new SendMessageCommand({ QueueUrl: queueUrls[dlq], MessageBody: JSON.stringify(event) }),
+            );
+          },
+        }
+      : {}),
   };
 }
 

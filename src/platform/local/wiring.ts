@@ -15,6 +15,14 @@ export interface LocalQueueSpec {
   redrive?: { deadLetterQueue: string; maxReceiveCount: number };
 }
 
+/** A rule target's RetryPolicy and DeadLetterConfig: what EventBridge does with an event it cannot deliver. */
+export interface LocalUndelivered {
+  maximumRetryAttempts: number;
+  maximumEventAgeSeconds: number;
+  /** Logical id of the dead-letter queue. */
+  deadLetterQueue?: string;
+}
+
 /** An EventBridge rule (AWS::Events::Rule resource) whose target is one of the queues. */
 export interface LocalQueueRule {
   name: string;
@@ -23,6 +31,7 @@ export interface LocalQueueRule {
   pattern: Pattern;
   queue: string;
   messageGroupId?: string;
+  undelivered?: LocalUndelivered;
 }
 
 /** An EventBridge rule whose target is another bus (logical ids, or `default`). */
@@ -31,6 +40,7 @@ export interface LocalBusRule {
   bus: string;
   pattern: Pattern;
   targetBus: string;
+  undelivered?: LocalUndelivered;
 }
 
 /** An SQS event source mapping of a function. */
@@ -179,12 +189,30 @@ function queueRule(id: string, resource: Resource, queues: Record<string, LocalQ
   if (targets.length !== 1 || !queues[queue])
     throw new Error(`rule ${id}: the local runtime runs rules with exactly one queue target`);
   const groupId = target?.SqsParameters?.MessageGroupId;
+  const undelivered = undeliveredOf(target);
   return {
     name: id,
     bus: ruleBus(p),
     pattern: p.EventPattern as Pattern,
     queue,
     ...(groupId ? { messageGroupId: groupId } : {}),
+    ...(undelivered ? { undelivered } : {}),
+  };
+}
+
+/** A target's RetryPolicy and DeadLetterConfig, if it has either (EventBridge's defaults otherwise). */
+function undeliveredOf(target: unknown): LocalUndelivered | undefined {
+  const t = target as
+    | {
+        RetryPolicy?: { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number };
+        DeadLetterConfig?: { Arn: unknown };
+      }
+    | undefined;
+  if (!t?.RetryPolicy && !t?.DeadLetterConfig) return undefined;
+  return {
+    maximumRetryAttempts: Number(t.RetryPolicy?.MaximumRetryAttempts ?? 185),
+    maximumEventAgeSeconds: Number(t.RetryPolicy?.MaximumEventAgeInSeconds ?? 86_400),
+    ...(t.DeadLetterConfig ? { deadLetterQueue: logicalId(t.DeadLetterConfig.Arn) } : {}),
   };
 }
 
@@ -203,11 +231,13 @@ function targetBus(resource: Resource, buses: Record<string, string>): string | 
 
 function busRule(id: string, resource: Resource, buses: Record<string, string>): LocalBusRule {
   const p = resource.Properties ?? {};
+  const undelivered = undeliveredOf((p.Targets as unknown[] | undefined)?.[0]);
   return {
     name: id,
     bus: ruleBus(p),
     pattern: p.EventPattern as Pattern,
     targetBus: targetBus(resource, buses) ?? '',
+    ...(undelivered ? { undelivered } : {}),
   };
 }
 

@@ -29,9 +29,14 @@ describe('local wiring of rules forwarding to another bus', () => {
 
   it('is derived from the rendered rules: bus and target bus by logical id, `default` for the default bus', () => {
     const wiring = wiringFrom(printed(modules));
+    const undelivered = {
+      maximumRetryAttempts: 24,
+      maximumEventAgeSeconds: 3600,
+      deadLetterQueue: 'RuleTargetsDeadLetter',
+    };
     expect(wiring.busRules).toEqual([
-      { name: 'Forward', bus: 'default', pattern: ecs, targetBus: 'EventBus' },
-      { name: 'Back', bus: 'EventBus', pattern: ecs, targetBus: 'default' },
+      { name: 'Forward', bus: 'default', pattern: ecs, targetBus: 'EventBus', undelivered },
+      { name: 'Back', bus: 'EventBus', pattern: ecs, targetBus: 'default', undelivered },
     ]);
     expect(wiring.queueRules.map((r) => r.name)).toEqual(['ToQueue']);
     expect(wiring.buses).toEqual({ EventBus: 'bbws-events' });
