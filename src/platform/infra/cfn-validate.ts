@@ -2,9 +2,11 @@
 // (@aws-cdk/aws-service-spec): resource types, property names and types (nested property types too), required
 // properties, and every reference (Ref, Fn::GetAtt, Fn::Sub variables, DependsOn, conditions, mappings).
 // `serverless package` checks none of this; CloudFormation would only find it at deploy time, one error per
-// failed deployment. Enum values, patterns, lengths and cross-property rules are not in scope.
+// failed deployment. Values: the resource policies and the enums and rules of the types this stack deploys
+// (cfn-values.ts); other enums, patterns, lengths and cross-property rules are not in scope.
 import { loadAwsServiceSpec } from '@aws-cdk/aws-service-spec';
 import type { PropertyType, Resource, ResourceProperties, TypeDefinition } from '@aws-cdk/service-spec-types';
+import { valueProblems } from './cfn-values.js';
 
 type Json = Record<string, unknown>;
 type Path = readonly (string | number)[];
@@ -489,6 +491,7 @@ function validateResource(symbols: Symbols, id: string, resource: unknown, error
     if (!RESOURCE_ATTRIBUTES.has(key)) report({ path: [key], message: 'is not a resource attribute' });
   }
   checkResourceShape(symbols.model, type, resource.Properties, report);
+  errors.push(...valueProblems(id, resource));
   const refs: ReferenceContext = { symbols, self: id, report, inCondition: false };
   checkReferences(refs, resource.Properties, ['Properties']);
   checkDependsOn(refs, resource.DependsOn);

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { validateTemplate } from './cfn-validate.js';
+import { valueProblems } from './cfn-values.js';
+
+/** A table and a FIFO queue CloudFormation accepts; each case changes one value. */
+const template = () => ({
+  Resources: {
+    Table: {
+      Type: 'AWS::DynamoDB::Table',
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: {
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        StreamSpecification: { StreamViewType: 'NEW_IMAGE' },
+      },
+    },
+    Queue: { Type: 'AWS::SQS::Queue', Properties: { QueueName: 'q-prod.fifo', FifoQueue: true } },
+  },
+});
+type Template = ReturnType<typeof template>;
+
+describe('template values CloudFormation refuses at deploy time (review 8, item 4)', () => {
+  it('accepts the valid template', async () => {
+    expect(await validateTemplate(template())).toEqual([]);
+  });
+
+  it.each<[string, (t: Template) => void, string]>([
+    [
+      'a DeletionPolicy that does not exist',
+      (t) => Object.assign(t.Resources.Table, { DeletionPolicy: 'Keep' }),
+      'Resource Table (AWS::DynamoDB::Table): DeletionPolicy is "Keep", not one of Delete, Retain, RetainExceptOnCreate, Snapshot.',
+    ],
+    [
+      'RetainExceptOnCreate as an UpdateReplacePolicy',
+      (t) => Object.assign(t.Resources.Table, { UpdateReplacePolicy: 'RetainExceptOnCreate' }),
+      'Resource Table (AWS::DynamoDB::Table): UpdateReplacePolicy is "RetainExceptOnCreate", not one of Delete, Retain, Snapshot.',
+    ],
+    [
+      'a misspelled BillingMode',
+      (t) => Object.assign(t.Resources.Table.Properties, { BillingMode: 'PAY_PER_REQUST' }),
+      'Resource Table (AWS::DynamoDB::Table): Properties.BillingMode is "PAY_PER_REQUST", not one of PROVISIONED, PAY_PER_REQUEST.',
+    ],
+    [
+      'an unknown StreamViewType',
+      (t) =>
+        Object.assign(t.Resources.Table.Properties, {
+          StreamSpecification: { StreamViewType: 'NEW_IMAGES' },
+        }),
+      'Resource Table (AWS::DynamoDB::Table): Properties.StreamSpecification.StreamViewType is "NEW_IMAGES", not one of KEYS_ONLY, NEW_IMAGE, OLD_IMAGE, NEW_AND_OLD_IMAGES.',
+    ],
+    [
+      'a FIFO queue named without .fifo',
+      (t) => Object.assign(t.Resources.Queue.Properties, { QueueName: 'q-prod' }),
+      'Resource Queue (AWS::SQS::Queue): Properties.QueueName "q-prod" must end in .fifo (FifoQueue is true).',
+    ],
+    [
+      'a standard queue named .fifo',
+      (t) => Object.assign(t.Resources.Queue.Properties, { FifoQueue: false }),
+      'Resource Queue (AWS::SQS::Queue): Properties.QueueName "q-prod.fifo" must not end in .fifo (FifoQueue is false).',
+    ],
+  ])('refuses %s', async (_name, change, problem) => {
+    const changed = template();
+    change(changed);
+    expect(await validateTemplate(changed)).toEqual([problem]);
+  });
+
+  it('refuses a Lambda runtime Lambda does not have, and leaves intrinsics to CloudFormation', () => {
+    const fn = (Runtime: unknown) => ({ Type: 'AWS::Lambda::Function', Properties: { Runtime } });
+    expect(valueProblems('Fn', fn('nodejs99.x'))).toEqual([
+      'Resource Fn (AWS::Lambda::Function): Properties.Runtime is "nodejs99.x", not one of nodejs18.x, nodejs20.x, nodejs22.x.',
+    ]);
+    expect(valueProblems('Fn', fn('nodejs22.x'))).toEqual([]);
+    expect(valueProblems('Fn', fn({ Ref: 'Runtime' }))).toEqual([]);
+  });
+});
