@@ -1,10 +1,12 @@
 /**
- * GitOps benchmark, first half: commit + push of one tenant's folder by the isomorphic-git adapter (warm
- * cache) into a repository holding 10 tenants' folders and into one holding 2,000, on the local git server
- * (node-git-server over the system git), with the raw floor measured interleaved in the same run: a `git push`
- * of a one-file commit by the system git into the 10-tenant repository, and HTTP round trips to the server.
- * Run: npm run bench:gitops [-- --iterations 30]. The last line is one JSON object of the figures; the run fails
- * (exit 1) if any figure is not a finite number.
+ * GitOps benchmark. First half (`--part commit`): commit + push of one tenant's folder by the isomorphic-git
+ * adapter (warm cache) into a repository holding 10 tenants' folders and into one holding 2,000, on the local git
+ * server (node-git-server over the system git), with the raw floor measured interleaved in the same run: a
+ * `git push` of a one-file commit by the system git into the 10-tenant repository, and HTTP round trips to the
+ * server. Second half (`--part provision`, bench/gitops-provisioning.ts): 50 concurrent provisionings through
+ * the whole local runtime to ACTIVE. Run: npm run bench:gitops [-- --help] (both halves). The last line is one
+ * JSON object of the figures; the run fails (exit 1) if any figure is not a finite number, or any instance did
+ * not become ACTIVE, or a commit or run is missing or doubled.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -15,30 +17,56 @@ import { parseArgs } from 'node:util';
 import { IsomorphicGitEnvironmentRepository } from '#src/contexts/instances/git/isomorphic-git.environment-repository.js';
 import { type LocalGitServer, startLocalGitServer } from '#src/contexts/instances/git/local-git-server.js';
 import { git } from '#src/contexts/instances/git/system-git.js';
-import { median, parseBenchArgs, percentile, printFigures, type Sample, wholeNumber } from './measure.js';
+import { provisioningBench } from './gitops-provisioning.js';
+import {
+  median,
+  NonFiniteFigureError,
+  parseBenchArgs,
+  percentile,
+  printFigures,
+  type Sample,
+  wholeNumber,
+} from './measure.js';
 
-const USAGE = `Usage: npm run bench:gitops [-- --iterations N] [-- --small N] [-- --large N]
+const USAGE = `Usage: npm run bench:gitops [-- options]
 
-  --iterations N   measured commits per figure, after 3 warm-up rounds (default 30)
-  --small N        tenants in the small repository (default 10)
-  --large N        tenants in the large repository (default 2000)
-  -h, --help       this text`;
+  --part P             commit (commit + push, 10 vs 2,000 tenants), provision (concurrent provisionings to
+                       ACTIVE through the local runtime) or all (default: all, commit first)
+  --iterations N       commit: measured commits per figure, after 3 warm-up rounds (default 30)
+  --small N            commit: tenants in the small repository (default 10)
+  --large N            commit: tenants in the large repository (default 2000)
+  --instances N        provision: tenants, one prod instance each, all requested at once (default 50)
+  --poll-ms N          provision: how often each instance's status is read (default 1000; the time to ACTIVE
+                       is taken from the status's updatedAt, not from the poll)
+  --timeout-seconds N  provision: an instance not ACTIVE this long after its POST fails the run (default 150)
+  -h, --help           this text`;
+const PARTS = ['commit', 'provision', 'all'] as const;
 const options = parseBenchArgs(USAGE, () => {
   const { values } = parseArgs({
     options: {
+      part: { type: 'string', default: 'all' },
       iterations: { type: 'string', default: '30' },
       small: { type: 'string', default: '10' },
       large: { type: 'string', default: '2000' },
+      instances: { type: 'string', default: '50' },
+      'poll-ms': { type: 'string', default: '1000' },
+      'timeout-seconds': { type: 'string', default: '150' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
     allowPositionals: false,
   });
+  const part = PARTS.find((p) => p === values.part);
+  if (!part) throw new RangeError(`--part takes ${PARTS.join(', ')}; got "${values.part}"`);
   return {
     help: values.help,
+    part,
     iterations: wholeNumber('iterations', values.iterations),
     small: wholeNumber('small', values.small),
     large: wholeNumber('large', values.large),
+    instances: wholeNumber('instances', values.instances),
+    pollMs: wholeNumber('poll-ms', values['poll-ms']),
+    timeoutSeconds: wholeNumber('timeout-seconds', values['timeout-seconds']),
   };
 });
 const WARMUP = 3;
@@ -108,7 +136,7 @@ const time = async (fn: () => Promise<unknown>): Promise<number> => {
 };
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
-async function main(work: string, server: LocalGitServer) {
+async function commitPush(work: string, server: LocalGitServer): Promise<Record<string, number>> {
   // The system git pushes into a repository of its own, seeded as the small one, so that neither side's
   // pushes make the other fetch.
   const repos = { small: 'tenants-small', large: 'tenants-large' } as const;
@@ -209,17 +237,37 @@ async function main(work: string, server: LocalGitServer) {
   console.log(
     `raw floor: system git push ${figures.systemGitPushSmallP50Ms} ms, HTTP round trip ${figures.httpRoundTripP50Ms} ms, info/refs ${figures.infoRefsRoundTripP50Ms} ms`,
   );
-  printFigures(figures);
+  return figures;
 }
 
-const work = await mkdtemp(join(tmpdir(), 'bbws-bench-gitops-'));
-const server = await startLocalGitServer({ root: join(work, 'repos') });
-try {
-  await main(work, server);
-} catch (error) {
-  console.error(error);
-  process.exitCode = 1;
-} finally {
-  await server.stop();
-  await rm(work, { recursive: true, force: true });
+/** The first half, on its own git server in a temporary folder. */
+async function firstHalf(): Promise<Record<string, number>> {
+  const work = await mkdtemp(join(tmpdir(), 'bbws-bench-gitops-'));
+  const server = await startLocalGitServer({ root: join(work, 'repos') });
+  try {
+    return await commitPush(work, server);
+  } finally {
+    await server.stop();
+    await rm(work, { recursive: true, force: true });
+  }
 }
+
+async function main(): Promise<void> {
+  const figures: Record<string, number> = {};
+  if (options.part !== 'provision') Object.assign(figures, await firstHalf());
+  let failures: string[] = [];
+  if (options.part !== 'commit') {
+    const second = await provisioningBench(options);
+    console.log(second.lines.join('\n'));
+    Object.assign(figures, second.figures);
+    failures = second.failures;
+  }
+  printFigures(figures);
+  if (failures.length > 0)
+    throw new Error(`not every provisioning completed as it should:\n${failures.join('\n')}`);
+}
+
+await main().catch((error: unknown) => {
+  console.error(error instanceof NonFiniteFigureError ? error.message : error);
+  process.exitCode = 1;
+});
