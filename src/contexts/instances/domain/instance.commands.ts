@@ -20,7 +20,14 @@ export interface PlanTierRef {
 /** What the provisioner reports, each step for one change (by number). */
 export type StepCommand =
   | { type: 'RecordCommitStarted'; change: number }
-  | { type: 'RecordCommit'; change: number; commitSha: string; changed: boolean }
+  | {
+      type: 'RecordCommit';
+      change: number;
+      commitSha: string;
+      changed: boolean;
+      /** The folder was generated while SUSPENDED (0/0); absent: the tier's counts. */
+      suspended?: boolean | undefined;
+    }
   | { type: 'RecordWorkflowQueued'; change: number; runId: number; runUrl: string }
   | { type: 'RecordWorkflowRunning'; change: number; runId: number; runUrl: string }
   | {

@@ -54,6 +54,36 @@ function decide(command: InstanceCommand, state: InstanceState): InstanceEvent[]
   if (command.type === 'RequestProvisioning') return requestProvisioning(command, state);
   if (state.status === 'NEW') throw new NotFoundError('instance not found');
   if (state.status === 'DELETED') return onDeleted(command);
+  return withFolderSync(state, decideLive(command, state));
+}
+
+/**
+ * Git says what the service runs: after any decision, when no change is in flight (the last one succeeded, or was a
+ * sync that failed) and the last folder committed disagrees with the instance being SUSPENDED (a suspension's 0/0,
+ * a resume's counts, applied by ECS control), a sync change commits the folder again. Otherwise the next apply of
+ * the old folder (a retry, a re-run) would start a parked tenant or stop a resumed one. A change in flight is
+ * checked when it settles (its folder may have been generated before the suspension or the resume).
+ */
+function withFolderSync(state: Live, events: InstanceEvent[]): InstanceEvent[] {
+  if (events.length === 0) return events;
+  const after = events.reduce(evolve, state);
+  if (after.status === 'NEW' || !folderDisagrees(after)) return events;
+  const data = { change: after.change.n + 1, suspended: after.status === 'SUSPENDED' };
+  return [...events, { type: 'INSTANCE_FOLDER_SYNC_REQUESTED', data }];
+}
+
+function folderDisagrees(state: Live): boolean {
+  const { change, committedSuspended } = state;
+  if (state.status === 'DEPROVISIONING' || state.status === 'DELETED' || change.kind === 'deprovision')
+    return false;
+  const settled = change.phase === 'succeeded' || (change.kind === 'sync' && change.phase === 'failed');
+  return settled && committedSuspended !== undefined && committedSuspended !== (state.status === 'SUSPENDED');
+}
+
+function decideLive(
+  command: Exclude<InstanceCommand, { type: 'RequestProvisioning' }>,
+  state: Live,
+): InstanceEvent[] {
   switch (command.type) {
     case 'ApplyPlanTier':
       return applyTier(command.plan, state);
@@ -238,8 +268,9 @@ function commit(command: Extract<StepCommand, { type: 'RecordCommit' }>, state: 
     );
   }
   if (phaseRank(change.phase) >= phaseRank('committed')) return [];
-  const { commitSha, changed } = command;
-  return [{ type: 'INSTANCE_COMMITTED', data: { change: change.n, commitSha, changed } }];
+  const { commitSha, changed, suspended } = command;
+  const data = { change: change.n, commitSha, changed };
+  return [{ type: 'INSTANCE_COMMITTED', data: suspended === undefined ? data : { ...data, suspended } }];
 }
 
 function sameRun(state: Live, runId: number | undefined): void {

@@ -266,9 +266,11 @@ describe('instance decider: commands', () => {
     const previousCounts = { desiredCount: 2, minCount: 1, maxCount: 2 };
     expect(suspended).toEqual([
       { type: 'INSTANCE_SUSPENDED', data: { previousCounts, reason: 'tenant parked' } },
+      { type: 'INSTANCE_FOLDER_SYNC_REQUESTED', data: { change: 2, suspended: true } },
     ]);
     const all = [...active, ...scaled, ...suspended];
     spec.given(all).when({ type: 'Suspend', reason: 'again' }).thenEmits([]);
+    // The suspension's sync is still in flight: it is checked again when it settles.
     spec
       .given(all)
       .when({ type: 'Resume' })
@@ -320,5 +322,133 @@ describe('instance decider: commands', () => {
       .when({ type: 'Deprovision', reason: 'again' })
       .thenThrows(IllegalStateError, { code: 'instance_deleted' });
     spec.given(history('DELETED')).when(ecs('SERVICE_STEADY_STATE', 99)).thenEmits([]);
+  });
+});
+
+describe('instance decider: git says what the service runs (sync changes)', () => {
+  const run = (n: number) => ({
+    runId: 500 + n,
+    runUrl: `https://github.com/bbws/env-prod/actions/runs/${500 + n}`,
+  });
+  /** Change `n` committed with `suspended`, queued, running: in flight. */
+  const inFlight = (n: number, suspended: boolean): InstanceEvent[] => [
+    { type: 'INSTANCE_COMMIT_STARTED', data: { change: n } },
+    { type: 'INSTANCE_COMMITTED', data: { change: n, commitSha: SHA, changed: true, suspended } },
+    { type: 'INSTANCE_WORKFLOW_QUEUED', data: { change: n, ...run(n) } },
+    { type: 'INSTANCE_WORKFLOW_RUNNING', data: { change: n, ...run(n) } },
+  ];
+  const succeeded = (n: number, runId = run(n).runId): InstanceCommand => ({
+    type: 'RecordWorkflowOutcome',
+    change: n,
+    runId,
+    outcome: 'succeeded',
+    conclusion: 'success',
+  });
+  const sync = (change: number, suspended: boolean): InstanceEvent => ({
+    type: 'INSTANCE_FOLDER_SYNC_REQUESTED',
+    data: { change, suspended },
+  });
+  const COUNTS = { desiredCount: 1, minCount: 1, maxCount: 2 };
+
+  it('a resume of a parked instance whose folder says 0/0 commits the counts again (the resume gap)', () => {
+    spec
+      .given(history('SUSPENDED'))
+      .when({ type: 'Resume' })
+      .thenEmits([{ type: 'INSTANCE_RESUMED', data: { counts: COUNTS } }, sync(3, false)]);
+  });
+
+  it('a sync never moves the status: the resumed instance is ACTIVE on steady state while its sync runs', () => {
+    const resumed = [
+      ...history('SUSPENDED'),
+      { type: 'INSTANCE_RESUMED', data: { counts: COUNTS } } as InstanceEvent,
+      sync(3, false),
+    ];
+    expect(stateAfter(resumed)).toMatchObject({ status: 'SCALING', change: { n: 3, kind: 'sync' } });
+    const running = [...resumed, ...inFlight(3, false)];
+    expect(stateAfter(running).status).toBe('SCALING');
+    const steady = instanceDecider.decide(ecs('SERVICE_STEADY_STATE', 50), stateAfter(running));
+    expect(stateAfter([...running, ...steady]).status).toBe('ACTIVE');
+    const done = instanceDecider.decide(succeeded(3), stateAfter([...running, ...steady]));
+    expect(done).toEqual([{ type: 'INSTANCE_WORKFLOW_SUCCEEDED', data: { change: 3, runId: run(3).runId } }]);
+    expect(stateAfter([...running, ...steady, ...done]).status).toBe('ACTIVE');
+  });
+
+  it('a change that settles after a suspension its folder predates starts a sync then, and not before', () => {
+    const running = history('WORKFLOW_RUNNING');
+    spec
+      .given(running)
+      .when({ type: 'Suspend', reason: 'tenant parked' })
+      .thenEmits([{ type: 'INSTANCE_SUSPENDED', data: { previousCounts: COUNTS, reason: 'tenant parked' } }]);
+    const parked = [
+      ...running,
+      {
+        type: 'INSTANCE_SUSPENDED',
+        data: { previousCounts: COUNTS, reason: 'tenant parked' },
+      } as InstanceEvent,
+    ];
+    spec
+      .given(parked)
+      .when(succeeded(1, RUN.runId))
+      .thenEmits([
+        { type: 'INSTANCE_WORKFLOW_SUCCEEDED', data: { change: 1, runId: RUN.runId } },
+        sync(2, true),
+      ]);
+  });
+
+  it('the suspension sync settling after a resume starts the resume sync', () => {
+    const parked = [
+      ...history('ACTIVE'),
+      {
+        type: 'INSTANCE_SUSPENDED',
+        data: { previousCounts: COUNTS, reason: 'tenant parked' },
+      } as InstanceEvent,
+      sync(2, true),
+      ...inFlight(2, true),
+      { type: 'INSTANCE_RESUMED', data: { counts: COUNTS } } as InstanceEvent,
+    ];
+    spec
+      .given(parked)
+      .when(succeeded(2))
+      .thenEmits([
+        { type: 'INSTANCE_WORKFLOW_SUCCEEDED', data: { change: 2, runId: run(2).runId } },
+        sync(3, false),
+      ]);
+  });
+
+  it('no sync when the folder already agrees, for a failed provisioning (its retry regenerates) or a deprovisioning', () => {
+    const generatedParked = [
+      ...history('PENDING_PROVISIONING'),
+      {
+        type: 'INSTANCE_SUSPENDED',
+        data: { previousCounts: COUNTS, reason: 'tenant parked' },
+      } as InstanceEvent,
+      ...inFlight(1, true),
+    ];
+    spec
+      .given(generatedParked)
+      .when(succeeded(1))
+      .thenEmits([{ type: 'INSTANCE_WORKFLOW_SUCCEEDED', data: { change: 1, runId: run(1).runId } }]);
+    spec
+      .given(history('FAILED'))
+      .when({ type: 'Suspend', reason: 'tenant parked' })
+      .thenEmits([{ type: 'INSTANCE_SUSPENDED', data: { previousCounts: COUNTS, reason: 'tenant parked' } }]);
+    spec.given(history('DEPROVISIONING')).when({ type: 'Suspend', reason: 'tenant parked' }).thenEmits([]);
+  });
+
+  it('a sync that ECS failed meanwhile is retried as a full apply (update)', () => {
+    const failed = [
+      ...history('SUSPENDED'),
+      { type: 'INSTANCE_RESUMED', data: { counts: COUNTS } } as InstanceEvent,
+      sync(3, false),
+    ];
+    const failure = instanceDecider.decide(ecs('SERVICE_DEPLOYMENT_FAILED', 60), stateAfter(failed));
+    const [retry] = instanceDecider.decide(
+      { type: 'RetryProvisioning' },
+      stateAfter([...failed, ...failure]),
+    );
+    expect(stateAfter([...failed, ...failure, retry as InstanceEvent])).toMatchObject({
+      status: 'SCALING',
+      change: { n: 4, kind: 'update', phase: 'requested' },
+    });
   });
 });

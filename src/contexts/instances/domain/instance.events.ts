@@ -47,6 +47,11 @@ export const Committed = z.strictObject({
   commitSha: Sha,
   /** false: the folder already held these files, the head was recorded (the workflow still runs). */
   changed: z.boolean(),
+  /**
+   * The counts the committed folder carries: 0/0 (true, generated while SUSPENDED) or the tier's (false). Absent in
+   * events recorded before it was carried: the tier's.
+   */
+  suspended: z.boolean().optional(),
 });
 export const WorkflowRun = z.strictObject({ change: Change, runId: RunId, runUrl: RunUrl });
 export const WorkflowSucceeded = z.strictObject({ change: Change, runId: RunId });
@@ -107,6 +112,8 @@ export const Suspended = z.strictObject({ previousCounts: Counts, reason: Reason
 export const Resumed = z.strictObject({ counts: Counts });
 export const RetryRequested = z.strictObject({ change: Change, retryOf: Change });
 export const DeprovisioningRequested = z.strictObject({ change: Change, reason: Reason });
+/** The counts the folder will carry: 0/0 (`suspended`) or the tier's. */
+export const FolderSyncRequested = z.strictObject({ change: Change, suspended: z.boolean() });
 
 /** Every instance-management event, declared once: the catalogue's definitions and `InstanceEvent` come from here. */
 export const instanceEvents = defineEvents('instance-management', {
@@ -163,6 +170,11 @@ export const instanceEvents = defineEvents('instance-management', {
   INSTANCE_RETRY_REQUESTED: {
     schemas: [RetryRequested],
     description: 'A failed change is tried again, as a new change.',
+  },
+  INSTANCE_FOLDER_SYNC_REQUESTED: {
+    schemas: [FolderSyncRequested],
+    description:
+      "The tenant folder is committed and applied again so that git says what ECS control applied (0/0 after a suspension, the tier's counts after a resume).",
   },
   INSTANCE_DEPROVISIONING_REQUESTED: {
     schemas: [DeprovisioningRequested],

@@ -23,11 +23,13 @@ export type InstanceStatus = (typeof INSTANCE_STATUSES)[number];
 export const SERVING: readonly InstanceStatus[] = ['ACTIVE', 'SCALING'];
 
 /**
- * A GitOps change: the first provisioning (`provision`), a change of a provisioned instance (`update`: a tier), or
- * its removal (`deprovision`). One is current at a time; the provisioner's step commands name it by number, and a
- * step for an older change is dropped (a newer change superseded it).
+ * A GitOps change: the first provisioning (`provision`), a change of a provisioned instance (`update`: a tier), the
+ * folder committed again so that git says what ECS control applied (`sync`: 0/0 after a suspension, the tier's
+ * counts after a resume; it never moves the status: the service already runs what it says), or its removal
+ * (`deprovision`). One is current at a time; the provisioner's step commands name it by number, and a step for an
+ * older change is dropped (a newer change superseded it).
  */
-export type ChangeKind = 'provision' | 'update' | 'deprovision';
+export type ChangeKind = 'provision' | 'update' | 'sync' | 'deprovision';
 export type Phase = 'requested' | 'committing' | 'committed' | 'queued' | 'running' | 'succeeded' | 'failed';
 export const PHASE_ORDER: readonly Phase[] = [
   'requested',
@@ -83,6 +85,8 @@ export interface InstanceFacts {
   everActive: boolean;
   /** Present while SUSPENDED: the counts a resume restores. */
   suspendedCounts?: Counts | undefined;
+  /** The counts of the last folder committed: 0/0 (true) or the tier's (false); undefined: nothing committed. */
+  committedSuspended?: boolean | undefined;
   ecs: EcsView;
   resources?: z.infer<typeof Resources> | undefined;
   createdAt?: string | undefined;
@@ -96,7 +100,7 @@ export type Live = Exclude<InstanceState, { status: 'NEW' }>;
 export function pipelineStatus(change: Change): InstanceStatus {
   if (change.kind === 'deprovision') return change.phase === 'failed' ? 'FAILED' : 'DEPROVISIONING';
   if (change.phase === 'failed') return 'FAILED';
-  if (change.kind === 'update') return 'SCALING';
+  if (change.kind === 'update' || change.kind === 'sync') return 'SCALING';
   switch (change.phase) {
     case 'requested':
       return 'PENDING_PROVISIONING';
@@ -134,9 +138,10 @@ const ECS_MOVES: { readonly [S in InstanceStatus]: Partial<Record<EcsMeaning, In
 };
 
 export function ecsStatus(state: Live, meaning: EcsMeaning): InstanceStatus {
-  // Steady while a tier change's workflow has not applied it yet: that is the old service.
-  if (state.status === 'SCALING' && meaning === 'steady' && state.change.phase !== 'succeeded')
-    return 'SCALING';
+  // Steady while a tier change's workflow has not applied it yet: that is the old service. A sync changes no task:
+  // the service's steady state is the one it will have.
+  const tierWaiting = state.change.kind !== 'sync' && state.change.phase !== 'succeeded';
+  if (state.status === 'SCALING' && meaning === 'steady' && tierWaiting) return 'SCALING';
   return ECS_MOVES[state.status][meaning] ?? state.status;
 }
 
@@ -159,15 +164,14 @@ function withEcs(state: Live, fact: EcsFact): Live {
   return { ...state, ecs, status, everActive: state.everActive || status === 'ACTIVE' };
 }
 
-/** A new change: the status follows it, unless the instance is suspended (it stays so until resumed). */
+/**
+ * A new change: the status follows it, unless the instance is suspended (it stays so until resumed) or the change is
+ * a sync (the service already runs what it commits).
+ */
 function startChange(state: Live, change: Change): Live {
   const ecs = { ...state.ecs, steadyDuringRun: false };
-  return {
-    ...state,
-    change,
-    ecs,
-    status: state.status === 'SUSPENDED' ? 'SUSPENDED' : pipelineStatus(change),
-  };
+  const kept = state.status === 'SUSPENDED' || change.kind === 'sync';
+  return { ...state, change, ecs, status: kept ? state.status : pipelineStatus(change) };
 }
 
 /**
@@ -175,7 +179,10 @@ function startChange(state: Live, change: Change): Live {
  * provisioning whose new service was already reported steady is ACTIVE at once.
  */
 function progress(state: Live, change: Change): Live {
-  const sticky = state.status === 'SUSPENDED' || (state.status === 'FAILED' && change.phase !== 'failed');
+  const sticky =
+    state.status === 'SUSPENDED' ||
+    change.kind === 'sync' ||
+    (state.status === 'FAILED' && change.phase !== 'failed');
   if (sticky) return { ...state, change };
   let status = pipelineStatus(change);
   if (
@@ -230,7 +237,14 @@ function apply(state: InstanceState, event: InstanceEvent): InstanceState {
       );
     }
     case 'INSTANCE_RETRY_REQUESTED':
-      return startChange(state, { n: event.data.change, kind: change.kind, phase: 'requested' });
+      // A sync that left the instance FAILED (ECS failed it meanwhile) is retried as a full apply of the folder.
+      return startChange(state, {
+        n: event.data.change,
+        kind: change.kind === 'sync' ? 'update' : change.kind,
+        phase: 'requested',
+      });
+    case 'INSTANCE_FOLDER_SYNC_REQUESTED':
+      return startChange(state, { n: event.data.change, kind: 'sync', phase: 'requested' });
     case 'INSTANCE_DEPROVISIONING_REQUESTED':
       return {
         ...state,
@@ -241,7 +255,10 @@ function apply(state: InstanceState, event: InstanceEvent): InstanceState {
     case 'INSTANCE_COMMIT_STARTED':
       return progress(state, { ...change, phase: 'committing' });
     case 'INSTANCE_COMMITTED':
-      return progress(state, { ...change, phase: 'committed', commitSha: event.data.commitSha });
+      return progress(
+        { ...state, committedSuspended: event.data.suspended ?? false },
+        { ...change, phase: 'committed', commitSha: event.data.commitSha },
+      );
     case 'INSTANCE_WORKFLOW_QUEUED':
       return progress(state, { ...change, phase: 'queued', run: runOf(event.data) });
     case 'INSTANCE_WORKFLOW_RUNNING':

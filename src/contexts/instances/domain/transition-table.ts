@@ -89,6 +89,21 @@ const succeeded = ev({ type: 'INSTANCE_WORKFLOW_SUCCEEDED', data: { change: 1, r
 const steady = ev({ type: 'ECS_SERVICE_EVENT', data: ecsFact('SERVICE_STEADY_STATE', 1) });
 const provisioned = [requested, ev({ type: 'INSTANCE_COMMIT_STARTED', data: { change: 1 } }), committed];
 const active = [...provisioned, queued, running, succeeded, steady];
+/** A sync change `n`, applied: the folder committed again with 0/0 (`suspended`) or the tier's counts. */
+function syncChange(n: number, suspended: boolean): InstanceEvent[] {
+  const run = { runId: RUN.runId + n, runUrl: `${RUN.runUrl.replace(/\d+$/, '')}${RUN.runId + n}` };
+  return [
+    ev({ type: 'INSTANCE_FOLDER_SYNC_REQUESTED', data: { change: n, suspended } }),
+    ev({ type: 'INSTANCE_COMMIT_STARTED', data: { change: n } }),
+    ev({
+      type: 'INSTANCE_COMMITTED',
+      data: { change: n, commitSha: 'b'.repeat(40), changed: true, suspended },
+    }),
+    ev({ type: 'INSTANCE_WORKFLOW_QUEUED', data: { change: n, ...run } }),
+    ev({ type: 'INSTANCE_WORKFLOW_RUNNING', data: { change: n, ...run } }),
+    ev({ type: 'INSTANCE_WORKFLOW_SUCCEEDED', data: { change: n, runId: run.runId } }),
+  ];
+}
 const tierTwo = { planId: BIGGER_PLAN.planId, planVersion: 1, tier: BIGGER_PLAN.tier, desiredCount: 1 };
 
 /** One representative history per row: a state, and for SCALING both of its kinds. */
@@ -120,6 +135,7 @@ export const STATE_FIXTURES: readonly { label: string; history: readonly Instanc
     ],
   },
   {
+    // Parked, and the folder committed again with 0/0 (the sync the suspension started, applied).
     label: 'SUSPENDED',
     history: [
       ...active,
@@ -127,6 +143,7 @@ export const STATE_FIXTURES: readonly { label: string; history: readonly Instanc
         type: 'INSTANCE_SUSPENDED',
         data: { previousCounts: { desiredCount: 1, minCount: 1, maxCount: 2 }, reason: 'tenant parked' },
       }),
+      ...syncChange(2, true),
     ],
   },
   {
@@ -239,7 +256,10 @@ const STATUS_OF_KIND = {
   forbidden: 403,
 };
 
-/** One cell: the next state, `recorded` (events, state kept), `no-op` (nothing appended) or the refusal. */
+/**
+ * One cell: the next state, `recorded` (events, state kept), `no-op` (nothing appended) or the refusal; `+ sync`: a
+ * sync change of the folder starts too (INSTANCE_FOLDER_SYNC_REQUESTED).
+ */
 export function cell(history: readonly InstanceEvent[], column: Column): string {
   const state = stateOf(history);
   const command = column.command(state);
@@ -256,7 +276,8 @@ export function cell(history: readonly InstanceEvent[], column: Column): string 
   }
   if (events.length === 0) return 'no-op';
   const after: InstanceState = fold(instanceDecider, state, events);
-  return after.status === state.status ? 'recorded' : `**${after.status}**`;
+  const sync = events.some((e) => e.type === 'INSTANCE_FOLDER_SYNC_REQUESTED') ? ' + sync' : '';
+  return `${after.status === state.status ? 'recorded' : `**${after.status}**`}${sync}`;
 }
 
 /** Rows are the events, columns the states (one per fixture). */

@@ -5,7 +5,7 @@ import type { Consumer } from '#src/platform/consumers/consumer.js';
 import type { EventStore } from '#src/platform/event-store/event-store.port.js';
 import { instanceDecider } from '../domain/instance.decider.js';
 import type { InstanceEnvironment } from '../domain/instance.events.js';
-import type { InstanceState } from '../domain/instance.state.js';
+import type { InstanceState, Live } from '../domain/instance.state.js';
 import type { Bounds, EcsControlPorts } from './ecs-control.port.js';
 
 /** What the event says does not matter: the instance's head does (the event may be old, or repeated). */
@@ -36,7 +36,8 @@ export type ControlPlan =
  * a SUSPENDED instance is held at 0 with bounds 0..0 whatever the event (autoscaling would start it again); a
  * resumed one gets its tier's bounds, then its desired count; a scale only the desired count. A workflow success
  * (or the resources it recorded) changes nothing unless the instance is suspended (the folder's counts are the
- * tier's: Terraform set them).
+ * tier's: Terraform set them) or a sync is at the head (the folder applied may be a suspension's 0/0: the decider
+ * started the sync because the instance was resumed meanwhile).
  */
 export function controlPlan(trigger: ControlTrigger, state: InstanceState): ControlPlan {
   if (state.status === 'NEW') return { action: 'none', why: 'no such instance' };
@@ -50,16 +51,22 @@ export function controlPlan(trigger: ControlTrigger, state: InstanceState): Cont
     case 'INSTANCE_SCALED':
       return { action: 'apply', ...target, desiredCount: state.desiredCount };
     case 'INSTANCE_SUSPENDED':
-    case 'INSTANCE_RESUMED': {
-      const { minCount, maxCount } = state.tier;
-      return { action: 'apply', ...target, bounds: { minCount, maxCount }, desiredCount: state.desiredCount };
-    }
+    case 'INSTANCE_RESUMED':
+      return restore(target, state);
     case 'INSTANCE_WORKFLOW_SUCCEEDED':
     case 'INSTANCE_RESOURCES_RECORDED':
+      // A sync at the head: the folder just applied may have said 0/0 (a suspension's, committed before a resume).
+      if (state.change.kind === 'sync') return restore(target, state);
       return { action: 'none', why: 'not suspended: Terraform applied the counts' };
     default:
       return trigger satisfies never;
   }
+}
+
+/** The tier's bounds, then the platform's desired count. */
+function restore(target: { serviceArn: string; environment: InstanceEnvironment }, state: Live): ControlPlan {
+  const { minCount, maxCount } = state.tier;
+  return { action: 'apply', ...target, bounds: { minCount, maxCount }, desiredCount: state.desiredCount };
 }
 
 /** Applies a plan, skipping what the service already has (a repeat costs two reads, no write). */

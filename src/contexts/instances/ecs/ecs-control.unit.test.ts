@@ -173,10 +173,37 @@ describe('ECS control: the consumer on the in-memory adapters', () => {
     await w.deliver('INSTANCE_WORKFLOW_SUCCEEDED', instance.streamId); // nothing to stop yet: no ARN recorded
     const serviceArn = 'arn:aws:ecs:af-south-1:000000000000:service/bbws-dev/bbws-dev-tenant-late';
     w.ecs.create(serviceArn, 1);
-    await w.command(instance.streamId, { type: 'RecordResources', change: 1, resources: { serviceArn } });
+    // Reported by the current change: the sync the suspension started (change 2) applies the folder too.
+    await w.command(instance.streamId, { type: 'RecordResources', change: 2, resources: { serviceArn } });
     await w.deliver('INSTANCE_RESOURCES_RECORDED', instance.streamId);
     expect(w.ecs.counts.get(serviceArn)?.desiredCount).toBe(0);
     expect(w.ecs.bounds.get(serviceArn)).toEqual({ minCount: 0, maxCount: 0 });
+  });
+
+  it("restores the counts when a suspension's 0/0 folder is applied after the resume (a sync at the head)", async () => {
+    const { instance, command, deliver, ecs, head } = await running();
+    await command(instance.streamId, { type: 'Suspend', reason: 'tenant parked' }); // sync change 2: 0/0
+    await command(instance.streamId, { type: 'Resume' }); // change 2 in flight: checked when it settles
+    const run = { runId: 702, runUrl: 'https://github.com/bbws/env-dev/actions/runs/702' };
+    for (const step of [
+      { type: 'RecordCommit', change: 2, commitSha: 'c'.repeat(40), changed: true, suspended: true },
+      { type: 'RecordWorkflowQueued', change: 2, ...run },
+      {
+        type: 'RecordWorkflowOutcome',
+        change: 2,
+        runId: run.runId,
+        outcome: 'succeeded',
+        conclusion: 'success',
+      },
+    ] satisfies InstanceCommand[])
+      await command(instance.streamId, step);
+    // What Terraform did with the 0/0 folder.
+    ecs.bounds.set(instance.serviceArn, { minCount: 0, maxCount: 0 });
+    ecs.counts.set(instance.serviceArn, { desiredCount: 0, runningCount: 0 });
+    expect((await head(instance.streamId)).change).toMatchObject({ n: 3, kind: 'sync' });
+    await deliver('INSTANCE_WORKFLOW_SUCCEEDED', instance.streamId);
+    expect(ecs.bounds.get(instance.serviceArn)).toEqual({ minCount: 1, maxCount: 4 });
+    expect(ecs.counts.get(instance.serviceArn)?.desiredCount).toBe(1);
   });
 
   it('does nothing, without failing, when the recorded service no longer exists', async () => {

@@ -9,6 +9,7 @@ const events = {
   INSTANCE_PROVISIONING_REQUESTED: ChangeStarted,
   INSTANCE_TIER_APPLIED: ChangeStarted,
   INSTANCE_RETRY_REQUESTED: ChangeStarted,
+  INSTANCE_FOLDER_SYNC_REQUESTED: ChangeStarted,
   INSTANCE_DEPROVISIONING_REQUESTED: ChangeStarted,
 };
 export const CHANGE_EVENTS = Object.keys(events);

@@ -142,6 +142,40 @@ describe('the provisioner on the local git server and GitHub stand-in', () => {
     }
   }, 30_000);
 
+  it('commits a suspension (0/0) and the resume (the counts again) as sync changes: git says what ECS runs', async () => {
+    const { instanceId, event } = await h.request('dev', 41);
+    await h.provision(event);
+    await h.settled();
+    const locals = async (sha: string, tenantId: string) => {
+      const files = await folderAt(h.local.standIns.git.repositories.dev.bare, sha, tenantFolder(tenantId));
+      const { desired_count, min_capacity, max_capacity } = JSON.parse(
+        files['tenant.tf.json'] ?? '{}',
+      ).locals;
+      return [desired_count, min_capacity, max_capacity];
+    };
+    for (const [command, counts] of [
+      [{ type: 'Suspend', reason: 'tenant parked' }, [0, 0, 0]],
+      [{ type: 'Resume' }, [1, 1, 4]],
+    ] as const) {
+      const outcome = await h.command(instanceId, command);
+      const sync = outcome.events.find((e) => e.type === 'INSTANCE_FOLDER_SYNC_REQUESTED');
+      if (!sync) throw new Error(`${command.type} started no sync`);
+      await h.provision(sync);
+      await h.settled();
+      const state = await h.state(instanceId);
+      if (state.status === 'NEW') throw new Error('no instance');
+      expect(state.change).toMatchObject({ kind: 'sync', phase: 'succeeded' });
+      expect(state.committedSuspended).toBe(command.type === 'Suspend');
+      expect(await locals(String(state.change.commitSha), state.tenantId)).toEqual(counts);
+    }
+    const state = await h.state(instanceId);
+    expect(state).toMatchObject({ status: 'SCALING', change: { n: 3 } });
+    expect(await h.log('dev')).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^sync tenant .* \(dev, change 2\)/)]),
+    );
+    expect(h.failures).toEqual([]);
+  }, 30_000);
+
   it('records a failed workflow run: FAILED with the run and its conclusion', async () => {
     const { instanceId, event } = await h.request('dev', 9);
     const state = await h.state(instanceId);

@@ -65,7 +65,8 @@ export async function provisionChange(deps: ProvisionerDependencies, start: Chan
 /** Steps 2-3: the folder's commit (found again by the event id), recorded; undefined when the check refused it. */
 async function commitFolder(deps: ProvisionerDependencies, state: Live, ctx: StepContext, logger: Logger) {
   const n = state.change.n;
-  const { folder, problems } = checkedFolder(folderInput(state, deps.folders), deps.generate);
+  const input = folderInput(state, deps.folders);
+  const { folder, problems } = checkedFolder(input, deps.generate);
   if (problems.length > 0) {
     logger.warn('Terraform check refused the folder', { problems });
     const reason = problems.slice(0, 5).join('; ').slice(0, 1000);
@@ -99,6 +100,7 @@ async function commitFolder(deps: ProvisionerDependencies, state: Live, ctx: Ste
     change: n,
     commitSha: commit.sha,
     changed: commit.changed,
+    suspended: input.suspended,
   });
   return commit.sha;
 }
