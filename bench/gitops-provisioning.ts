@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { git } from '#src/contexts/instances/git/system-git.js';
 import { localKeys, signLocalToken } from '#src/platform/auth/local-issuer.js';
-import type { RunSummary, RuntimeReady } from './gitops-runtime.js';
+import type { Report, ReportRequest, RunSummary, RuntimeReady } from './gitops-runtime.js';
 import { percentile } from './measure.js';
 
 export interface ProvisioningOptions {
@@ -27,6 +27,8 @@ export interface ProvisioningOptions {
 interface Outcome {
   tenantId: string;
   instanceId?: string;
+  /** When the POST was sent (ms since the epoch). */
+  sent: number;
   /** From sending the POST to the updatedAt of the first status read as ACTIVE. */
   toActiveMs?: number;
   /** From sending the POST to the poll that first read ACTIVE. */
@@ -59,10 +61,10 @@ async function startRuntime(stateDir: string) {
   });
   return {
     ready,
-    report: () =>
-      new Promise<RunSummary[]>((done) => {
-        child.once('message', (message) => done((message as { runs: RunSummary[] }).runs));
-        child.send('report');
+    report: (instanceIds: string[]) =>
+      new Promise<Report>((done) => {
+        child.once('message', (message) => done(message as Report));
+        child.send({ report: instanceIds } satisfies ReportRequest);
       }),
     stop: async () => {
       if (child.exitCode === null && child.connected) child.send('stop');
@@ -140,15 +142,16 @@ async function provision(call: Call, tenantId: string, opts: ProvisioningOptions
         return {
           tenantId,
           instanceId,
+          sent,
           toActiveMs: Date.parse(status.updatedAt) - sent,
           observedMs: Date.now() - sent,
         };
       if (last === 'FAILED')
-        return { tenantId, instanceId, failure: `FAILED: ${JSON.stringify(status.failure)}` };
+        return { tenantId, instanceId, sent, failure: `FAILED: ${JSON.stringify(status.failure)}` };
     }
-    return { tenantId, instanceId, failure: `still ${last} after ${opts.timeoutSeconds} s` };
+    return { tenantId, instanceId, sent, failure: `still ${last} after ${opts.timeoutSeconds} s` };
   } catch (error) {
-    return { tenantId, ...(instanceId ? { instanceId } : {}), failure: String(error) };
+    return { tenantId, ...(instanceId ? { instanceId } : {}), sent, failure: String(error) };
   }
 }
 
@@ -164,6 +167,38 @@ async function commitsByFolder(bare: string): Promise<Map<string, string[]>> {
     for (const folder of folders) byFolder.set(folder, [...(byFolder.get(folder) ?? []), subject]);
   }
   return byFolder;
+}
+
+/** Where an instance's time to ACTIVE went: from the POST through the first event of each type to ACTIVE. */
+const SEGMENTS = [
+  [
+    'pickedUp',
+    'POST -> the provisioner starts its commit (API, publisher, rule, queue)',
+    'INSTANCE_COMMIT_STARTED',
+  ],
+  ['committed', '-> commit pushed (push conflicts retried on the fresh head)', 'INSTANCE_COMMITTED'],
+  ['dispatched', '-> workflow dispatched', 'INSTANCE_WORKFLOW_QUEUED'],
+  [
+    'runSucceeded',
+    '-> run succeeded (queued, in progress, terraform apply, report)',
+    'INSTANCE_WORKFLOW_SUCCEEDED',
+  ],
+  ['active', '-> ACTIVE (ECS running follows desired, SERVICE_STEADY_STATE, state sync)', 'ACTIVE'],
+] as const;
+
+function segments(outcomes: Outcome[], milestones: Report['milestones']) {
+  const samples = SEGMENTS.map(() => [] as number[]);
+  for (const o of outcomes) {
+    if (o.toActiveMs === undefined || o.instanceId === undefined) continue;
+    const firsts = milestones[o.instanceId] ?? {};
+    let previous = o.sent;
+    for (const [i, [, , type]] of SEGMENTS.entries()) {
+      const at = type === 'ACTIVE' ? o.sent + o.toActiveMs : Date.parse(firsts[type] ?? '');
+      samples[i]?.push(at - previous);
+      previous = at;
+    }
+  }
+  return SEGMENTS.map(([key, label], i) => ({ key, label, sample: samples[i] ?? [] }));
 }
 
 /** What the repository, the GitHub stand-in and the ALB stand-in show for the benchmark's tenants. */
@@ -241,7 +276,9 @@ export async function provisioningBench(opts: ProvisioningOptions) {
     const outcomes = await Promise.all(tenants.map((tenantId) => provision(call, tenantId, opts)));
     const wallMs = performance.now() - started;
     const loadAfter = loadavg();
-    const checked = await verify(ready, await runtime.report(), tenants);
+    const report = await runtime.report(outcomes.flatMap((o) => (o.instanceId ? [o.instanceId] : [])));
+    const checked = await verify(ready, report.runs, tenants);
+    const parts = segments(outcomes, report.milestones);
     const active = outcomes.filter((o) => o.toActiveMs !== undefined);
     const toActive = active.map((o) => o.toActiveMs ?? Number.NaN);
     const observed = active.map((o) => o.observedMs ?? Number.NaN);
@@ -257,6 +294,12 @@ export async function provisioningBench(opts: ProvisioningOptions) {
       observedActiveP50Ms: Math.round(percentile(observed, 50)),
       wallMs: Math.round(wallMs),
       ...checked.figures,
+      ...Object.fromEntries(
+        parts.flatMap((p) => [
+          [`${p.key}P50Ms`, Math.round(percentile(p.sample, 50))],
+          [`${p.key}MaxMs`, Math.round(Math.max(...p.sample))],
+        ]),
+      ),
       simulatedDelayMs: simulatedMs,
       simulatedShareOfP50: round2(simulatedMs / p50),
       simulatedShareOfWall: round2(simulatedMs / wallMs),
@@ -275,6 +318,11 @@ export async function provisioningBench(opts: ProvisioningOptions) {
       `stand-ins' simulated delays per instance: GitHub queuedMs ${ready.github.queuedMs} + inProgressMs ${ready.github.inProgressMs} (retryMs ${ready.github.retryMs}, only when the report step's curl retries), ECS taskStartMs ${ready.ecs.taskStartMs} (running follows desired) = ${simulatedMs} ms`,
       `a run's steps: ${checked.steps.join('; ')}`,
       `ACTIVE ${active.length}/${opts.instances}; time to ACTIVE p50 ${figures.toActiveP50Ms} ms, p99 ${figures.toActiveP99Ms} ms, max ${figures.toActiveMaxMs} ms, min ${figures.toActiveMinMs} ms; wall ${figures.wallMs} ms`,
+      'where the time went (per instance, p50 / max, ms):',
+      ...parts.map(
+        (p) =>
+          `  ${p.label.padEnd(84)}${String(Math.round(percentile(p.sample, 50))).padStart(7)} / ${Math.round(Math.max(...p.sample))}`,
+      ),
       `simulated delays: ${Math.round(figures.simulatedShareOfP50 * 100)}% of the p50, ${Math.round(figures.simulatedShareOfWall * 100)}% of the wall time`,
       `prod repository: ${figures.tenantFolders} tenant folders, ${figures.foldersWithOneProvisioningCommit} with exactly one commit (their provisioning), ${figures.provisioningCommits} provisioning commits; runs ${figures.runs} (${figures.runsSucceeded} succeeded); WordPress answering through the ALB ${figures.wordpressAnswering}`,
       `load average (1 min) before ${figures.loadAverage1mBefore}, after ${figures.loadAverage1mAfter}`,
