@@ -1,7 +1,7 @@
-import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { catalogue } from '#src/contexts/catalogue.js';
 import { decodeEventRecords } from '#src/platform/event-store/dynamodb/stream-records.js';
-import { consumedRecords } from '#src/platform/projection-runtime/consumed-records.js';
+import { consumedRecords, deadlineOf } from '#src/platform/projection-runtime/consumed-records.js';
 import { eventStore, metrics, publisher } from '#src/platform/wiring.js';
 
 /**
@@ -9,11 +9,17 @@ import { eventStore, metrics, publisher } from '#src/platform/wiring.js';
  * failing is parked before Lambda could give up (docs/operations.md); the first record still to do is
  * reported, and Lambda redelivers from it.
  */
-export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
+export const handler = async (
+  event: DynamoDBStreamEvent,
+  context: Pick<Context, 'getRemainingTimeInMillis'>,
+): Promise<DynamoDBBatchResponse> => {
+  // Stops before Lambda's timeout whatever a dependency does (consumed-records.ts, deadlineOf).
+  const deadline = deadlineOf(context.getRemainingTimeInMillis());
   const failed = await publisher().handle(
     await consumedRecords(event.Records, (records) =>
       decodeEventRecords(records, catalogue, eventStore().keys),
     ),
+    { deadline },
   );
   metrics().flush();
   return { batchItemFailures: failed === undefined ? [] : [{ itemIdentifier: failed }] };
