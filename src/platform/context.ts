@@ -46,6 +46,8 @@ export interface LocalStandInsEnvironment {
     resources: readonly string[];
     detail: unknown;
     time?: Date;
+    /** The event's id: the same for a redelivery of one event (AWS keeps it); absent: a new one. */
+    id?: string;
   }): void;
   log(line: string): void;
 }

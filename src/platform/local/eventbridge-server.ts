@@ -35,6 +35,8 @@ export interface ServiceEvent {
   resources: readonly string[];
   detail: unknown;
   time?: Date;
+  /** Given: a redelivery of an event already sent, which keeps its id as EventBridge's does; absent: a new id. */
+  id?: string;
 }
 
 /** An event as it reached a bus: put there, sent by a service, or forwarded by a rule of another bus. */
@@ -182,7 +184,7 @@ export class LocalEventBridge {
 
   /** An AWS service's event (source `aws.*`, which PutEvents callers may not use) onto the default bus. */
   putServiceEvent(sent: ServiceEvent): string {
-    const id = randomUUID();
+    const id = sent.id ?? randomUUID();
     const event = {
       version: '0',
       id,

@@ -241,6 +241,10 @@ describe('the ECS stand-in through @aws-sdk/client-ecs', () => {
       () => namesFor(arn),
       (n) => n.length >= 5,
     );
+    // Redelivered as EventBridge does: under the event's own id (a duplicate and a late one alike).
+    const ids = received.filter((e) => (e.resources as string[])[0] === arn).map((e) => String(e.id));
+    expect(ids[1]).toBe(ids[0]);
+    expect(new Set(ids).size).toBe(ids.length - 2);
   });
 
   it('refuses to delete a service scaled above 0 without force, and reports unknown services as MISSING', async () => {

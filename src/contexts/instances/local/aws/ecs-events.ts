@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 /**
  * ECS events with AWS's exact shapes (source `aws.ecs`; docs "Amazon ECS service action events" and "Amazon ECS
  * service deployment state change events"): the service only by its ARN in `resources[0]`, no tags.
@@ -32,6 +33,8 @@ export interface EcsEvent {
   resources: [string];
   detail: Record<string, unknown>;
   time: Date;
+  /** EventBridge's id, given when emitted: a duplicate or late redelivery keeps it, as AWS does. */
+  id?: string;
 }
 
 /** `ECS Service Action`: eventType, eventName, clusterArn, createdAt (milliseconds, as AWS sends it). */
@@ -86,8 +89,9 @@ const every: Matches = () => true;
 /**
  * Sends ECS events to the bus, with the delivery faults EventBridge has (test hooks): `duplicate(n)` delivers the
  * next n matching events twice; `holdBack(n)` holds the next n matching events and then delivers them newest
- * first; `redeliver` sends an earlier event again, late. `sent` is every event in the order ECS emitted it,
- * `delivered` in the order the bus got them.
+ * first; `redeliver` sends an earlier event again, late. Each event gets its EventBridge id when emitted, and every
+ * delivery of it carries that id (AWS redelivers an event under its id). `sent` is every event in the order ECS
+ * emitted it, `delivered` in the order the bus got them.
  */
 export class EcsEventDelivery {
   readonly sent: EcsEvent[] = [];
@@ -106,7 +110,8 @@ export class EcsEventDelivery {
     this.holding = { count, matches, held: [] };
   }
 
-  emit(event: EcsEvent): void {
+  emit(emitted: EcsEvent): void {
+    const event = { ...emitted, id: emitted.id ?? randomUUID() };
     this.sent.push(event);
     if (this.holding.count > 0 && this.holding.matches(event)) {
       this.holding.held.push(event);
