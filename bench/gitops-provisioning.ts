@@ -29,6 +29,8 @@ interface Outcome {
   instanceId?: string;
   /** When the POST was sent (ms since the epoch). */
   sent: number;
+  /** When its 202 came back. */
+  accepted?: number;
   /** From sending the POST to the updatedAt of the first status read as ACTIVE. */
   toActiveMs?: number;
   /** From sending the POST to the poll that first read ACTIVE. */
@@ -131,6 +133,7 @@ async function provision(call: Call, tenantId: string, opts: ProvisioningOptions
     const created = await call('POST', `/v1.0/tenants/${tenantId}/instances`, 202, CreatedInstance, {
       environment: 'prod',
     });
+    const accepted = Date.now();
     instanceId = created.instanceId;
     const statusPath = created._links.status.href;
     let last = created.state;
@@ -143,6 +146,7 @@ async function provision(call: Call, tenantId: string, opts: ProvisioningOptions
           tenantId,
           instanceId,
           sent,
+          accepted,
           toActiveMs: Date.parse(status.updatedAt) - sent,
           observedMs: Date.now() - sent,
         };
@@ -169,36 +173,46 @@ async function commitsByFolder(bare: string): Promise<Map<string, string[]>> {
   return byFolder;
 }
 
-/** Where an instance's time to ACTIVE went: from the POST through the first event of each type to ACTIVE. */
-const SEGMENTS = [
-  [
-    'pickedUp',
-    'POST -> the provisioner starts its commit (API, publisher, rule, queue)',
-    'INSTANCE_COMMIT_STARTED',
-  ],
-  ['committed', '-> commit pushed (push conflicts retried on the fresh head)', 'INSTANCE_COMMITTED'],
-  ['dispatched', '-> workflow dispatched', 'INSTANCE_WORKFLOW_QUEUED'],
-  [
-    'runSucceeded',
-    '-> run succeeded (queued, in progress, terraform apply, report)',
-    'INSTANCE_WORKFLOW_SUCCEEDED',
-  ],
-  ['active', '-> ACTIVE (ECS running follows desired, SERVICE_STEADY_STATE, state sync)', 'ACTIVE'],
-] as const;
+/** Where an instance's time to ACTIVE went: from the POST through its 202 and the first event of each type to ACTIVE. */
+type Milestones = Record<string, string>;
+const first = (type: string) => (_: Outcome, firsts: Milestones) => Date.parse(firsts[type] ?? '');
+const SEGMENTS: readonly { key: string; label: string; end: (o: Outcome, firsts: Milestones) => number }[] = [
+  { key: 'accepted', label: 'POST -> 202 (all sent at once)', end: (o) => o.accepted ?? Number.NaN },
+  {
+    key: 'pickedUp',
+    label: '-> the provisioner starts its commit (publisher, rule, queue, batches ahead)',
+    end: first('INSTANCE_COMMIT_STARTED'),
+  },
+  {
+    key: 'committed',
+    label: '-> commit pushed (push conflicts retried on the fresh head)',
+    end: first('INSTANCE_COMMITTED'),
+  },
+  { key: 'dispatched', label: '-> workflow dispatched', end: first('INSTANCE_WORKFLOW_QUEUED') },
+  {
+    key: 'runSucceeded',
+    label: '-> run succeeded (queued, in progress, terraform apply, report)',
+    end: first('INSTANCE_WORKFLOW_SUCCEEDED'),
+  },
+  {
+    key: 'active',
+    label: '-> ACTIVE (ECS running follows desired, SERVICE_STEADY_STATE, state sync)',
+    end: (o) => o.sent + (o.toActiveMs ?? Number.NaN),
+  },
+];
 
 function segments(outcomes: Outcome[], milestones: Report['milestones']) {
   const samples = SEGMENTS.map(() => [] as number[]);
-  for (const o of outcomes) {
-    if (o.toActiveMs === undefined || o.instanceId === undefined) continue;
-    const firsts = milestones[o.instanceId] ?? {};
+  for (const o of outcomes.filter((o) => o.toActiveMs !== undefined)) {
+    const firsts = milestones[o.instanceId ?? ''] ?? {};
     let previous = o.sent;
-    for (const [i, [, , type]] of SEGMENTS.entries()) {
-      const at = type === 'ACTIVE' ? o.sent + o.toActiveMs : Date.parse(firsts[type] ?? '');
+    for (const [i, segment] of SEGMENTS.entries()) {
+      const at = segment.end(o, firsts);
       samples[i]?.push(at - previous);
       previous = at;
     }
   }
-  return SEGMENTS.map(([key, label], i) => ({ key, label, sample: samples[i] ?? [] }));
+  return SEGMENTS.map(({ key, label }, i) => ({ key, label, sample: samples[i] ?? [] }));
 }
 
 /** What the repository, the GitHub stand-in and the ALB stand-in show for the benchmark's tenants. */
@@ -279,6 +293,11 @@ export async function provisioningBench(opts: ProvisioningOptions) {
     const report = await runtime.report(outcomes.flatMap((o) => (o.instanceId ? [o.instanceId] : [])));
     const checked = await verify(ready, report.runs, tenants);
     const parts = segments(outcomes, report.milestones);
+    // The pushes land on one ref of one repository, one after the other: how far apart, on average.
+    const commitTimes = Object.values(report.milestones)
+      .map((m) => Date.parse(m.INSTANCE_COMMITTED ?? ''))
+      .sort((a, b) => a - b);
+    const commitsSpanMs = (commitTimes.at(-1) ?? Number.NaN) - (commitTimes[0] ?? Number.NaN);
     const active = outcomes.filter((o) => o.toActiveMs !== undefined);
     const toActive = active.map((o) => o.toActiveMs ?? Number.NaN);
     const observed = active.map((o) => o.observedMs ?? Number.NaN);
@@ -300,6 +319,8 @@ export async function provisioningBench(opts: ProvisioningOptions) {
           [`${p.key}MaxMs`, Math.round(Math.max(...p.sample))],
         ]),
       ),
+      commitsSpanMs: Math.round(commitsSpanMs),
+      msBetweenCommits: Math.round(commitsSpanMs / (commitTimes.length - 1)),
       simulatedDelayMs: simulatedMs,
       simulatedShareOfP50: round2(simulatedMs / p50),
       simulatedShareOfWall: round2(simulatedMs / wallMs),
@@ -318,11 +339,12 @@ export async function provisioningBench(opts: ProvisioningOptions) {
       `stand-ins' simulated delays per instance: GitHub queuedMs ${ready.github.queuedMs} + inProgressMs ${ready.github.inProgressMs} (retryMs ${ready.github.retryMs}, only when the report step's curl retries), ECS taskStartMs ${ready.ecs.taskStartMs} (running follows desired) = ${simulatedMs} ms`,
       `a run's steps: ${checked.steps.join('; ')}`,
       `ACTIVE ${active.length}/${opts.instances}; time to ACTIVE p50 ${figures.toActiveP50Ms} ms, p99 ${figures.toActiveP99Ms} ms, max ${figures.toActiveMaxMs} ms, min ${figures.toActiveMinMs} ms; wall ${figures.wallMs} ms`,
-      'where the time went (per instance, p50 / max, ms):',
+      'where the time went (per instance, ms: p50, min, max):',
       ...parts.map(
         (p) =>
-          `  ${p.label.padEnd(84)}${String(Math.round(percentile(p.sample, 50))).padStart(7)} / ${Math.round(Math.max(...p.sample))}`,
+          `  ${p.label.padEnd(84)}${[percentile(p.sample, 50), Math.min(...p.sample), Math.max(...p.sample)].map((x) => String(Math.round(x)).padStart(7)).join('')}`,
       ),
+      `the ${commitTimes.length} commits landed over ${figures.commitsSpanMs} ms: one every ${figures.msBetweenCommits} ms`,
       `simulated delays: ${Math.round(figures.simulatedShareOfP50 * 100)}% of the p50, ${Math.round(figures.simulatedShareOfWall * 100)}% of the wall time`,
       `prod repository: ${figures.tenantFolders} tenant folders, ${figures.foldersWithOneProvisioningCommit} with exactly one commit (their provisioning), ${figures.provisioningCommits} provisioning commits; runs ${figures.runs} (${figures.runsSucceeded} succeeded); WordPress answering through the ALB ${figures.wordpressAnswering}`,
       `load average (1 min) before ${figures.loadAverage1mBefore}, after ${figures.loadAverage1mAfter}`,
