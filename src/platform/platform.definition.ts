@@ -1,6 +1,6 @@
 import type { BoundedContext } from '#src/platform/context.js';
 import type { RouteDeclaration } from '#src/platform/http/route.js';
-import { type Json, ref, sub } from '#src/platform/infra/cloudformation.js';
+import { type Json, ref, retention, sub } from '#src/platform/infra/cloudformation.js';
 import type { Deployables, Permission, StreamTrigger } from '#src/platform/infra/definitions.js';
 import { dataSubjectRoutes } from '#src/platform/privacy/data-subjects/data-subject.routes.js';
 import { DATA_SUBJECTS_V1_TABLE } from '#src/platform/privacy/data-subjects/data-subjects.v1.js';
@@ -230,7 +230,15 @@ function platformResources(stage: string): Record<string, Json> {
       Properties: {
         UserPoolName: `bbws-users-${stage}`,
         UsernameAttributes: ['email'],
+        // Cognito verifies every e-mail address (a code sent to it), and a user's change of address stays pending
+        // until the new one is verified: until then the user signs in, and tokens carry, the old, verified one.
+        // Without it a user could set any address (the app client writes `email`) and be taken for its owner:
+        // matched by e-mail (privacy API, memberships), sent its resets.
         AutoVerifiedAttributes: ['email'],
+        UserAttributeUpdateSettings: { AttributesRequireVerificationBeforeUpdate: ['email'] },
+        VerificationMessageTemplate: { DefaultEmailOption: 'CONFIRM_WITH_CODE' },
+        // A forgotten password is reset only through a verified e-mail address (never an SMS, never unverified).
+        AccountRecoverySetting: { RecoveryMechanisms: [{ Name: 'verified_email', Priority: 1 }] },
         AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
         Policies: {
           PasswordPolicy: {
@@ -284,8 +292,7 @@ function platformResources(stage: string): Record<string, Json> {
     // outlives the stack outside dev.
     PersonalDataKey: {
       Type: 'AWS::KMS::Key',
-      DeletionPolicy: stage === 'dev' ? 'Delete' : 'Retain',
-      UpdateReplacePolicy: stage === 'dev' ? 'Delete' : 'Retain',
+      ...retention(stage),
       Properties: {
         Description: `bbws-${stage}: wraps the data keys of personal data in the event table`,
         EnableKeyRotation: true,
@@ -307,9 +314,12 @@ function platformResources(stage: string): Record<string, Json> {
       Type: 'AWS::KMS::Alias',
       Properties: { AliasName: `alias/bbws-personal-data-${stage}`, TargetKeyId: ref('PersonalDataKey') },
     },
-    // The HMAC key of the subject index (subject ids are keyed hashes of e-mails): generated, never in git.
+    // The HMAC key of the subject index (subject ids are keyed hashes of e-mails): generated, never in git. The
+    // ids in the event table and the index of data subjects are its hashes: without it no one can be found by
+    // e-mail again (access, erasure), so it is kept as long as the event table, through a deletion or replacement.
     SubjectIndexKey: {
       Type: 'AWS::SecretsManager::Secret',
+      ...retention(stage),
       Properties: {
         Name: `bbws-subject-index-key-${stage}`,
         GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true },

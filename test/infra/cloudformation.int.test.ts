@@ -88,6 +88,35 @@ describe.each(STAGES)('the packaged %s template', (stage) => {
     expect(client.WriteAttributes).not.toContain('custom:tenants'); // only the identity sync writes memberships
   });
 
+  it('keeps the key material the event table depends on as long as the table: the master key, the subject-index key', () => {
+    const table = template.Resources.EventStoreTable as Resource;
+    const kept = { DeletionPolicy: table.DeletionPolicy, UpdateReplacePolicy: table.UpdateReplacePolicy };
+    expect(kept).toEqual(
+      stage === 'dev'
+        ? { DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' }
+        : { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' },
+    );
+    // PersonalDataKey wraps every data key; SubjectIndexKey keys the subject ids the table and the index hold.
+    for (const id of ['PersonalDataKey', 'SubjectIndexKey']) {
+      const resource = template.Resources[id] as Resource;
+      expect(
+        { DeletionPolicy: resource.DeletionPolicy, UpdateReplacePolicy: resource.UpdateReplacePolicy },
+        id,
+      ).toEqual(kept);
+    }
+  });
+
+  it('keeps an e-mail change pending until the new address is verified; recovery by verified e-mail only', () => {
+    const pool = template.Resources.UserPool?.Properties ?? {};
+    expect(pool.AutoVerifiedAttributes).toEqual(['email']);
+    expect(pool.UserAttributeUpdateSettings).toEqual({
+      AttributesRequireVerificationBeforeUpdate: ['email'],
+    });
+    expect(pool.AccountRecoverySetting).toEqual({
+      RecoveryMechanisms: [{ Name: 'verified_email', Priority: 1 }],
+    });
+  });
+
   it("resolves every function's role: one per function, each statement on resources of this stage", () => {
     const policies = policiesFromTemplate(template, context(stage, template));
     const roles = Object.values(policies.byLogicalId);

@@ -24,6 +24,26 @@ const ENUMS: Record<string, [path: string[], values: string[]][]> = {
   'AWS::Events::Rule': [
     [['State'], ['ENABLED', 'DISABLED', 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS']],
   ],
+  'AWS::Cognito::UserPool': [
+    [['MfaConfiguration'], ['OFF', 'ON', 'OPTIONAL']],
+    [['DeletionProtection'], ['ACTIVE', 'INACTIVE']],
+    [
+      ['VerificationMessageTemplate', 'DefaultEmailOption'],
+      ['CONFIRM_WITH_CODE', 'CONFIRM_WITH_LINK'],
+    ],
+  ],
+};
+
+/** Per resource type, a property path holding a list of strings and the values AWS accepts in it. */
+const LIST_ENUMS: Record<string, [path: string[], values: string[]][]> = {
+  'AWS::Cognito::UserPool': [
+    [['AutoVerifiedAttributes'], ['email', 'phone_number']],
+    [
+      ['UserAttributeUpdateSettings', 'AttributesRequireVerificationBeforeUpdate'],
+      ['email', 'phone_number'],
+    ],
+    [['UsernameAttributes'], ['email', 'phone_number']],
+  ],
 };
 
 const at = (value: unknown, path: readonly string[]): unknown =>
@@ -42,6 +62,47 @@ function enumProblems(type: string, properties: unknown): string[] {
   });
 }
 
+/** Literal strings of a list that are not among the values AWS accepts there. */
+function listEnumProblems(type: string, properties: unknown): string[] {
+  return (LIST_ENUMS[type] ?? []).flatMap(([path, values]) => {
+    const list = at(properties, path);
+    if (!Array.isArray(list)) return [];
+    return list
+      .filter((value): value is string => typeof value === 'string' && !values.includes(value))
+      .map((value) => `Properties.${path.join('.')} holds "${value}", not one of ${values.join(', ')}`);
+  });
+}
+
+/**
+ * Cognito: an attribute whose update waits for its verification must be one Cognito verifies (in
+ * AutoVerifiedAttributes), and an account is recovered only by a recovery mechanism Cognito has.
+ */
+function userPoolProblems(type: string, properties: unknown): string[] {
+  if (type !== 'AWS::Cognito::UserPool') return [];
+  const strings = (path: string[]): string[] | undefined => {
+    const value = at(properties, path);
+    return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : undefined;
+  };
+  const verified = strings(['AutoVerifiedAttributes']) ?? [];
+  const pending = strings(['UserAttributeUpdateSettings', 'AttributesRequireVerificationBeforeUpdate']) ?? [];
+  const unverified = pending
+    .filter((attribute) => !verified.includes(attribute))
+    .map(
+      (attribute) =>
+        `Properties.UserAttributeUpdateSettings.AttributesRequireVerificationBeforeUpdate holds "${attribute}", which AutoVerifiedAttributes does not`,
+    );
+  const mechanisms = at(properties, ['AccountRecoverySetting', 'RecoveryMechanisms']);
+  const names = ['verified_email', 'verified_phone_number', 'admin_only'];
+  const unknown = (Array.isArray(mechanisms) ? mechanisms : [])
+    .map((mechanism) => at(mechanism, ['Name']))
+    .filter((name): name is string => typeof name === 'string' && !names.includes(name))
+    .map(
+      (name) =>
+        `Properties.AccountRecoverySetting.RecoveryMechanisms holds "${name}", not one of ${names.join(', ')}`,
+    );
+  return [...unverified, ...unknown];
+}
+
 /** SQS: a FIFO queue's name ends in .fifo, and only a FIFO queue's does. */
 function queueProblems(type: string, properties: unknown): string[] {
   const name = at(properties, ['QueueName']);
@@ -54,7 +115,12 @@ function queueProblems(type: string, properties: unknown): string[] {
 /** One sentence per value of `resource` (logical id `id`) that CloudFormation would refuse. */
 export function valueProblems(id: string, resource: Json): string[] {
   const type = String(resource.Type);
-  const problems = [...enumProblems(type, resource.Properties), ...queueProblems(type, resource.Properties)];
+  const problems = [
+    ...enumProblems(type, resource.Properties),
+    ...listEnumProblems(type, resource.Properties),
+    ...userPoolProblems(type, resource.Properties),
+    ...queueProblems(type, resource.Properties),
+  ];
   for (const [attribute, allowed] of [
     ['DeletionPolicy', DELETION_POLICIES],
     ['UpdateReplacePolicy', UPDATE_REPLACE_POLICIES],

@@ -17,6 +17,14 @@ const template = () => ({
       },
     },
     Queue: { Type: 'AWS::SQS::Queue', Properties: { QueueName: 'q-prod.fifo', FifoQueue: true } },
+    Pool: {
+      Type: 'AWS::Cognito::UserPool',
+      Properties: {
+        AutoVerifiedAttributes: ['email'] as string[],
+        UserAttributeUpdateSettings: { AttributesRequireVerificationBeforeUpdate: ['email'] },
+        AccountRecoverySetting: { RecoveryMechanisms: [{ Name: 'verified_email', Priority: 1 }] },
+      },
+    },
   },
 });
 type Template = ReturnType<typeof template>;
@@ -59,6 +67,24 @@ describe('template values CloudFormation refuses at deploy time (review 8, item 
       'a standard queue named .fifo',
       (t) => Object.assign(t.Resources.Queue.Properties, { FifoQueue: false }),
       'Resource Queue (AWS::SQS::Queue): Properties.QueueName "q-prod.fifo" must not end in .fifo (FifoQueue is false).',
+    ],
+    [
+      'an e-mail change pending verification where Cognito does not verify e-mails',
+      (t) => Object.assign(t.Resources.Pool.Properties, { AutoVerifiedAttributes: [] }),
+      'Resource Pool (AWS::Cognito::UserPool): Properties.UserAttributeUpdateSettings.AttributesRequireVerificationBeforeUpdate holds "email", which AutoVerifiedAttributes does not.',
+    ],
+    [
+      'an attribute Cognito cannot verify',
+      (t) => Object.assign(t.Resources.Pool.Properties, { AutoVerifiedAttributes: ['email', 'mail'] }),
+      'Resource Pool (AWS::Cognito::UserPool): Properties.AutoVerifiedAttributes holds "mail", not one of email, phone_number.',
+    ],
+    [
+      'a recovery mechanism Cognito does not have',
+      (t) =>
+        Object.assign(t.Resources.Pool.Properties, {
+          AccountRecoverySetting: { RecoveryMechanisms: [{ Name: 'email', Priority: 1 }] },
+        }),
+      'Resource Pool (AWS::Cognito::UserPool): Properties.AccountRecoverySetting.RecoveryMechanisms holds "email", not one of verified_email, verified_phone_number, admin_only.',
     ],
   ])('refuses %s', async (_name, change, problem) => {
     const changed = template();

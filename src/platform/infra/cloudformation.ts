@@ -7,6 +7,18 @@ export const DEPLOYABLE_STAGES = ['dev', 'sit', 'prod'] as const;
 export const isProtectedStage = (stage: string): boolean =>
   (DEPLOYABLE_STAGES as readonly string[]).includes(stage) && stage !== 'dev';
 
+/**
+ * What CloudFormation does with a resource holding data (or the keys to read it) when the stack is deleted or
+ * replaces it: outside dev it keeps it. The tables, and the key material without which the event table cannot be
+ * read or searched (the personal-data master key, the subject-index key), share it.
+ */
+export const retention = (
+  stage: string,
+): { DeletionPolicy: 'Retain' | 'Delete'; UpdateReplacePolicy: 'Retain' | 'Delete' } => {
+  const policy = isProtectedStage(stage) ? 'Retain' : 'Delete';
+  return { DeletionPolicy: policy, UpdateReplacePolicy: policy };
+};
+
 export const tableName = (table: TableDefinition, stage: string): string => `${table.baseName}-${stage}`;
 
 export const queueName = (queue: QueueDefinition, stage: string): string =>
@@ -71,8 +83,7 @@ export function cloudFormationTable(table: TableDefinition, stage: string): Reso
     properties.TimeToLiveSpecification = { AttributeName: table.ttlAttribute, Enabled: true };
   return {
     Type: 'AWS::DynamoDB::Table',
-    DeletionPolicy: retained ? 'Retain' : 'Delete',
-    UpdateReplacePolicy: retained ? 'Retain' : 'Delete',
+    ...retention(stage),
     Properties: properties,
   };
 }
