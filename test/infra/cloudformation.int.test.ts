@@ -69,6 +69,34 @@ describe.each(STAGES)('the packaged %s template', (stage) => {
     expect(template.Resources.CursorSecret?.Type).toBe('AWS::SecretsManager::Secret');
   });
 
+  it("gives the provisioner's functions their own configuration: the operator's SSM parameters of this stage", () => {
+    const provisioners = functions(template).filter(([id]) =>
+      /^Provisioner(Follow|Webhooks)?LambdaFunction$/.test(id),
+    );
+    expect(provisioners.map(([id]) => id).sort()).toEqual([
+      'ProvisionerFollowLambdaFunction',
+      'ProvisionerLambdaFunction',
+      'ProvisionerWebhooksLambdaFunction',
+    ]);
+    for (const [id, fn] of provisioners) {
+      const variables = (fn.Properties?.Environment as { Variables?: Record<string, unknown> }).Variables;
+      expect(variables, id).toMatchObject({
+        WORKLOAD_ENVIRONMENTS: `{{resolve:ssm:/bbws/${stage}/workload-environments}}`,
+        WORDPRESS_IMAGE: `{{resolve:ssm:/bbws/${stage}/wordpress-image}}`,
+        SITE_BASE_DOMAIN: `{{resolve:ssm:/bbws/${stage}/site-base-domain}}`,
+        PLATFORM_ADMIN_EMAIL: `{{resolve:ssm:/bbws/${stage}/platform-admin-email}}`,
+        GITHUB_API_URL: 'https://api.github.com',
+        STAGE: stage, // the provider's environment still reaches them
+      });
+    }
+    // Only the functions that read them carry them.
+    const others = functions(template).filter(([id]) => !provisioners.some(([p]) => p === id));
+    for (const [id, fn] of others) {
+      const variables = (fn.Properties?.Environment as { Variables?: Record<string, unknown> }).Variables;
+      expect(variables?.WORKLOAD_ENVIRONMENTS, id).toBeUndefined();
+    }
+  });
+
   it('defines the user pool the code assumes: custom:tenants (2048), groups Admin and Operator, the app client', () => {
     const pool = template.Resources.UserPool?.Properties ?? {};
     expect(pool.Schema).toContainEqual(

@@ -20,7 +20,7 @@ export function tableName(logicalId: string, stage: string): string {
 export function serverlessDefinition(stage: string) {
   assertDeployableStage(stage);
   return {
-    functions: serverlessFunctions(app),
+    functions: serverlessFunctions(app, stage),
     resources: { Resources: cloudFormationResources(app, stage) },
   };
 }

@@ -145,6 +145,14 @@ export type Permission =
   /** Use of a KMS key of the stack (logical id), e.g. the key wrapping personal data's data keys. */
   | { service: 'kms'; actions: readonly ('GenerateDataKey' | 'Decrypt')[]; key: string };
 
+/**
+ * A value of a function's own environment: a literal, or a String parameter the operator keeps per stage in SSM
+ * Parameter Store, named `/bbws/<stage>/<ssmParameter>` (docs/deployment.md, "What an operator provides per
+ * stage"), which CloudFormation resolves when it deploys (`{{resolve:ssm:...}}`). Outside AWS there is no such
+ * parameter: the local runtime leaves these unset and the contexts' stand-ins set their own values.
+ */
+export type EnvironmentValue = string | { readonly ssmParameter: string };
+
 export interface FunctionDefinition {
   /** The function's name in serverless.yml (camelCase). */
   name: string;
@@ -158,6 +166,8 @@ export interface FunctionDefinition {
   catchAll?: boolean;
   triggers?: readonly Trigger[];
   permissions: readonly Permission[];
+  /** Variables only this function reads (its context's configuration), beside the provider's. */
+  environment?: Readonly<Record<string, EnvironmentValue>>;
   /** Only a function that needs another budget than DEFAULT_BUNDLE_BUDGET states its own (bench/bundles.ts). */
   bundleBudget?: BundleBudget;
 }

@@ -12,6 +12,7 @@ import {
 import type {
   BusRuleDefinition,
   Deployables,
+  EnvironmentValue,
   FunctionDefinition,
   QueueDefinition,
   QueueRuleDefinition,
@@ -105,8 +106,24 @@ function triggerEvent(trigger: Trigger): Json {
   }
 }
 
-/** serverless.yml's `functions`: handler, role, and every trigger as a Serverless event. */
-export function serverlessFunctions(merged: Merged): Record<string, Json> {
+/** The SSM parameter of a stage that an `{ ssmParameter }` environment value names. */
+export const ssmParameterName = (stage: string, parameter: string): string => `/bbws/${stage}/${parameter}`;
+
+/** A function's own environment, its parameters as CloudFormation dynamic references of the stage. */
+function functionEnvironment(
+  environment: Readonly<Record<string, EnvironmentValue>>,
+  stage: string,
+): Record<string, Json> {
+  return Object.fromEntries(
+    Object.entries(environment).map(([name, value]) => [
+      name,
+      typeof value === 'string' ? value : `{{resolve:ssm:${ssmParameterName(stage, value.ssmParameter)}}}`,
+    ]),
+  );
+}
+
+/** serverless.yml's `functions`: handler, role, its own environment, and every trigger as a Serverless event. */
+export function serverlessFunctions(merged: Merged, stage: string): Record<string, Json> {
   return Object.fromEntries(
     merged.functions.map((fn) => {
       const events: Json[] = [
@@ -122,6 +139,7 @@ export function serverlessFunctions(merged: Merged): Record<string, Json> {
       };
       if (fn.timeoutSeconds !== undefined) definition.timeout = fn.timeoutSeconds;
       if (fn.memorySize !== undefined) definition.memorySize = fn.memorySize;
+      if (fn.environment) definition.environment = functionEnvironment(fn.environment, stage);
       return [fn.name, definition];
     }),
   );

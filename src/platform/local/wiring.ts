@@ -324,12 +324,14 @@ function sourceFiles(root: string, dir: string): string[] {
 
 /**
  * Environment values that are plain strings. Values that are CloudFormation references (the user pool's id,
- * a secret) only exist in AWS; the local runtime sets its own stand-ins for those.
+ * a secret) or dynamic references (`{{resolve:ssm:...}}`, an operator's parameter) only exist in AWS; the local
+ * runtime sets its own stand-ins for those.
  */
 function literalValues(environment: Record<string, unknown> | undefined): Record<string, string> {
   return Object.fromEntries(
     Object.entries(environment ?? {}).filter(
-      (entry): entry is [string, string] => typeof entry[1] === 'string',
+      (entry): entry is [string, string] =>
+        typeof entry[1] === 'string' && !entry[1].startsWith('{{resolve:'),
     ),
   );
 }

@@ -62,3 +62,23 @@ describe('local wiring of rules forwarding to another bus', () => {
     expect(() => printed([{ rules: { Loop: own } }])).toThrow(/Loop: forwards to the bus it is on/);
   });
 });
+
+describe("local wiring of a function's own environment", () => {
+  it('takes its literal values and leaves the operator parameters, which exist only in AWS, to the stand-ins', () => {
+    const wiring = wiringFrom({
+      provider: { environment: { STAGE: 'dev' } },
+      functions: {
+        provisioner: {
+          handler: 'src/contexts/instances/handlers/provisioner.handler',
+          environment: {
+            GITHUB_API_URL: 'https://api.github.com',
+            WORDPRESS_IMAGE: '{{resolve:ssm:/bbws/dev/wordpress-image}}',
+          },
+        },
+      },
+      resources: { Resources: {} },
+    });
+    expect(wiring.environment).toEqual({ STAGE: 'dev' });
+    expect(wiring.functions[0]?.environment).toEqual({ GITHUB_API_URL: 'https://api.github.com' });
+  });
+});

@@ -1,4 +1,4 @@
-import type { Deployables, Permission } from '#src/platform/infra/definitions.js';
+import type { Deployables, FunctionDefinition, Permission } from '#src/platform/infra/definitions.js';
 import { webhookRoutes } from './webhook.routes.js';
 
 const CHANGE_STARTS = [
@@ -16,6 +16,20 @@ const sendFollowUps: Permission = {
   service: 'sqs',
   actions: ['SendMessage', 'GetQueueUrl'],
   queues: ['ProvisionerFollowQueue'],
+};
+
+/**
+ * What the provisioner's functions read beside the platform's (provisioner/settings.ts parses it): the workload
+ * environments (repositories, clusters, Terraform state, the role per environment), the WordPress image and the
+ * sites' first names, kept by the operator per stage in SSM (docs/deployment.md, "What an operator provides per
+ * stage"); GitHub's API unless the stage says otherwise. Locally the stand-ins set them all.
+ */
+const provisionerEnvironment: FunctionDefinition['environment'] = {
+  WORKLOAD_ENVIRONMENTS: { ssmParameter: 'workload-environments' },
+  WORDPRESS_IMAGE: { ssmParameter: 'wordpress-image' },
+  SITE_BASE_DOMAIN: { ssmParameter: 'site-base-domain' },
+  PLATFORM_ADMIN_EMAIL: { ssmParameter: 'platform-admin-email' },
+  GITHUB_API_URL: 'https://api.github.com',
 };
 
 /** The provisioner's queues, rules and functions (README.md, "The provisioner's contract"). */
@@ -46,6 +60,7 @@ export const provisionerDeployables: Required<Pick<Deployables, 'queues' | 'rule
       timeoutSeconds: 60,
       memorySize: 1024,
       triggers: [{ kind: 'sqs', queue: 'ProvisionerQueue', batchSize: 5 }],
+      environment: provisionerEnvironment,
       permissions: [
         // The instance at its head and its history (Query); steps appended (Put), a deprovisioning's
         // reservations released (Delete).
@@ -65,6 +80,7 @@ export const provisionerDeployables: Required<Pick<Deployables, 'queues' | 'rule
       description: "Polls a change's workflow run (delayed follow-ups) and records RUNNING and its outcome",
       timeoutSeconds: 30,
       triggers: [{ kind: 'sqs', queue: 'ProvisionerFollowQueue', batchSize: 10 }],
+      environment: provisionerEnvironment,
       permissions: [
         { service: 'dynamodb', actions: ['Query', 'PutItem', 'DeleteItem'], tables: ['EventStoreTable'] },
         githubSecret,
@@ -77,6 +93,7 @@ export const provisionerDeployables: Required<Pick<Deployables, 'queues' | 'rule
       description:
         "GitHub's workflow_run webhook and the deploy workflow's outcome report (signed, no token)",
       routes: webhookRoutes,
+      environment: provisionerEnvironment,
       permissions: [
         // The tenant's instance in the environment (GetItem on its reservation), loaded (Query); the run's
         // steps and the resources appended (Put, the ecs-service reservation with them).

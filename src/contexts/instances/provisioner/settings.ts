@@ -12,6 +12,14 @@ const Workload = z.object({
   albUrl: z.string().optional(),
   /** Where the environment keeps Terraform state (default: `bbws-terraform-state-<env>` and its lock table). */
   infrastructure: EnvironmentInfrastructure.optional(),
+  /**
+   * The role the control plane assumes in the environment's account (`bbws-control-<env>`). Declared by the
+   * operator now; not assumed yet (docs/architecture.md, "Topology: workload environments").
+   */
+  roleArn: z
+    .string()
+    .regex(/^arn:aws:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'must be an IAM role ARN')
+    .optional(),
 });
 const Json = z.string().transform((text, ctx) => {
   try {
