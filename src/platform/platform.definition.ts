@@ -158,6 +158,8 @@ export function platformDeployables(contexts: readonly BoundedContext[]): Deploy
         description:
           'Data subjects: find by e-mail, export what the platform holds (access), request erasure',
         routes: dataSubjectRoutes,
+        // finds people by e-mail: their subject ids are HMACs under the subject-index key
+        secrets: ['SubjectIndexKey'],
         permissions: [
           // streams and their keys read (Query), findIdempotent (GetItem); an erasure request is one transaction:
           // the event on the subject's stream (Put) and their key item deleted (Delete)

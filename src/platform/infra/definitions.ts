@@ -1,4 +1,5 @@
 import type { RouteDeclaration } from '#src/platform/http/route.js';
+import type { StackSecret } from './stack-secrets.js';
 
 /**
  * The vocabulary in which the platform and every bounded context declare what they deploy: tables, queues,
@@ -159,6 +160,11 @@ export interface FunctionDefinition {
   /** `<module path without extension>.<export>`, e.g. `src/platform/handlers/health.handler`. */
   handler: string;
   description: string;
+  /**
+   * Secrets of the stack the function reads beyond those its routes and permissions imply (stack-secrets.ts
+   * derives them: authenticated routes, the cursor secret; appending personal data, the subject-index key).
+   */
+  secrets?: readonly StackSecret[];
   timeoutSeconds?: number;
   memorySize?: number;
   /** HTTP routes this function serves (API Gateway HTTP API); `$default` catches every other request. */

@@ -22,6 +22,7 @@ import type {
 } from './definitions.js';
 import { busArn, executionRole, roleId } from './iam.js';
 import { queueWiringProblems } from './queue-checks.js';
+import { secretEnvironment } from './stack-secrets.js';
 
 /** Every module's deployables merged, refusing a logical id declared twice. */
 export interface Merged {
@@ -140,6 +141,13 @@ export function serverlessFunctions(merged: Merged, stage: string): Record<strin
       if (fn.timeoutSeconds !== undefined) definition.timeout = fn.timeoutSeconds;
       if (fn.memorySize !== undefined) definition.memorySize = fn.memorySize;
       if (fn.environment) definition.environment = functionEnvironment(fn.environment, stage);
+      // Only the secrets it uses (stack-secrets.ts), beside its own variables: none is in the provider's environment.
+      const secrets = secretEnvironment(fn);
+      if (Object.keys(secrets).length > 0)
+        definition.environment = {
+          ...(definition.environment as Record<string, Json> | undefined),
+          ...secrets,
+        };
       return [fn.name, definition];
     }),
   );

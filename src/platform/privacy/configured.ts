@@ -3,7 +3,7 @@ import { requestHandler } from '#src/platform/aws/http-timeouts.js';
 import type { Config } from '#src/platform/config/config.js';
 import { KmsMasterKey } from './kms.master-key.js';
 import { localPrivacy } from './privacy.js';
-import { secretSubjectIndexKey } from './subject-index-key.js';
+import { type SubjectIndexKey, secretSubjectIndexKey } from './subject-index-key.js';
 import type { Privacy } from './subject-keys.js';
 
 type PrivacyConfig = Pick<
@@ -26,17 +26,33 @@ type PrivacyConfig = Pick<
 export function configuredPrivacy(config: PrivacyConfig): Privacy {
   const cache = { ttlMs: config.DATA_KEY_CACHE_SECONDS * 1000, maxEntries: config.DATA_KEY_CACHE_ENTRIES };
   const local = localPrivacy(config.LOCAL_KEYS_DIR);
-  const subjectIndexKey = config.SUBJECT_INDEX_KEY
-    ? secretSubjectIndexKey(config.SUBJECT_INDEX_KEY)
-    : local.subjectIndexKey;
+  const given = config.SUBJECT_INDEX_KEY ? secretSubjectIndexKey(config.SUBJECT_INDEX_KEY) : undefined;
   const mode = config.MASTER_KEY_MODE ?? (config.PERSONAL_DATA_KEY_ID ? 'kms' : 'local');
-  if (mode === 'local') return { masterKey: local.masterKey, subjectIndexKey, cache };
+  if (mode === 'local')
+    return { masterKey: local.masterKey, subjectIndexKey: given ?? local.subjectIndexKey, cache };
   if (!config.PERSONAL_DATA_KEY_ID) throw new Error('MASTER_KEY_MODE=kms needs PERSONAL_DATA_KEY_ID');
-  if (!config.SUBJECT_INDEX_KEY) throw new Error('MASTER_KEY_MODE=kms needs SUBJECT_INDEX_KEY');
   const kms = new KMSClient({
     region: config.AWS_REGION,
     requestHandler: requestHandler('kms', { local: config.KMS_ENDPOINT !== undefined }),
     ...(config.KMS_ENDPOINT ? { endpoint: config.KMS_ENDPOINT } : {}),
   });
-  return { masterKey: new KmsMasterKey(kms, config.PERSONAL_DATA_KEY_ID), subjectIndexKey, cache };
+  return {
+    masterKey: new KmsMasterKey(kms, config.PERSONAL_DATA_KEY_ID),
+    subjectIndexKey: given ?? notGivenSubjectIndexKey,
+    cache,
+  };
 }
+
+/**
+ * In AWS only the functions that name data subjects by their e-mails (they append personal data, or find people
+ * by e-mail) are given the subject-index key (src/platform/infra/render.ts, `stackSecrets`); the others read and
+ * decode events, which carry their subject ids, and never need it. One that does without it fails on first use.
+ */
+const notGivenSubjectIndexKey: SubjectIndexKey = {
+  key: () =>
+    Promise.reject(
+      new Error(
+        'SUBJECT_INDEX_KEY is not set: this function was not given the subject-index key (only functions that append personal data or find data subjects by e-mail are)',
+      ),
+    ),
+};
