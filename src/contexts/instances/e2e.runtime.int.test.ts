@@ -282,7 +282,20 @@ describe('ECS events: redelivered, late, or of a service the platform does not m
       time: new Date('2026-01-02T00:00:00Z'),
     });
     await eventually(async () => expect((await head(streamId)).status).toBe('ACTIVE'));
-    await new Promise((resolve) => setTimeout(resolve, 1500)); // the redeliveries' handlers done
+    // On the bus, as from AWS: the duplicated event twice under one id.
+    const twice = delivery.delivered.filter(ofService).find((e, i, all) => all.indexOf(e) !== i);
+    const id = String(twice?.id);
+    const arrivals = runtime.eventBridge.arrivals.filter((a) => a.bus === 'default' && a.event.id === id);
+    expect(arrivals).toHaveLength(2);
+    // The state sync handled both deliveries; whichever came second appended nothing.
+    const recorded = () =>
+      logs
+        .filter((l) => l.includes('ECS fact recorded') && l.includes(id))
+        .map((l) => (JSON.parse(l) as { appended: number }).appended);
+    await eventually(() => expect(recorded()).toHaveLength(2), 30_000);
+    expect(recorded()).toContain(0);
+    expect(recorded().reduce((sum, n) => sum + n, 0)).toBeLessThanOrEqual(1);
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // the late redelivery's handler done
     const facts = await factsOf(streamId);
     // Each redelivery came under its event's id (AWS's), so the state sync saw it as not newer: one fact per ECS
     // event. Under a new id, a copy whose id sorted after the original's would have been recorded a second time.
