@@ -59,7 +59,7 @@ function decide(command: InstanceCommand, state: InstanceState): InstanceEvent[]
 
 /**
  * Git says what the service runs: after any decision, when no change is in flight (the last one succeeded, or was a
- * sync that failed) and the last folder committed disagrees with the instance being SUSPENDED (a suspension's 0/0,
+ * sync whose apply failed) and the last folder committed disagrees with the instance being SUSPENDED (a suspension's 0/0,
  * a resume's counts, applied by ECS control), a sync change commits the folder again. Otherwise the next apply of
  * the old folder (a retry, a re-run) would start a parked tenant or stop a resumed one. A change in flight is
  * checked when it settles (its folder may have been generated before the suspension or the resume).
@@ -76,7 +76,10 @@ function folderDisagrees(state: Live): boolean {
   const { change, committedSuspended } = state;
   if (state.status === 'DEPROVISIONING' || state.status === 'DELETED' || change.kind === 'deprovision')
     return false;
-  const settled = change.phase === 'succeeded' || (change.kind === 'sync' && change.phase === 'failed');
+  // A sync whose apply failed is settled (its folder is committed); one the Terraform check refused committed
+  // nothing and would only be refused again: no new sync until another change (a tier, a retry) settles.
+  const failedSync = change.kind === 'sync' && change.phase === 'failed' && change.commitSha !== undefined;
+  const settled = change.phase === 'succeeded' || failedSync;
   return settled && committedSuspended !== undefined && committedSuspended !== (state.status === 'SUSPENDED');
 }
 

@@ -435,6 +435,42 @@ describe('instance decider: git says what the service runs (sync changes)', () =
     spec.given(history('DEPROVISIONING')).when({ type: 'Suspend', reason: 'tenant parked' }).thenEmits([]);
   });
 
+  it('after a failed sync: a new one at the next suspension or resume, never in a loop of refused checks', () => {
+    const resumed = [
+      ...history('SUSPENDED'),
+      { type: 'INSTANCE_RESUMED', data: { counts: COUNTS } } as InstanceEvent,
+      sync(3, false),
+    ];
+    const applyFailed = [
+      ...resumed,
+      ...inFlight(3, false),
+      {
+        type: 'INSTANCE_WORKFLOW_FAILED',
+        data: { change: 3, runId: run(3).runId, conclusion: 'failure', reason: 'apply failed' },
+      } as InstanceEvent,
+    ];
+    expect(stateAfter(applyFailed).status).toBe('SCALING'); // a sync never moves the status
+    spec
+      .given(applyFailed)
+      .when({ type: 'Suspend', reason: 'parked again' })
+      .thenEmits([
+        { type: 'INSTANCE_SUSPENDED', data: { previousCounts: COUNTS, reason: 'parked again' } },
+        sync(4, true),
+      ]);
+    // The check refused the sync's folder: nothing committed, and the next decision starts no sync again.
+    const checkFailed = [
+      ...resumed,
+      {
+        type: 'INSTANCE_WORKFLOW_FAILED',
+        data: { change: 3, conclusion: 'check_failed', reason: 'a broken reference' },
+      } as InstanceEvent,
+    ];
+    spec
+      .given(checkFailed)
+      .when(ecs('SERVICE_STEADY_STATE', 90))
+      .thenEmits([{ type: 'ECS_SERVICE_EVENT', data: ecsFact('SERVICE_STEADY_STATE', 90) }]);
+  });
+
   it('a sync that ECS failed meanwhile is retried as a full apply (update)', () => {
     const failed = [
       ...history('SUSPENDED'),
