@@ -4,7 +4,7 @@ import { z } from 'zod';
 const unset = <S extends z.ZodType>(schema: S) =>
   z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
-/** Every environment variable the system reads, parsed once: nothing else touches process.env. */
+/** Every environment variable the system reads, parsed once: nothing else reads the function's environment. */
 const Env = z.object({
   STAGE: z
     .string()
@@ -64,7 +64,25 @@ const Env = z.object({
 
 export type Config = z.infer<typeof Env>;
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/**
+ * The local runtime's view of a function's environment (src/platform/local/function-environment.ts), under this
+ * well-known symbol: given a module's URL, the environment of the function whose scope it carries, or undefined.
+ */
+export const FUNCTION_ENVIRONMENT = Symbol.for('bbws.local.functionEnvironment');
+type FunctionEnvironmentView = (moduleUrl: string) => NodeJS.ProcessEnv | undefined;
+
+/**
+ * The function's environment: in AWS (and the CLI, the benchmarks) the process's. The local runtime runs every
+ * function in one process, each with its own instance of this module (src/platform/local/function-scope.ts,
+ * the scope in its URL): there it is the variables the function's template gives it, not every function's, so a
+ * function missing a variable fails locally as it would in AWS.
+ */
+export function functionEnvironment(): NodeJS.ProcessEnv {
+  const view = (globalThis as { [FUNCTION_ENVIRONMENT]?: FunctionEnvironmentView })[FUNCTION_ENVIRONMENT];
+  return view?.(import.meta.url) ?? process.env;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = functionEnvironment()): Config {
   const parsed = Env.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -14,7 +14,8 @@ import { nativeImport } from './native-import.mjs';
  * a runtime being one start of the local runtime: a new one starts cold), and the hooks in
  * function-scope.hooks.mjs give every project module it reaches (src/, projections/, migrations/) the same scope:
  * a module instance per function and runtime. Packages stay shared (one AWS SDK, whose base client the IAM hook
- * patches); so does the process's environment, as every function's configuration is the same here.
+ * patches); so does the process's environment, which each function's config module reads through a view of
+ * its own (function-environment.ts: without the variables only other functions are given).
  *
  * The AsyncLocalStorage scope the LambdaHost opens per invocation (iam/enforcement.ts) is unaffected: it follows
  * the async work whichever module instance does it, and `runtime.runAs` works as before.

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { installFunctionEnvironments } from './function-environment.js';
 import { importInScope, installFunctionScopes } from './function-scope.js';
 import { type FunctionRole, runAs } from './iam/enforcement.js';
 import type { LocalWiring } from './wiring.js';
@@ -12,7 +13,7 @@ let hosts = 0;
  * Loads each function's handler module once and calls it as Lambda would, with a minimal context: its
  * getRemainingTimeInMillis counts down from the function's timeout, at which the invocation fails. Each function
  * has its own instances of the project's modules (function-scope.ts), as each is its own process in AWS: no
- * function's cache hides another's call. Given roles, each invocation (its module's first load included) runs with
+ * function's cache hides another's call; and its own environment (function-environment.ts). Given roles, each invocation (its module's first load included) runs with
  * its function's role: every SDK call the handler makes while serving it is checked against that role
  * (iam/enforcement.ts), as in AWS.
  */
@@ -30,6 +31,8 @@ export class LambdaHost {
   ) {
     const missing = wiring.functions.filter((f) => roles && !roles.has(f.name)).map((f) => f.name);
     if (missing.length > 0) throw new Error(`no execution role for ${missing.join(', ')}`);
+    // each function reads only its own variables, as in AWS (function-environment.ts)
+    installFunctionEnvironments(this.runtime, wiring);
   }
 
   /** Runs `body` with `name`'s role (as its invocations and its event source mappings do); as is without roles. */

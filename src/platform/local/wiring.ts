@@ -59,6 +59,11 @@ export interface LocalWiring {
     module: string;
     exportName: string;
     environment: Record<string, string>;
+    /**
+     * The names of every variable of the function's own environment (literal or not): in AWS no other function
+     * has them (src/platform/local/function-environment.ts withholds them from the others). Absent: none.
+     */
+    variables?: readonly string[];
     timeoutSeconds: number;
   }[];
   streams: {
@@ -84,6 +89,8 @@ export interface LocalWiring {
   queues: Record<string, LocalQueueSpec>;
   buses: Record<string, string>;
   environment: Record<string, string>;
+  /** The names of every variable of the provider's environment (every function's), literal or not. */
+  sharedVariables?: readonly string[];
 }
 
 /** The queue's name on a stage, as cloudformation.ts names it (`<base>-<stage>`, `.fifo` last). */
@@ -145,6 +152,7 @@ export function wiringFrom(printed: Printed): LocalWiring {
     queues,
     buses,
     environment: literalValues(printed.provider.environment),
+    sharedVariables: Object.keys(printed.provider.environment ?? {}),
   };
   for (const [name, fn] of Object.entries(printed.functions)) {
     const dot = fn.handler.lastIndexOf('.');
@@ -153,6 +161,7 @@ export function wiringFrom(printed: Printed): LocalWiring {
       module: `${fn.handler.slice(0, dot)}.ts`,
       exportName: fn.handler.slice(dot + 1),
       environment: literalValues(fn.environment),
+      variables: Object.keys(fn.environment ?? {}),
       timeoutSeconds: fn.timeout ?? printed.provider.timeout ?? 6,
     });
     for (const event of fn.events ?? []) addEvent(wiring, name, event);
