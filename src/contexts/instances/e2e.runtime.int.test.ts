@@ -245,6 +245,11 @@ describe('an instance end to end on the local runtime (issue 10)', () => {
     });
     await eventually(async () => expect((await head(streamId)).status).toBe('ACTIVE'), 60_000);
     await eventually(async () => expect((await wordpress(tenantId)).status).toBe(200), 30_000);
+
+    // With force: TENANT_DELETED -> the reaction deprovisions it (destroy, the folder removed): DELETED.
+    expect((await api('DELETE', `/tenants/${tenantId}?force=true`)).status).toBe(204);
+    await eventually(async () => expect((await head(streamId)).status).toBe('DELETED'), 60_000);
+    expect(serviceNow(serviceArn)?.status).not.toBe('ACTIVE');
   }, 300_000);
 });
 
