@@ -1,3 +1,4 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import { ulid } from 'ulid';
 import { describe, expect, it } from 'vitest';
 import { metadata } from '#test/fixtures.js';
@@ -5,6 +6,9 @@ import type { InstanceCommand } from '../domain/instance.commands.js';
 import { instanceDecider } from '../domain/instance.decider.js';
 import { instanceStream } from '../domain/instance.stream.js';
 import { ecsFact, RUN, SHA } from '../domain/transition-table.js';
+import { ecsStateSync } from '../ecs/ecs-state-sync.js';
+import { InMemoryEcsControl } from '../ecs/in-memory.ecs-control.js';
+import { serviceArnOf } from '../ecs/instance-fixtures.js';
 import { instancesOwnedBy } from '../ownership.js';
 import { api } from './instance-api.harness.js';
 
@@ -69,6 +73,50 @@ describe('instance routes: creation', () => {
         workflowRun: { id: RUN.runId, url: RUN.runUrl },
         change: { n: 1, kind: 'provision', phase: 'succeeded', commitSha: SHA },
       },
+    });
+  });
+
+  it("shows the service's desired and running counts the ECS state sync recorded with its last fact", async () => {
+    const h = api();
+    const tenantId = await h.tenant.create('prod');
+    const instanceId = await h.newInstance(tenantId, 'prod');
+    await provision(h, instanceId);
+    const status = () => h.call('GET', `/tenants/${tenantId}/instances/${instanceId}/status`, 'op');
+    expect((await status()).body).toMatchObject({ ecsDesiredCount: null, runningCount: null });
+    // the state sync as deployed, on ECS in memory: the service (found by its name) at 2 desired, 2 running
+    const ecs = new InMemoryEcsControl();
+    const serviceArn = serviceArnOf('prod', tenantId);
+    ecs.create(serviceArn, 2);
+    const sync = ecsStateSync(() => ({ store: h.deps.store, runner: h.deps.runner, services: ecs.services }));
+    const steady = (minute: number) => ({
+      id: ulid(),
+      source: 'aws.ecs',
+      'detail-type': 'ECS Service Action',
+      time: '2026-02-01T00:00:00Z',
+      resources: [serviceArn],
+      detail: {
+        eventType: 'INFO',
+        eventName: 'SERVICE_STEADY_STATE',
+        clusterArn: 'arn:aws:ecs:af-south-1:000000000000:cluster/bbws-prod',
+        createdAt: new Date(Date.parse('2026-02-01T00:00:00Z') + minute * 60_000).toISOString(),
+      },
+    });
+    const logger = new Logger({ logLevel: 'SILENT' });
+    await sync.handle(steady(1), { logger });
+    expect((await status()).body).toMatchObject({
+      state: 'ACTIVE',
+      desiredCount: 1,
+      ecsDesiredCount: 2,
+      runningCount: 2,
+      lastEcsEvent: { eventName: 'SERVICE_STEADY_STATE', at: '2026-02-01T00:01:00.000Z' },
+    });
+    // a later fact whose counts could not be read: the last counts read stay
+    ecs.delete(serviceArn);
+    await sync.handle(steady(2), { logger });
+    expect((await status()).body).toMatchObject({
+      ecsDesiredCount: 2,
+      runningCount: 2,
+      lastEcsEvent: { at: '2026-02-01T00:02:00.000Z' },
     });
   });
 

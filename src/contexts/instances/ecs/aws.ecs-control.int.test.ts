@@ -1,5 +1,11 @@
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
-import { CreateServiceCommand, ECSClient, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import {
+  CreateServiceCommand,
+  DeleteServiceCommand,
+  DescribeServicesCommand,
+  ECSClient,
+  RegisterTaskDefinitionCommand,
+} from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll } from 'vitest';
 import { type AwsStandIns, startAwsStandIns } from '../local/aws/aws-stand-ins.js';
 import { localCredentials } from '../local/test-support/wait.js';
@@ -52,6 +58,18 @@ ecsControlContract('AWS SDK on the local stand-in', () => ({
       }),
     );
     return service?.serviceArn ?? '';
+  },
+  deleteService: async (serviceArn) => {
+    await ecs.send(new DeleteServiceCommand({ cluster: 'bbws-dev', service: serviceArn, force: true }));
+    // DRAINING first, INACTIVE once its tasks stopped (the stand-in's taskStopMs, 10 ms here)
+    for (let i = 0; i < 100; i++) {
+      const out = await ecs.send(
+        new DescribeServicesCommand({ cluster: 'bbws-dev', services: [serviceArn] }),
+      );
+      if (out.services?.[0]?.status === 'INACTIVE') return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error(`${serviceArn} still not INACTIVE`);
   },
   missingArn: 'arn:aws:ecs:af-south-1:000000000000:service/bbws-dev/bbws-dev-tenant-missing',
 }));

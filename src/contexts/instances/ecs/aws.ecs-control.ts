@@ -19,9 +19,15 @@ const TARGET = { ServiceNamespace: 'ecs', ScalableDimension: 'ecs:service:Desire
 export class AwsEcsServices implements EcsServices {
   constructor(private readonly ecs: ECSClient) {}
 
-  async describe(serviceArn: string): Promise<ServiceCounts | undefined> {
+  async describe(
+    serviceArn: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<ServiceCounts | undefined> {
     const { cluster } = serviceOfArn(serviceArn);
-    const out = await this.ecs.send(new DescribeServicesCommand({ cluster, services: [serviceArn] }));
+    const out = await this.ecs.send(
+      new DescribeServicesCommand({ cluster, services: [serviceArn] }),
+      options.signal ? { abortSignal: options.signal } : {},
+    );
     const service = out.services?.find((s) => s.serviceArn === serviceArn && s.status !== 'INACTIVE');
     if (!service) return undefined;
     return { desiredCount: service.desiredCount ?? 0, runningCount: service.runningCount ?? 0 };

@@ -68,12 +68,15 @@ export const ecsDeployables: Required<Pick<Deployables, 'queues' | 'rules' | 'fu
     {
       name: 'ecsStateSync',
       handler: 'src/contexts/instances/handlers/ecs-state-sync.handler',
-      description: 'Records each ECS event of a managed service on its instance (RecordEcsEvent)',
+      description:
+        "Records each ECS event of a managed service on its instance, with the service's counts (RecordEcsEvent)",
       timeoutSeconds: 10,
       triggers: [{ kind: 'sqs', queue: 'EcsStateSyncQueue', batchSize: 10 }],
       permissions: [
         // The service's and the tenant's reservations (GetItem), the instance loaded (Query), the fact appended.
         { service: 'dynamodb', actions: ['GetItem', 'Query', 'PutItem'], tables: ['EventStoreTable'] },
+        // The service's desired and running counts, recorded with each fact (the tenants' services only).
+        { service: 'ecs', actions: ['DescribeServices'] },
       ],
     },
     {

@@ -5,6 +5,8 @@ export interface EcsControlFixture {
   ports: EcsControlPorts;
   /** A new service of the environment at `desiredCount`, by its ARN. */
   newService(desiredCount: number): Promise<string>;
+  /** The service deleted (forced), until ECS no longer describes it as live. */
+  deleteService(serviceArn: string): Promise<void>;
   /** An ARN no service has. */
   missingArn: string;
 }
@@ -15,8 +17,25 @@ export function ecsControlContract(name: string, fixture: () => EcsControlFixtur
     it('describes a service by its ARN, and nothing for a service that does not exist', async () => {
       const { ports, newService, missingArn } = fixture();
       const arn = await newService(2);
-      expect(await ports.services.describe(arn)).toMatchObject({ desiredCount: 2 });
+      expect(await ports.services.describe(arn)).toEqual({
+        desiredCount: 2,
+        runningCount: expect.any(Number),
+      });
       expect(await ports.services.describe(missingArn)).toBeUndefined();
+    });
+
+    it('describes a deleted service as nothing (the ECS state sync records its late facts without counts)', async () => {
+      const { ports, newService, deleteService } = fixture();
+      const arn = await newService(1);
+      await deleteService(arn);
+      expect(await ports.services.describe(arn)).toBeUndefined();
+    });
+
+    it("gives up a describe whose signal is aborted (the state sync's deadline)", async () => {
+      const { ports, newService } = fixture();
+      const arn = await newService(1);
+      const signal = AbortSignal.abort(new Error('deadline'));
+      await expect(ports.services.describe(arn, { signal })).rejects.toThrow();
     });
 
     it("sets the service's desired count", async () => {

@@ -9,8 +9,11 @@ export interface ServiceCounts {
 }
 
 export interface EcsServices {
-  /** undefined: no such service (never created, or deleted). */
-  describe(serviceArn: string): Promise<ServiceCounts | undefined>;
+  /**
+   * undefined: no such service (never created, or deleted). `signal` abandons the call (the ECS state sync's
+   * deadline); an adapter that cannot abandon it may ignore it.
+   */
+  describe(serviceArn: string, options?: { signal?: AbortSignal }): Promise<ServiceCounts | undefined>;
   setDesiredCount(serviceArn: string, desiredCount: number): Promise<void>;
 }
 

@@ -7,6 +7,7 @@ import { instanceDecider } from '../domain/instance.decider.js';
 import { EcsFact } from '../domain/instance.events.js';
 import { instanceKey, serviceKey } from '../domain/placement.js';
 import { tenantOfService } from '../terraform/naming.js';
+import type { EcsServices, ServiceCounts } from './ecs-control.port.js';
 
 /** What the sync reads of an ECS event's detail (both detail-types); anything else in it is ignored. */
 const EcsDetail = z.object({
@@ -66,12 +67,52 @@ export async function instanceOfService(
 export interface EcsStateSyncDependencies {
   store: Pick<EventStore, 'reservationHolder'>;
   runner: Pick<CommandRunner, 'run'>;
+  /** The service's counts, read with each fact (ECS's events carry none, or only a desired count). */
+  services: Pick<EcsServices, 'describe'>;
+  /** How long the counts are waited for before the fact is recorded without them (default 2 s). */
+  describeDeadlineMs?: number;
+}
+
+export const DESCRIBE_DEADLINE_MS = 2000;
+
+/**
+ * The service's counts now (DescribeServices), or why there are none: the service is gone (deleted), or the call
+ * failed (throttled, denied, ...) or did not answer within the deadline. Never throws: the fact is recorded either
+ * way.
+ */
+export async function countsOf(
+  services: Pick<EcsServices, 'describe'>,
+  serviceArn: string,
+  deadlineMs: number,
+): Promise<{ counts: ServiceCounts } | { missing: string }> {
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new Error(`no answer within ${deadlineMs} ms`);
+      error.name = 'DeadlineExceeded';
+      abort.abort(error);
+      reject(error);
+    }, deadlineMs);
+  });
+  try {
+    const counts = await Promise.race([services.describe(serviceArn, { signal: abort.signal }), deadline]);
+    return counts ? { counts } : { missing: 'no such service (deleted, or never created)' };
+  } catch (error) {
+    return { missing: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
  * The ECS state sync (README, "The ECS state sync's contract"): each aws.ecs event becomes RecordEcsEvent on its
- * instance. A repeat or a late arrival is the decider's no-op (ordered by ECS's clock and event id), so neither a
- * ledger nor any order of delivery is needed.
+ * instance, with the service's desired and running counts read by DescribeServices when the event arrives (ECS's
+ * events carry none: a fact without them would leave the status's counts empty). The counts replace an event's own
+ * desiredCount (they are read later, as one pair). Counts that cannot be read (the service gone, a throttled or
+ * failed call) leave the fact without them, logged at WARN: the fact is never lost over its counts. A repeat or a
+ * late arrival is the decider's no-op (ordered by ECS's clock and event id, so an older fact's counts never replace
+ * a newer one's), so neither a ledger nor any order of delivery is needed.
  */
 export function ecsStateSync(deps: () => EcsStateSyncDependencies): AwsEventConsumer {
   return {
@@ -79,10 +120,24 @@ export function ecsStateSync(deps: () => EcsStateSyncDependencies): AwsEventCons
     async handle(event, { logger }) {
       const found = factOf(event);
       if ('ignored' in found) return ignore(logger, found.ignored, event);
-      const { fact } = found;
-      const { store, runner } = deps();
-      const instance = await instanceOfService(store, fact.serviceArn);
+      const { store, runner, services, describeDeadlineMs } = deps();
+      const instance = await instanceOfService(store, found.fact.serviceArn);
       if (!instance) return ignore(logger, 'not a managed service', event);
+      const read = await countsOf(
+        services,
+        found.fact.serviceArn,
+        describeDeadlineMs ?? DESCRIBE_DEADLINE_MS,
+      );
+      if ('missing' in read)
+        logger.warn('ECS fact recorded without the service counts', {
+          why: read.missing,
+          serviceArn: found.fact.serviceArn,
+          ecsEventId: event.id,
+        });
+      const fact: EcsFact =
+        'counts' in read
+          ? { ...found.fact, desiredCount: read.counts.desiredCount, runningCount: read.counts.runningCount }
+          : found.fact;
       const outcome = await runner.run({
         decider: instanceDecider,
         streamId: instance.streamId,
@@ -99,6 +154,8 @@ export function ecsStateSync(deps: () => EcsStateSyncDependencies): AwsEventCons
         streamId: instance.streamId,
         eventName: fact.eventName,
         at: fact.at,
+        desiredCount: fact.desiredCount,
+        runningCount: fact.runningCount,
         appended: outcome.events.length,
       });
     },

@@ -9,6 +9,7 @@ import { InMemoryEventStore } from '#src/platform/event-store/in-memory.event-st
 import { instanceDecider } from '../domain/instance.decider.js';
 import type { InstanceState } from '../domain/instance.state.js';
 import { ecsStateSync, factOf } from './ecs-state-sync.js';
+import { InMemoryEcsControl } from './in-memory.ecs-control.js';
 import { activeInstance, serviceArnOf } from './instance-fixtures.js';
 
 function world() {
@@ -16,11 +17,17 @@ function world() {
   const runner = new CommandRunner({ store, clock: () => new Date(), newEventId: ulid });
   const logger = new Logger({ logLevel: 'SILENT' });
   const info = vi.spyOn(logger, 'info');
-  const sync = ecsStateSync(() => ({ store, runner }));
+  const warn = vi.spyOn(logger, 'warn');
+  const ecs = new InMemoryEcsControl();
+  const describe = vi.spyOn(ecs.services, 'describe');
+  const sync = ecsStateSync(() => ({ store, runner, services: ecs.services, describeDeadlineMs: 50 }));
   const deliver = (event: AwsServiceEvent) => sync.handle(event, { logger });
   const head = async (streamId: string) =>
     stateOf(instanceDecider, await store.load(streamId)) as Exclude<InstanceState, { status: 'NEW' }>;
-  return { store, runner, info, deliver, head };
+  /** The facts the stream holds, oldest first. */
+  const facts = async (streamId: string) =>
+    (await store.load(streamId)).events.filter((e) => e.type === 'ECS_SERVICE_EVENT').map((e) => e.data);
+  return { store, runner, info, warn, ecs, describe, deliver, head, facts };
 }
 
 /** An ECS Service Action event as AWS sends it (aws-facts.md), `minute` minutes into 2026-02-01. */
@@ -146,5 +153,118 @@ describe('ECS state sync: the consumer', () => {
     });
     await deliver(serviceAction(instance.serviceArn, 'SERVICE_STEADY_STATE', 20));
     expect((await head(instance.streamId)).status).toBe('SUSPENDED');
+  });
+});
+
+describe('ECS state sync: the service counts recorded with each fact', () => {
+  it("records the service's desired and running counts (DescribeServices) with the fact", async () => {
+    const { runner, ecs, describe, deliver, head, facts } = world();
+    const instance = await activeInstance(runner);
+    ecs.create(instance.serviceArn, 2);
+    await deliver(serviceAction(instance.serviceArn, 'SERVICE_STEADY_STATE', 10));
+    expect(describe).toHaveBeenCalledWith(
+      instance.serviceArn,
+      expect.objectContaining({ signal: expect.any(AbortSignal) }),
+    );
+    expect((await facts(instance.streamId)).at(-1)).toMatchObject({
+      eventName: 'SERVICE_STEADY_STATE',
+      desiredCount: 2,
+      runningCount: 2,
+    });
+    expect((await head(instance.streamId)).ecs).toMatchObject({ desiredCount: 2, runningCount: 2 });
+  });
+
+  it("takes the described counts over an event's own desiredCount (read later, as one pair)", async () => {
+    const { runner, ecs, deliver, head } = world();
+    const instance = await activeInstance(runner);
+    ecs.create(instance.serviceArn, 3);
+    const updated = serviceAction(instance.serviceArn, 'SERVICE_DESIRED_COUNT_UPDATED', 10);
+    await deliver({ ...updated, detail: { ...(updated.detail as object), desiredCount: 2 } });
+    expect((await head(instance.streamId)).ecs).toMatchObject({ desiredCount: 3, runningCount: 3 });
+  });
+
+  it('never lets an older fact, delivered late, replace the counts of a newer one', async () => {
+    const { runner, ecs, deliver, head, store } = world();
+    const instance = await activeInstance(runner);
+    ecs.create(instance.serviceArn, 3);
+    await deliver(serviceAction(instance.serviceArn, 'SERVICE_STEADY_STATE', 10));
+    const version = (await store.load(instance.streamId)).version;
+    ecs.create(instance.serviceArn, 1); // the service changed since; the late fact is older than the recorded one
+    await deliver(serviceAction(instance.serviceArn, 'SERVICE_TASK_START_IMPAIRED', 5));
+    expect((await store.load(instance.streamId)).version).toBe(version);
+    expect((await head(instance.streamId)).ecs).toMatchObject({ desiredCount: 3, runningCount: 3 });
+    await deliver(serviceAction(instance.serviceArn, 'SERVICE_STEADY_STATE', 11)); // a newer one takes the new counts
+    expect((await head(instance.streamId)).ecs).toMatchObject({ desiredCount: 1, runningCount: 1 });
+  });
+
+  it('records the fact without counts, logged at WARN, when the describe fails (throttled)', async () => {
+    const { runner, ecs, describe, deliver, head, facts, warn } = world();
+    const instance = await activeInstance(runner);
+    ecs.create(instance.serviceArn, 2);
+    await deliver(serviceAction(instance.serviceArn, 'SERVICE_STEADY_STATE', 10));
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    describe.mockRejectedValueOnce(throttled);
+    await deliver(serviceAction(instance.serviceArn, 'SERVICE_TASK_START_IMPAIRED', 11));
+    const last = (await facts(instance.streamId)).at(-1);
+    expect(last).toMatchObject({ eventName: 'SERVICE_TASK_START_IMPAIRED' });
+    expect(last).not.toHaveProperty('desiredCount');
+    expect(last).not.toHaveProperty('runningCount');
+    expect(warn).toHaveBeenCalledWith(
+      'ECS fact recorded without the service counts',
+      expect.objectContaining({ why: 'ThrottlingException: Rate exceeded', serviceArn: instance.serviceArn }),
+    );
+    // the last counts read stay shown (the decider keeps them when a newer fact carries none)
+    expect((await head(instance.streamId)).ecs).toMatchObject({
+      latest: { eventName: 'SERVICE_TASK_START_IMPAIRED' },
+      desiredCount: 2,
+      runningCount: 2,
+    });
+  });
+
+  it("records the fact without counts when the service is gone (deleted), keeping an event's own desiredCount", async () => {
+    const { runner, ecs, deliver, facts, warn } = world();
+    const instance = await activeInstance(runner);
+    ecs.create(instance.serviceArn, 1);
+    ecs.delete(instance.serviceArn);
+    const updated = serviceAction(instance.serviceArn, 'SERVICE_DESIRED_COUNT_UPDATED', 10);
+    await deliver({ ...updated, detail: { ...(updated.detail as object), desiredCount: 0 } });
+    const last = (await facts(instance.streamId)).at(-1);
+    expect(last).toMatchObject({ eventName: 'SERVICE_DESIRED_COUNT_UPDATED', desiredCount: 0 });
+    expect(last).not.toHaveProperty('runningCount');
+    expect(warn).toHaveBeenCalledWith(
+      'ECS fact recorded without the service counts',
+      expect.objectContaining({ why: expect.stringContaining('no such service') }),
+    );
+  });
+
+  it('records the fact without counts when the describe does not answer within its deadline, and aborts it', async () => {
+    const { runner, ecs, describe, deliver, facts, warn } = world();
+    const instance = await activeInstance(runner);
+    ecs.create(instance.serviceArn, 2);
+    let aborted: AbortSignal | undefined;
+    describe.mockImplementationOnce((_arn, options) => {
+      aborted = options?.signal;
+      return new Promise(() => {}); // never answers
+    });
+    await deliver(serviceAction(instance.serviceArn, 'SERVICE_STEADY_STATE', 10));
+    expect((await facts(instance.streamId)).at(-1)).not.toHaveProperty('runningCount');
+    expect(aborted?.aborted).toBe(true);
+    expect(warn).toHaveBeenCalledWith(
+      'ECS fact recorded without the service counts',
+      expect.objectContaining({ why: expect.stringContaining('DeadlineExceeded') }),
+    );
+  });
+
+  it('describes no service it does not manage, and nothing for an event it ignores', async () => {
+    const { deliver, describe } = world();
+    await deliver(
+      serviceAction(
+        'arn:aws:ecs:af-south-1:000000000000:service/bbws-dev/someone-elses',
+        'SERVICE_STEADY_STATE',
+        1,
+      ),
+    );
+    await deliver(serviceAction(serviceArnOf('dev', ulid()), 'SERVICE_SOMETHING_NEW', 1));
+    expect(describe).not.toHaveBeenCalled();
   });
 });

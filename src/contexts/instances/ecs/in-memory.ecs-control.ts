@@ -16,8 +16,15 @@ export class InMemoryEcsControl implements EcsControlPorts {
     this.counts.set(serviceArn, { desiredCount, runningCount: desiredCount });
   }
 
+  /** The service deleted: ECS describes it no more (INACTIVE). */
+  delete(serviceArn: string): void {
+    this.counts.delete(serviceArn);
+    this.bounds.delete(serviceArn);
+  }
+
   readonly services = {
-    describe: async (serviceArn: string) => {
+    describe: async (serviceArn: string, options: { signal?: AbortSignal } = {}) => {
+      options.signal?.throwIfAborted();
       const found = this.counts.get(serviceArn);
       return found && { ...found };
     },

@@ -13,6 +13,7 @@ ecsControlContract('in memory', () => {
       ports.create(arn, desiredCount);
       return arn;
     },
+    deleteService: async (arn) => ports.delete(arn),
     missingArn: arnOf('missing'),
   };
 });

@@ -5,30 +5,34 @@ import type { TenantReactionsDependencies } from '../reactions/tenant-reactions.
 import { AwsEcsServices, AwsScalableTargets } from './aws.ecs-control.js';
 import { loadEcsConfig } from './ecs.config.js';
 import type { EcsControlDependencies } from './ecs-control.js';
-import type { EcsControlPorts } from './ecs-control.port.js';
+import type { EcsControlPorts, EcsServices, ScalableTargets } from './ecs-control.port.js';
 import type { EcsStateSyncDependencies } from './ecs-state-sync.js';
 
-let ports: EcsControlPorts | undefined;
+let services: EcsServices | undefined;
+let targets: ScalableTargets | undefined;
+
+const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+const clientOptions = (endpoint: string | undefined) => {
+  const { AWS_REGION } = loadEcsConfig();
+  return endpoint ? { region: AWS_REGION, endpoint, credentials: localCredentials } : { region: AWS_REGION };
+};
 
 /**
- * The ECS and Application Auto Scaling adapters, built once per process. One pair serves every environment here:
- * each service ARN names its cluster, and locally (as in a single-account deployment) all clusters are in one
- * account. The per-environment role of the workload accounts (docs/architecture.md, "Topology: workload
- * environments") is not wired yet.
+ * The ECS and Application Auto Scaling adapters, each built once per process when first used (the state sync needs
+ * only ECS). One pair serves every environment here: each service ARN names its cluster, and locally (as in a
+ * single-account deployment) all clusters are in one account. The per-environment role of the workload accounts
+ * (docs/architecture.md, "Topology: workload environments") is not wired yet.
  */
+function ecsServices(): EcsServices {
+  services ??= new AwsEcsServices(new ECSClient(clientOptions(loadEcsConfig().ECS_ENDPOINT)));
+  return services;
+}
+
 function ecsPorts(): EcsControlPorts {
-  if (ports) return ports;
-  const config = loadEcsConfig();
-  const local = { accessKeyId: 'local', secretAccessKey: 'local' };
-  const options = (endpoint: string | undefined) =>
-    endpoint ? { region: config.AWS_REGION, endpoint, credentials: local } : { region: config.AWS_REGION };
-  ports = {
-    services: new AwsEcsServices(new ECSClient(options(config.ECS_ENDPOINT))),
-    targets: new AwsScalableTargets(
-      new ApplicationAutoScalingClient(options(config.APPLICATION_AUTOSCALING_ENDPOINT)),
-    ),
-  };
-  return ports;
+  targets ??= new AwsScalableTargets(
+    new ApplicationAutoScalingClient(clientOptions(loadEcsConfig().APPLICATION_AUTOSCALING_ENDPOINT)),
+  );
+  return { services: ecsServices(), targets };
 }
 
 export const ecsControlDependencies = (): EcsControlDependencies => ({
@@ -39,6 +43,7 @@ export const ecsControlDependencies = (): EcsControlDependencies => ({
 export const ecsStateSyncDependencies = (): EcsStateSyncDependencies => ({
   store: eventStore(),
   runner: runner(),
+  services: ecsServices(),
 });
 
 /** The reactions to tenant events: the same store and runner (the instances' and the tenants' streams). */
