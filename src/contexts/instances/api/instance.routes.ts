@@ -67,9 +67,10 @@ const answer =
   };
 
 /**
- * One instance per tenant and environment, in the first free ALB slot: the slots are tried in order (those the
- * read model shows taken last), each claimed by a reservation in the same transaction as the instance's first
- * event; a taken slot cancels the transaction and the next is tried.
+ * One instance per tenant and environment, in a free ALB slot: the slots are tried in `slotCandidates`' order (the
+ * ones the read model shows free first, from an offset the tenant id gives, so a burst of creates does not race
+ * for one slot; those it shows taken last), each claimed by a reservation in the same transaction as the
+ * instance's first event; a taken slot cancels the transaction and the next is tried.
  */
 async function create(request: HttpRequest, deps: Deps, tenant: AccessedTenant): Promise<HttpResult> {
   const { environment } = parseBody(request, CreateInstanceBody);
@@ -82,7 +83,7 @@ async function create(request: HttpRequest, deps: Deps, tenant: AccessedTenant):
     const created = answer(202)(outcome);
     return { ...created, headers: { ...created.headers, location: instancePath(tenantId, instanceId) } };
   };
-  for (const albSlot of slotCandidates(capacity, await deps.readModel.heldSlots(environment))) {
+  for (const albSlot of slotCandidates(capacity, await deps.readModel.heldSlots(environment), tenantId)) {
     const command = {
       type: 'RequestProvisioning',
       instanceId,

@@ -5,6 +5,7 @@ import { metadata } from '#test/fixtures.js';
 import type { InstanceCommand } from '../domain/instance.commands.js';
 import { instanceDecider } from '../domain/instance.decider.js';
 import { instanceStream } from '../domain/instance.stream.js';
+import { slotCandidates } from '../domain/placement.js';
 import { ecsFact, RUN, SHA } from '../domain/transition-table.js';
 import { ecsStateSync } from '../ecs/ecs-state-sync.js';
 import { InMemoryEcsControl } from '../ecs/in-memory.ecs-control.js';
@@ -46,6 +47,8 @@ describe('instance routes: creation', () => {
     });
     const instanceId = String(created.body.instanceId);
     const self = `/v1.0/tenants/${tenantId}/instances/${instanceId}`;
+    const capacity = h.deps.albCapacity?.prod;
+    if (!capacity) throw new Error('the harness states its ALB capacity');
     expect(created).toMatchObject({
       status: 202,
       headers: { etag: '"1"', location: self },
@@ -53,7 +56,8 @@ describe('instance routes: creation', () => {
         state: 'PENDING_PROVISIONING',
         planId: 'starter',
         tier: { cpu: 256, memoryMiB: 512 },
-        albSlot: { alb: 1, priority: 1 },
+        // every slot free: the first the tenant's order tries (placement.ts, slotCandidates)
+        albSlot: slotCandidates(capacity, [], tenantId)[0],
         _links: { self: { href: self }, status: { href: `${self}/status` } },
       },
     });
@@ -151,7 +155,7 @@ describe('instance routes: creation', () => {
     expect(await instancesOwnedBy(h.store, ulid())).toBe(0);
   });
 
-  it('allocates each instance its own ALB slot, in order, even when the read model lags, until none is left', async () => {
+  it('allocates each instance its own ALB slot, even when the read model lags, until none is left', async () => {
     // prod in the harness: 2 ALBs of 8 listener rules, 2 slots of 4 priorities each
     for (const lagging of [false, true]) {
       const h = api({ lagging });
@@ -172,10 +176,15 @@ describe('instance routes: creation', () => {
     }
   });
 
-  it('reuses a deleted instance slot and environment', async () => {
+  it("reuses a deleted instance's slot and environment", async () => {
     const h = api();
-    const [a, b] = [await h.tenant.create('prod'), await h.tenant.create('prod')];
-    const first = await h.newInstance(a, 'prod');
+    // prod in the harness: 4 slots, all taken
+    const [a, b, c, d, e] = await Promise.all([1, 2, 3, 4, 5].map(() => h.tenant.create('prod')));
+    const first = await h.newInstance(a as string, 'prod');
+    for (const t of [b, c, d]) await h.newInstance(t as string, 'prod');
+    const slotOf = async (t: string, i: string) =>
+      (await h.call('GET', `/tenants/${t}/instances/${i}`, 'op')).body.albSlot;
+    const freed = await slotOf(a as string, first);
     await provision(h, first);
     expect((await h.call('DELETE', `/tenants/${a}/instances/${first}`, 'op')).body).toMatchObject({
       state: 'DEPROVISIONING',
@@ -188,13 +197,11 @@ describe('instance routes: creation', () => {
       result: () => null,
     });
     const again = await h.call('POST', `/tenants/${a}/instances`, 'op', { body: { environment: 'prod' } });
-    expect(again).toMatchObject({ status: 202, body: { albSlot: { alb: 1, priority: 1 } } });
+    expect(again).toMatchObject({ status: 202, body: { albSlot: freed } });
     expect(again.body.instanceId).not.toBe(first);
     expect(
-      (await h.call('POST', `/tenants/${b}/instances`, 'op', { body: { environment: 'prod' } })).body,
-    ).toMatchObject({
-      albSlot: { alb: 1, priority: 5 },
-    });
+      (await h.call('POST', `/tenants/${e}/instances`, 'op', { body: { environment: 'prod' } })).body,
+    ).toMatchObject({ status: 409, code: 'no_alb_slot' });
   });
 
   it('replays a create under the same Idempotency-Key', async () => {

@@ -2,8 +2,9 @@ import { type AlbSlot, PRIORITIES_PER_TENANT } from '../terraform/input.js';
 import type { InstanceEnvironment } from './instance.events.js';
 
 /**
- * Where an instance may run and where it sits behind an ALB. Pure: the ALB slot is chosen by trying slots in order
- * (src/contexts/instances/api), and a reservation per slot makes two instances never share one.
+ * Where an instance may run and where it sits behind an ALB. Pure: the ALB slot is chosen by trying slots in the
+ * order `slotCandidates` gives (src/contexts/instances/api), and a reservation per slot makes two instances never
+ * share one.
  */
 
 const LADDER: readonly InstanceEnvironment[] = ['dev', 'sit', 'prod'];
@@ -75,12 +76,40 @@ export const serviceKey = (serviceArn: string): string => `${SERVICE_KEY_PREFIX}
 export const ENVIRONMENTS = LADDER;
 
 /**
- * The order to try slots in: every slot of the environment in order, those a (possibly lagging) read model shows
- * taken moved to the end. A stale hint costs one refused transaction per slot it got wrong, never a shared slot.
+ * A stable 32-bit hash of a string: FNV-1a over its UTF-16 code units, then murmur3's finaliser, so ids that differ
+ * only in their last characters (ULIDs of one millisecond) still land far apart. Pure and the same in every process.
  */
-export function slotCandidates(capacity: AlbCapacity, heldHint: readonly AlbSlot[]): AlbSlot[] {
+export function stableHash(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35);
+  hash ^= hash >>> 16;
+  return hash >>> 0;
+}
+
+/**
+ * The order to try slots in: every slot of the environment exactly once. The slots a (possibly lagging) read model
+ * shows free come first, starting at an offset given by `spreadKey` (the tenant id: stableHash modulo the free
+ * count) and wrapping round; those it shows taken come last, in order. So concurrent creates in one environment
+ * start their searches apart instead of all racing for the first free slot, and one tenant's retry starts where
+ * its first try did. A stale hint costs one refused transaction per slot it got wrong, never a shared slot: the
+ * slot's reservation decides.
+ */
+export function slotCandidates(
+  capacity: AlbCapacity,
+  heldHint: readonly AlbSlot[],
+  spreadKey: string,
+): AlbSlot[] {
   const held = new Set(heldHint.map((slot) => `${slot.alb}:${slot.priority}`));
   const all = [...albSlots(capacity)];
   const isHeld = (slot: AlbSlot) => held.has(`${slot.alb}:${slot.priority}`);
-  return [...all.filter((slot) => !isHeld(slot)), ...all.filter(isHeld)];
+  const free = all.filter((slot) => !isHeld(slot));
+  const start = free.length === 0 ? 0 : stableHash(spreadKey) % free.length;
+  return [...free.slice(start), ...free.slice(0, start), ...all.filter(isHeld)];
 }
