@@ -6,14 +6,13 @@ import { projections } from '#src/contexts/projections.js';
 import { documentClient } from '#src/platform/aws/dynamodb-client.js';
 import { requestHandler } from '#src/platform/aws/http-timeouts.js';
 import { CommandRunner } from '#src/platform/command/command-runner.js';
-import { type Config, eventBusName, loadConfig } from '#src/platform/config/config.js';
+import { type Config, configuredTables, eventBusName, loadConfig } from '#src/platform/config/config.js';
 import { DynamoEventStore, eventTableKeys } from '#src/platform/event-store/dynamodb/dynamodb.event-store.js';
 import { projectionDispatcher, recordPublisher } from '#src/platform/handlers/stream-consumers.js';
 import { newUlid } from '#src/platform/http/ids.js';
 import { CognitoIdentityDirectory } from '#src/platform/identity/cognito.identity-directory.js';
 import type { IdentityDirectory } from '#src/platform/identity/identity.port.js';
 import { LocalIdentityDirectory } from '#src/platform/identity/local.identity-directory.js';
-import { tableName } from '#src/platform/infra/app.js';
 import { configuredPrivacy } from '#src/platform/privacy/configured.js';
 import { personalKeys, redactingReplacer } from '#src/platform/privacy/redaction.js';
 import type { Privacy, SubjectKeys } from '#src/platform/privacy/subject-keys.js';
@@ -60,11 +59,8 @@ function once<K extends keyof Wiring>(key: K, make: () => Wiring[K]): Wiring[K] 
 }
 
 export const config = (): Config => once('config', () => loadConfig());
-export const table = (): Wiring['table'] =>
-  once('table', () => {
-    const stage = config().STAGE;
-    return (logicalId: string) => tableName(logicalId, stage);
-  });
+/** The function's tables by logical id, from its environment: never the definitions (they would bundle every context). */
+export const table = (): Wiring['table'] => once('table', () => configuredTables());
 /** Logs never carry a person's data: personal fields' keys and e-mail shapes are redacted (privacy/redaction.ts). */
 export const logger = (): Logger =>
   once(

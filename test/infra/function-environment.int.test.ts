@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tableNames } from '#src/platform/infra/create-tables.js';
 import { installFunctionEnvironments, withheldVariables } from '#src/platform/local/function-environment.js';
 import { importInScope, installFunctionScopes } from '#src/platform/local/function-scope.js';
 import { loadWiring } from '#src/platform/local/wiring.js';
@@ -19,13 +20,15 @@ let uninstall: () => void;
 const saved = { ...process.env };
 
 beforeAll(async () => {
-  Object.assign(process.env, SECRETS); // as the local runtime sets its stand-ins' values for every function
+  // as the local runtime sets its stand-ins' values and every table's name for all functions
+  Object.assign(process.env, SECRETS, tableNames('rt'));
   uninstall = installFunctionEnvironments(RUNTIME, wiring);
   await installFunctionScopes(root);
 });
 afterAll(() => {
   uninstall?.();
-  for (const name of Object.keys(SECRETS)) if (!(name in saved)) delete process.env[name];
+  for (const name of Object.keys({ ...SECRETS, ...tableNames('rt') }))
+    if (!(name in saved)) delete process.env[name];
 });
 
 /** What the function's own config module reads, loaded in its scope as the LambdaHost loads its handler. */
@@ -73,5 +76,18 @@ describe("each local function's environment", () => {
     expect([...(withheld.get('health') ?? [])]).toEqual(
       expect.arrayContaining(['SUBJECT_INDEX_KEY', 'CURSOR_SECRET']),
     );
+  });
+
+  it('names only the tables the function uses', async () => {
+    const tablesOf = async (fn: string) => {
+      const module = await importInScope(root, 'src/platform/config/config.ts', { fn, runtime: RUNTIME });
+      return (module.configuredTables as () => (id: string) => string)();
+    };
+    const publisher = await tablesOf('eventPublisher');
+    expect(publisher('EventStoreTable')).toBe('bbws-event-store-rt');
+    expect(() => publisher('TenantsV1Table')).toThrow(
+      /TABLE_TenantsV1Table is not in this function's environment/,
+    );
+    expect((await tablesOf('tenantApi'))('TenantsV1Table')).toBe('bbws-tenants-rt');
   });
 });

@@ -94,3 +94,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = functionEnvironment()): Conf
 }
 
 export const eventBusName = (config: Pick<Config, 'STAGE'>): string => `bbws-events-${config.STAGE}`;
+
+/**
+ * The tables the function was given: each `TABLE_<logical id>` of its environment, the table's name (rendered per
+ * function from the tables it uses: src/platform/infra/function-tables.ts). Asking for another is a mistake of the
+ * function's declaration: it throws, naming the variable.
+ */
+export function configuredTables(
+  env: NodeJS.ProcessEnv = functionEnvironment(),
+): (logicalId: string) => string {
+  return (logicalId) => {
+    const name = env[`TABLE_${logicalId}`];
+    if (!name)
+      throw new RangeError(
+        `no table ${logicalId}: TABLE_${logicalId} is not in this function's environment (a function is given the tables its permissions name)`,
+      );
+    return name;
+  };
+}

@@ -5,10 +5,16 @@ import {
   ListTablesCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { app } from './app.js';
+import { app, tableName } from './app.js';
 import { cloudFormationTable } from './cloudformation.js';
+import { tableVariable } from './function-tables.js';
 
 export { tableName } from './app.js';
+
+/** Every declared table's variable (`TABLE_<logical id>`) and name on a stage, as a function's environment has them. */
+export function tableNames(stage: string): Record<string, string> {
+  return Object.fromEntries(Object.keys(app.tables).map((id) => [tableVariable(id), tableName(id, stage)]));
+}
 
 interface TableProperties {
   TableName: string;

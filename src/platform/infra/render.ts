@@ -20,6 +20,7 @@ import type {
   TableDefinition,
   Trigger,
 } from './definitions.js';
+import { tableEnvironment } from './function-tables.js';
 import { busArn, executionRole, roleId } from './iam.js';
 import { queueWiringProblems } from './queue-checks.js';
 import { secretEnvironment } from './stack-secrets.js';
@@ -141,12 +142,13 @@ export function serverlessFunctions(merged: Merged, stage: string): Record<strin
       if (fn.timeoutSeconds !== undefined) definition.timeout = fn.timeoutSeconds;
       if (fn.memorySize !== undefined) definition.memorySize = fn.memorySize;
       if (fn.environment) definition.environment = functionEnvironment(fn.environment, stage);
-      // Only the secrets it uses (stack-secrets.ts), beside its own variables: none is in the provider's environment.
-      const secrets = secretEnvironment(fn);
-      if (Object.keys(secrets).length > 0)
+      // The names of the tables it uses (function-tables.ts) and only the secrets it uses (stack-secrets.ts),
+      // beside its own variables: neither is in the provider's environment.
+      const derived = { ...tableEnvironment(fn), ...secretEnvironment(fn) };
+      if (Object.keys(derived).length > 0)
         definition.environment = {
           ...(definition.environment as Record<string, Json> | undefined),
-          ...secrets,
+          ...derived,
         };
       return [fn.name, definition];
     }),

@@ -5,7 +5,7 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { dynamoClient } from '#src/platform/aws/dynamodb-client.js';
 import { requestHandler } from '#src/platform/aws/http-timeouts.js';
 import type { BoundedContext, LocalStandIns, LocalStandInsEnvironment } from '#src/platform/context.js';
-import { createTables, tableName } from '#src/platform/infra/create-tables.js';
+import { createTables, tableName, tableNames } from '#src/platform/infra/create-tables.js';
 import { keyFromFile } from '#src/platform/privacy/key-files.js';
 import { LOCAL_KMS_KEY_ID } from '#src/platform/privacy/local.master-key.js';
 import { type RunningDynamoDb, startDynamoDbLocal } from './dynamodb-local.js';
@@ -148,6 +148,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<R
     const handlerDynamo = await handlerEndpoint(options, dynamo.endpoint, stops);
     const kms = await startKms(root, stops);
     Object.assign(process.env, wiring.environment, ...wiring.functions.map((f) => f.environment));
+    // every table's TABLE_<logical id>, as the template gives a function those it uses (Refs: not in the wiring's
+    // literals); each function sees only its own (function-environment.ts)
+    Object.assign(process.env, tableNames(options.stage));
     Object.assign(process.env, standInEnvironment(standIns), {
       STAGE: options.stage,
       AWS_REGION: 'af-south-1',
