@@ -59,6 +59,9 @@ export const provisionerDeployables: Required<Pick<Deployables, 'queues' | 'rule
       description: "Commits a change's Terraform to the environment repository and dispatches its workflow",
       timeoutSeconds: 60,
       memorySize: 1024,
+      // isomorphic-git, @octokit/rest and the Terraform generator: ~800 KB zipped, 117-127 ms to import
+      // (bench:bundles, 2026-11-29, load 3.5); a queue consumer, so no request waits on its cold start.
+      bundleBudget: { zipBytes: 1024 * 1024, importMs: 150 },
       triggers: [{ kind: 'sqs', queue: 'ProvisionerQueue', batchSize: 5 }],
       environment: provisionerEnvironment,
       permissions: [
@@ -79,6 +82,8 @@ export const provisionerDeployables: Required<Pick<Deployables, 'queues' | 'rule
       handler: 'src/contexts/instances/handlers/provisioner-follow.handler',
       description: "Polls a change's workflow run (delayed follow-ups) and records RUNNING and its outcome",
       timeoutSeconds: 30,
+      // The deprovisioning path's git and the run polling's @octokit/rest (see provisioner): a queue consumer.
+      bundleBudget: { zipBytes: 1024 * 1024, importMs: 150 },
       triggers: [{ kind: 'sqs', queue: 'ProvisionerFollowQueue', batchSize: 10 }],
       environment: provisionerEnvironment,
       permissions: [
