@@ -9,7 +9,7 @@ import { deprovision } from './deprovision.js';
 import { checkedFolder, type FolderSettings, folderInput } from './folder.js';
 import { type DeployWorkflow, type Environments, eventTag, type ScheduleFollowUp } from './ports.js';
 import { dispatchRun } from './run.js';
-import { loadInstance, record, type StepContext } from './steps.js';
+import { changeMoved, loadInstance, record, type StepContext } from './steps.js';
 
 export interface ProvisionerDependencies {
   runner: CommandRunner;
@@ -82,6 +82,11 @@ async function commitFolder(deps: ProvisionerDependencies, state: Live, ctx: Ste
   await record(deps.runner, ctx, { type: 'RecordCommitStarted', change: n });
   const git = deps.environments(state.environment).git;
   const found = await git.findCommit({ folder: folder.folder, messageContains: eventTag(ctx.eventId) });
+  // A DELETE (or any newer change) recorded since this change was loaded: its handler owns the folder now.
+  if (!found && (await changeMoved(deps, state, ctx))) {
+    logger.info('the change moved before the push: nothing pushed');
+    return undefined;
+  }
   const commit = found
     ? { sha: found, changed: true }
     : await git.commitTenantFolder({
@@ -90,6 +95,18 @@ async function commitFolder(deps: ProvisionerDependencies, state: Live, ctx: Ste
         message: `${state.change.kind} tenant ${state.tenantId} (${state.environment}, change ${n}) ${eventTag(ctx.eventId)}`,
         author: AUTHOR,
       });
+  if (!found && commit.changed && (await loadInstance(deps.store, ctx.instanceId)).status === 'DELETED') {
+    // Deleted while the push was on the wire: the deprovisioning looked for this commit before it landed (or
+    // removed the folder before it landed) and is over; nothing is applied from this push (the dispatch stops on
+    // a moved head). The folder goes again at once (deprovision.ts looks once more for the same reason).
+    const removed = await git.removeTenantFolder({
+      folder: folder.folder,
+      message: `deprovision tenant ${state.tenantId} (${state.environment}, change ${n}: deleted during its push) ${eventTag(ctx.eventId)}`,
+      author: AUTHOR,
+    });
+    logger.warn('deleted during the push: the folder pushed was removed again', { commitSha: removed.sha });
+    return undefined;
+  }
   logger.info('committed', {
     commitSha: commit.sha,
     changed: commit.changed,

@@ -1,7 +1,7 @@
 import type { Live } from '../domain/instance.state.js';
 import { type FollowUp, runTitle, type WorkflowAction } from './ports.js';
 import type { ProvisionerDependencies } from './provisioner.js';
-import { record, type StepContext } from './steps.js';
+import { changeMoved, record, type StepContext } from './steps.js';
 
 /** 5 s, doubling, at most SQS's 900 s delay. */
 export const defaultPollDelay = (attempt: number): number => Math.min(900, 5 * 2 ** Math.min(attempt, 8));
@@ -23,6 +23,8 @@ export async function dispatchRun(
     const since = new Date(Date.parse(how.since) - CLOCK_SKEW_MS).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const title = runTitle(how.action, state.tenantId, ctx.eventId);
     const found = await deps.workflow.findRun(repository, title, since);
+    // Just before the dispatch: a change moved on (a DELETE meanwhile) would leave the run's stack without owner.
+    if (!found && (await changeMoved(deps, state, ctx))) return;
     run =
       found ??
       (await deps.workflow.dispatch(repository, {

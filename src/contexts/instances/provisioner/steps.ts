@@ -5,7 +5,7 @@ import { IllegalStateError } from '#src/platform/domain/errors.js';
 import type { EventStore } from '#src/platform/event-store/event-store.port.js';
 import type { StepCommand } from '../domain/instance.commands.js';
 import { instanceDecider } from '../domain/instance.decider.js';
-import type { InstanceState } from '../domain/instance.state.js';
+import type { InstanceState, Live } from '../domain/instance.state.js';
 import { instanceStream } from '../domain/instance.stream.js';
 import type { WorkflowRunView } from './ports.js';
 
@@ -37,6 +37,22 @@ export async function loadInstance(
 ): Promise<InstanceState> {
   const loaded = await store.load(instanceStream.id(instanceId), loadOptionsOf(instanceDecider));
   return stateOf(instanceDecider, loaded);
+}
+
+/**
+ * Whether the instance's head is no longer at `state`'s change (a newer change, a DELETE recorded meanwhile): a
+ * handler about to push or dispatch stops then, since its steps would be ignored and what it pushed or started
+ * would have no owner. A deprovisioning's own steps go on while DEPROVISIONING.
+ */
+export async function changeMoved(
+  deps: { store: Pick<EventStore, 'load'> },
+  state: Live,
+  ctx: StepContext,
+): Promise<boolean> {
+  const head = await loadInstance(deps.store, ctx.instanceId);
+  if (head.status === 'NEW' || head.status === 'DELETED') return true;
+  if (head.change.n !== state.change.n) return true;
+  return head.status === 'DEPROVISIONING' && state.change.kind !== 'deprovision';
 }
 
 /**
