@@ -6,6 +6,7 @@ import type { EventStore } from '#src/platform/event-store/event-store.port.js';
 import { instanceDecider } from '../domain/instance.decider.js';
 import type { InstanceEnvironment } from '../domain/instance.events.js';
 import type { InstanceState, Live } from '../domain/instance.state.js';
+import { serviceName } from '../terraform/naming.js';
 import type { Bounds, EcsControlPorts } from './ecs-control.port.js';
 
 /** What the event says does not matter: the instance's head does (the event may be old, or repeated). */
@@ -32,6 +33,36 @@ export type ControlPlan =
     };
 
 /**
+ * The ARN of the service the naming convention gives a tenant in an environment's cluster (the one its Terraform
+ * creates: terraform/naming.ts), or undefined where the environment's cluster is not known.
+ */
+export type NamedService = (environment: InstanceEnvironment, tenantId: string) => string | undefined;
+
+/**
+ * The named service in each environment's cluster, given the clusters' ARNs
+ * (`arn:aws:ecs:<region>:<account>:cluster/<name>` -> `arn:aws:ecs:<region>:<account>:service/<name>/<service>`).
+ */
+export function namedServices(clusterArns: Partial<Record<InstanceEnvironment, string>>): NamedService {
+  return (environment, tenantId) => {
+    const match = /^(arn:aws[\w-]*:ecs:[\w-]+:\d{12}):cluster\/([\w-]{1,255})$/.exec(
+      clusterArns[environment] ?? '',
+    );
+    return match ? `${match[1]}:service/${match[2]}/${serviceName(environment, tenantId)}` : undefined;
+  };
+}
+
+/**
+ * The service to control: the one recorded from the run's outputs, else (the deploy-outcome report was missed:
+ * nothing records them later) the named one, once a workflow of the instance succeeded (its service exists).
+ */
+function serviceOf(state: Live, named: NamedService | undefined): string | undefined {
+  if (state.resources) return state.resources.serviceArn;
+  const applied =
+    state.everActive || (state.change.kind !== 'deprovision' && state.change.phase === 'succeeded');
+  return applied ? named?.(state.environment, state.tenantId) : undefined;
+}
+
+/**
  * ECS control's decision (src/contexts/instances/README.md, "ECS control's contract"), from the instance's head:
  * a SUSPENDED instance is held at 0 with bounds 0..0 whatever the event (autoscaling would start it again); a
  * resumed one gets its tier's bounds, then its desired count; a scale only the desired count. A workflow success
@@ -39,12 +70,17 @@ export type ControlPlan =
  * tier's: Terraform set them) or a sync is at the head (the folder applied may be a suspension's 0/0: the decider
  * started the sync because the instance was resumed meanwhile).
  */
-export function controlPlan(trigger: ControlTrigger, state: InstanceState): ControlPlan {
+export function controlPlan(
+  trigger: ControlTrigger,
+  state: InstanceState,
+  named?: NamedService,
+): ControlPlan {
   if (state.status === 'NEW') return { action: 'none', why: 'no such instance' };
   if (state.status === 'DELETED' || state.status === 'DEPROVISIONING')
     return { action: 'none', why: `the instance is ${state.status}` };
-  if (!state.resources) return { action: 'none', why: 'no service recorded yet' };
-  const target = { serviceArn: state.resources.serviceArn, environment: state.environment };
+  const serviceArn = serviceOf(state, named);
+  if (!serviceArn) return { action: 'none', why: 'no service recorded yet' };
+  const target = { serviceArn, environment: state.environment };
   if (state.status === 'SUSPENDED')
     return { action: 'apply', ...target, bounds: { minCount: 0, maxCount: 0 }, desiredCount: 0 };
   switch (trigger) {
@@ -99,6 +135,8 @@ export interface EcsControlDependencies {
   store: Pick<EventStore, 'load'>;
   /** The ports of a workload environment (its account, through its role). */
   ecs: (environment: InstanceEnvironment) => EcsControlPorts;
+  /** The named service of a tenant whose service was never recorded (no cluster known: no fallback). */
+  namedService?: NamedService;
 }
 
 /** The consumer of the instance events that change what the service should run. */
@@ -109,14 +147,14 @@ export function ecsControl(deps: () => EcsControlDependencies) {
     deduplicate: false,
     events,
     async handle(event, { logger }) {
-      const { store, ecs } = deps();
+      const { store, ecs, namedService } = deps();
       const load = () => store.load(event.streamId, loadOptionsOf(instanceDecider));
       let loaded = await load();
       // Two handlers of one instance may run at once (a standard queue): one that loaded an older head could
       // write after the other. So each write is checked: the head it was planned on must still be the head
       // after it, else it is planned and written again (docs/architecture.md, "Order and repeats are harmless").
       for (let round = 1; ; round++) {
-        const plan = controlPlan(event.type, stateOf(instanceDecider, loaded));
+        const plan = controlPlan(event.type, stateOf(instanceDecider, loaded), namedService);
         if (plan.action === 'none') return logger.info('nothing to control', { why: plan.why });
         await applyPlan(ecs(plan.environment), plan, logger);
         const after = await load();

@@ -2,15 +2,17 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { ulid } from 'ulid';
 import { describe, expect, it } from 'vitest';
 import { catalogue } from '#src/contexts/catalogue.js';
+import { planOf } from '#src/contexts/plans/index.js';
 import { CommandRunner } from '#src/platform/command/command-runner.js';
 import { stateOf } from '#src/platform/command/dependency.js';
 import { InMemoryEventStore } from '#src/platform/event-store/in-memory.event-store.js';
 import type { InstanceCommand } from '../domain/instance.commands.js';
 import { instanceDecider } from '../domain/instance.decider.js';
 import type { InstanceState } from '../domain/instance.state.js';
-import { type ControlTrigger, controlPlan, ecsControl } from './ecs-control.js';
+import { instanceStream } from '../domain/instance.stream.js';
+import { type ControlTrigger, controlPlan, ecsControl, namedServices } from './ecs-control.js';
 import { InMemoryEcsControl } from './in-memory.ecs-control.js';
-import { activeInstance } from './instance-fixtures.js';
+import { activeInstance, serviceArnOf } from './instance-fixtures.js';
 
 const logger = new Logger({ logLevel: 'SILENT' });
 
@@ -171,7 +173,7 @@ describe('ECS control: the consumer on the in-memory adapters', () => {
     const instance = await activeInstance(w.runner, { withResources: false });
     await w.command(instance.streamId, { type: 'Suspend', reason: 'tenant parked' });
     await w.deliver('INSTANCE_WORKFLOW_SUCCEEDED', instance.streamId); // nothing to stop yet: no ARN recorded
-    const serviceArn = 'arn:aws:ecs:af-south-1:000000000000:service/bbws-dev/bbws-dev-tenant-late';
+    const serviceArn = serviceArnOf('dev', instance.tenantId); // the tenant's own service, recorded late
     w.ecs.create(serviceArn, 1);
     // Reported by the current change: the sync the suspension started (change 2) applies the folder too.
     await w.command(instance.streamId, { type: 'RecordResources', change: 2, resources: { serviceArn } });
@@ -212,5 +214,101 @@ describe('ECS control: the consumer on the in-memory adapters', () => {
     await w.command(instance.streamId, { type: 'Suspend', reason: 'tenant parked' });
     await expect(w.deliver('INSTANCE_SUSPENDED', instance.streamId)).resolves.toBeUndefined();
     expect(w.ecs.calls).toEqual([]);
+  });
+});
+
+/**
+ * Review 10, #4: the deploy-outcome report (the only record of the service's ARN) was missed, yet the workflow
+ * succeeded: ECS control falls back to the service the naming convention gives in the environment's cluster.
+ */
+describe('ECS control: an instance whose service was never recorded', () => {
+  const CLUSTERS = { prod: 'arn:aws:ecs:af-south-1:000000000000:cluster/bbws-prod' };
+  const named = namedServices(CLUSTERS);
+  let slots = 0;
+
+  /** Provisioned, the run succeeded and ECS said steady, but no resources were recorded; then suspended. */
+  async function unrecorded(w: ReturnType<typeof world>, until: 'committed' | 'suspended') {
+    const tenantId = ulid();
+    const instanceId = ulid();
+    const streamId = instanceStream.id(instanceId);
+    const { planId, version, tier, environments } = planOf('business');
+    const ref = { runId: 7, runUrl: 'https://github.com/o/prod-env/actions/runs/7' };
+    const steps: InstanceCommand[] = [
+      {
+        type: 'RequestProvisioning',
+        instanceId,
+        tenantId,
+        environment: 'prod',
+        tenantEnvironment: 'prod',
+        plan: { planId, version, tier, environments },
+        albSlot: { alb: 1, priority: ++slots },
+      },
+      { type: 'RecordCommit', change: 1, commitSha: 'b'.repeat(40), changed: true },
+    ];
+    if (until === 'suspended')
+      steps.push(
+        { type: 'RecordWorkflowQueued', change: 1, ...ref },
+        { type: 'RecordWorkflowRunning', change: 1, ...ref },
+        { type: 'RecordWorkflowOutcome', change: 1, runId: 7, outcome: 'succeeded', conclusion: 'success' },
+        {
+          type: 'RecordEcsEvent',
+          fact: {
+            ecsEventId: 'e1',
+            detailType: 'ECS Service Action',
+            eventName: 'SERVICE_STEADY_STATE',
+            eventType: 'INFO',
+            at: new Date().toISOString(),
+            serviceArn: serviceArnOf('prod', tenantId),
+          },
+        },
+        { type: 'Suspend', reason: 'tenant parked' },
+      );
+    for (const step of steps) await w.command(streamId, step);
+    return { streamId, serviceArn: serviceArnOf('prod', tenantId) };
+  }
+
+  it('plans 0/0 on the named service for a SUSPENDED head without resources (the review repro)', async () => {
+    const w = world();
+    const { streamId, serviceArn } = await unrecorded(w, 'suspended');
+    const head = await w.head(streamId);
+    expect(head.status).toBe('SUSPENDED');
+    expect(head.resources).toBeUndefined();
+    expect(controlPlan('INSTANCE_SUSPENDED', head, named)).toEqual({
+      action: 'apply',
+      serviceArn,
+      environment: 'prod',
+      bounds: { minCount: 0, maxCount: 0 },
+      desiredCount: 0,
+    });
+    // Without the environment's cluster, or before any workflow succeeded, there is still nothing to control.
+    expect(controlPlan('INSTANCE_SUSPENDED', head)).toMatchObject({ action: 'none' });
+    expect(controlPlan('INSTANCE_SUSPENDED', head, namedServices({}))).toMatchObject({ action: 'none' });
+    const committed = await w.head((await unrecorded(w, 'committed')).streamId);
+    expect(controlPlan('INSTANCE_SCALED', committed, named)).toMatchObject({ action: 'none' });
+  });
+
+  it('the consumer suspends the named service when it is given the clusters', async () => {
+    const w = world();
+    const { streamId, serviceArn } = await unrecorded(w, 'suspended');
+    w.ecs.create(serviceArn, 1);
+    w.ecs.bounds.set(serviceArn, { minCount: 1, maxCount: 4 });
+    const consumer = ecsControl(() => ({ store: w.store, ecs: () => w.ecs, namedService: named }));
+    const event = { eventId: ulid(), streamId, version: 1, type: 'INSTANCE_SUSPENDED' as const };
+    await consumer.handle(
+      {
+        ...event,
+        specVersion: '1',
+        schemaVersion: 1,
+        occurredAt: new Date().toISOString(),
+        tenantId: null,
+        correlationId: ulid(),
+        causationId: null,
+        actor: 'test',
+        data: {},
+      },
+      { logger },
+    );
+    expect(w.ecs.bounds.get(serviceArn)).toEqual({ minCount: 0, maxCount: 0 });
+    expect(w.ecs.counts.get(serviceArn)?.desiredCount).toBe(0);
   });
 });
