@@ -70,7 +70,13 @@ async function record(instanceId: string, outcome: 'succeeded' | 'failed') {
     { type: 'RecordWorkflowQueued', change: 1, ...RUN },
     { type: 'RecordWorkflowOutcome', change: 1, runId: RUN.runId, outcome, conclusion: outcome },
     ...(outcome === 'succeeded'
-      ? [{ type: 'RecordEcsEvent', fact: ecsFact('SERVICE_STEADY_STATE', 1) } as const]
+      ? // dated by ECS after the instance was requested (an older fact is a predecessor's: dropped)
+        [
+          {
+            type: 'RecordEcsEvent',
+            fact: { ...ecsFact('SERVICE_STEADY_STATE', 1), at: new Date().toISOString() },
+          } as const,
+        ]
       : []),
   ];
   for (const command of steps) {

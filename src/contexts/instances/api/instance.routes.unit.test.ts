@@ -24,7 +24,13 @@ async function provision(h: Harness, instanceId: string, outcome: 'succeeded' | 
     { type: 'RecordWorkflowRunning', change: 1, ...RUN },
     { type: 'RecordWorkflowOutcome', change: 1, runId: RUN.runId, outcome, conclusion: outcome },
     ...(outcome === 'succeeded'
-      ? [{ type: 'RecordEcsEvent', fact: ecsFact('SERVICE_STEADY_STATE', 1) } as const]
+      ? // dated by ECS after the instance was requested (an older fact is a predecessor's: dropped)
+        [
+          {
+            type: 'RecordEcsEvent',
+            fact: { ...ecsFact('SERVICE_STEADY_STATE', 1), at: new Date().toISOString() },
+          } as const,
+        ]
       : []),
   ];
   for (const command of steps) {
@@ -92,17 +98,19 @@ describe('instance routes: creation', () => {
     const serviceArn = serviceArnOf('prod', tenantId);
     ecs.create(serviceArn, 2);
     const sync = ecsStateSync(() => ({ store: h.deps.store, runner: h.deps.runner, services: ecs.services }));
+    const base = Date.now() + 60_000; // after the steady state provision() recorded
+    const at = (minute: number) => new Date(base + minute * 60_000).toISOString();
     const steady = (minute: number) => ({
       id: ulid(),
       source: 'aws.ecs',
       'detail-type': 'ECS Service Action',
-      time: '2026-02-01T00:00:00Z',
+      time: at(0),
       resources: [serviceArn],
       detail: {
         eventType: 'INFO',
         eventName: 'SERVICE_STEADY_STATE',
         clusterArn: 'arn:aws:ecs:af-south-1:000000000000:cluster/bbws-prod',
-        createdAt: new Date(Date.parse('2026-02-01T00:00:00Z') + minute * 60_000).toISOString(),
+        createdAt: at(minute),
       },
     });
     const logger = new Logger({ logLevel: 'SILENT' });
@@ -112,7 +120,7 @@ describe('instance routes: creation', () => {
       desiredCount: 1,
       ecsDesiredCount: 2,
       runningCount: 2,
-      lastEcsEvent: { eventName: 'SERVICE_STEADY_STATE', at: '2026-02-01T00:01:00.000Z' },
+      lastEcsEvent: { eventName: 'SERVICE_STEADY_STATE', at: at(1) },
     });
     // a later fact whose counts could not be read: the last counts read stay
     ecs.delete(serviceArn);
@@ -120,7 +128,7 @@ describe('instance routes: creation', () => {
     expect((await status()).body).toMatchObject({
       ecsDesiredCount: 2,
       runningCount: 2,
-      lastEcsEvent: { at: '2026-02-01T00:02:00.000Z' },
+      lastEcsEvent: { at: at(2) },
     });
   });
 

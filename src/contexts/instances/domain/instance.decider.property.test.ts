@@ -10,7 +10,7 @@ import { metadata } from '#test/fixtures.js';
 import type { EcsEventName } from './ecs-events.js';
 import { meaningOf } from './ecs-events.js';
 import type { InstanceCommand } from './instance.commands.js';
-import { instanceDecider } from './instance.decider.js';
+import { ECS_CLOCK_SKEW_MS, instanceDecider } from './instance.decider.js';
 import { type EcsFact, instanceEventDefinitions } from './instance.events.js';
 import type { InstanceState, InstanceStatus } from './instance.state.js';
 import { instanceStream } from './instance.stream.js';
@@ -200,6 +200,12 @@ class Deliver implements fc.AsyncCommand<Model, Real> {
   check = () => true;
   async run(model: Model, real: Real) {
     const { events } = await run(real, { type: 'RecordEcsEvent', fact: this.fact });
+    if (Date.parse(this.fact.at) < REQUESTED_AT - ECS_CLOCK_SKEW_MS) {
+      expect(events, "a fact dated before the instance was requested is a predecessor's: dropped").toEqual(
+        [],
+      );
+      return check(model, real);
+    }
     if (!after(this.fact, model.newest)) {
       expect(events, 'an older or repeated ECS fact is dropped').toEqual([]);
       return check(model, real);
@@ -218,6 +224,12 @@ class Deliver implements fc.AsyncCommand<Model, Real> {
   }
   toString = () => `Deliver(${this.fact.eventName}@${this.fact.at}#${this.fact.ecsEventId})`;
 }
+
+/**
+ * When the instance's provisioning is requested (the runner's clock): facts of minutes 0-3 are dated more than
+ * ECS_CLOCK_SKEW_MS before it (a destroyed predecessor's, delivered late), minute 4 within the allowance.
+ */
+const REQUESTED_AT = Date.parse('2026-01-01T00:05:00.000Z');
 
 const factArb = fc
   .record({
@@ -247,7 +259,7 @@ describe('instance decider against a model', () => {
           const store = new InMemoryEventStore(catalogue);
           const real: Real = {
             store,
-            runner: new CommandRunner({ store, clock: () => new Date(), newEventId: ulid }),
+            runner: new CommandRunner({ store, clock: () => new Date(REQUESTED_AT), newEventId: ulid }),
             streamId: instanceStream.id(ulid()),
           };
           await run(real, {

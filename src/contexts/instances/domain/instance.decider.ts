@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import type { Decider } from '#src/platform/domain/decider.js';
 import {
   IllegalStateError,
@@ -6,8 +7,9 @@ import {
   ValidationError,
 } from '#src/platform/domain/errors.js';
 import { InstanceTier } from '../terraform/input.js';
+import { serviceName, tenantOfService } from '../terraform/naming.js';
 import type { InstanceCommand, PlanTierRef, StepCommand } from './instance.commands.js';
-import type { EcsFact, InstanceEvent } from './instance.events.js';
+import type { EcsFact, InstanceEnvironment, InstanceEvent, Resources } from './instance.events.js';
 import {
   type Counts,
   evolve,
@@ -23,7 +25,8 @@ export type { InstanceCommand } from './instance.commands.js';
 
 export const instanceDecider: Decider<InstanceCommand, InstanceEvent, InstanceState> = {
   name: 'instance',
-  version: 'instance-1',
+  // instance-2: the state records which change recorded the resources (`resourcesChange`).
+  version: 'instance-2',
   // ECS repeats SERVICE_STEADY_STATE for as long as a service runs: streams grow; a snapshot keeps loads short.
   snapshotEvery: 50,
   initialState: () => ({ status: 'NEW' }),
@@ -114,7 +117,9 @@ function decideLive(
         },
       ];
     case 'RecordEcsEvent':
-      return newer(command.fact, state) ? [{ type: 'ECS_SERVICE_EVENT', data: command.fact }] : [];
+      return owned(command.fact, state) && newer(command.fact, state)
+        ? [{ type: 'ECS_SERVICE_EVENT', data: command.fact }]
+        : [];
     default:
       return step(command, state);
   }
@@ -209,6 +214,26 @@ function suspend(reason: string, state: Live): InstanceEvent[] {
   return [{ type: 'INSTANCE_SUSPENDED', data: { previousCounts, reason } }];
 }
 
+/**
+ * How far ECS's clock may run behind the platform's: a fact dated more than this before the instance's provisioning
+ * was requested cannot be about its service (none existed yet). ECS and Lambda clocks are both NTP-synchronised
+ * (skew well under a second); a minute leaves room for that and for nothing else.
+ */
+export const ECS_CLOCK_SKEW_MS = 60_000;
+
+/**
+ * Whether a fact can be about this instance's service. Once its resources are recorded, only a fact of that service
+ * ARN is (a same-named service in another account or cluster is not). Before, the state sync found the instance by the
+ * service's name, which a destroyed predecessor shared: a fact dated before this instance's provisioning was requested
+ * (less ECS_CLOCK_SKEW_MS) is the predecessor's, delivered late. (A stream folded without occurredAt has no
+ * createdAt: no date to compare with.)
+ */
+function owned(fact: EcsFact, state: Live): boolean {
+  if (state.resources) return fact.serviceArn === state.resources.serviceArn;
+  if (state.createdAt === undefined) return true;
+  return Date.parse(fact.at) >= Date.parse(state.createdAt) - ECS_CLOCK_SKEW_MS;
+}
+
 /** ECS facts are ordered by ECS's clock and their event id: anything not newer than the newest is dropped. */
 function newer(fact: EcsFact, state: Live): boolean {
   const latest = state.ecs.latest;
@@ -244,10 +269,7 @@ function step(command: StepCommand, state: Live): InstanceEvent[] {
     case 'RecordWorkflowOutcome':
       return outcome(command, state);
     case 'RecordResources':
-      if (JSON.stringify(state.resources) === JSON.stringify(command.resources)) return [];
-      return [
-        { type: 'INSTANCE_RESOURCES_RECORDED', data: { change: change.n, resources: command.resources } },
-      ];
+      return recordResources(command.resources, state);
     case 'RecordDeprovisioned':
       if (change.kind !== 'deprovision' || change.phase === 'failed') {
         throw new IllegalStateError(
@@ -259,6 +281,60 @@ function step(command: StepCommand, state: Live): InstanceEvent[] {
     default:
       return command satisfies never;
   }
+}
+
+/**
+ * Why a service is not this instance's by the naming convention (terraform/naming.ts), or undefined: its ARN must
+ * be an ECS service ARN whose name (`bbws-<env>-tenant-<tenantId>`) names the instance's tenant and environment, and
+ * its name, when given, that same name.
+ */
+export function notThisInstance(
+  resources: Pick<z.infer<typeof Resources>, 'serviceArn' | 'serviceName'>,
+  instance: { tenantId: string; environment: InstanceEnvironment },
+): { field: 'serviceArn' | 'serviceName'; message: string } | undefined {
+  const { tenantId, environment } = instance;
+  const expected = serviceName(environment, tenantId);
+  const named = tenantOfService(resources.serviceArn);
+  if (
+    !SERVICE_ARN.test(resources.serviceArn) ||
+    named?.tenantId !== tenantId ||
+    named.environment !== environment
+  ) {
+    return {
+      field: 'serviceArn',
+      message: `not the ECS service of tenant ${tenantId} in ${environment} (${expected})`,
+    };
+  }
+  if (resources.serviceName !== undefined && resources.serviceName !== expected) {
+    return { field: 'serviceName', message: `must be ${expected}` };
+  }
+  return undefined;
+}
+
+/** An ECS service ARN: `arn:<partition>:ecs:<region>:<account>:service/<cluster>/<name>`. */
+const SERVICE_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service\/[A-Za-z0-9_-]+\/[A-Za-z0-9_-]+$/;
+
+/**
+ * The folder's outputs, once per change: the same set again is a no-op, another set for the same change is refused
+ * (a report, signed or not, cannot re-point the instance). The service must be this instance's by the naming
+ * convention (terraform/naming.ts): its ARN (and name, when given) names this tenant and environment; otherwise
+ * the `ecs-service:<arn>` mapping could be claimed for another tenant's service.
+ */
+function recordResources(resources: z.infer<typeof Resources>, state: Live): InstanceEvent[] {
+  const { change } = state;
+  const wrong = notThisInstance(resources, state);
+  if (wrong)
+    throw new UnprocessableError(`resources.${wrong.field}`, 'service_not_this_instance', wrong.message);
+  const same = JSON.stringify(state.resources) === JSON.stringify(resources);
+  if (state.resources && state.resourcesChange === change.n) {
+    if (same) return [];
+    throw new IllegalStateError(
+      'resources_already_recorded',
+      `change ${change.n} already recorded its resources (${state.resources.serviceArn})`,
+    );
+  }
+  if (same) return [];
+  return [{ type: 'INSTANCE_RESOURCES_RECORDED', data: { change: change.n, resources } }];
 }
 
 function commit(command: Extract<StepCommand, { type: 'RecordCommit' }>, state: Live): InstanceEvent[] {

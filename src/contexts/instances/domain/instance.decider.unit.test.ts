@@ -8,7 +8,7 @@ import {
 } from '#src/platform/domain/errors.js';
 import { deciderSpec } from '#test/decider-spec.js';
 import type { InstanceCommand } from './instance.commands.js';
-import { instanceDecider } from './instance.decider.js';
+import { ECS_CLOCK_SKEW_MS, instanceDecider } from './instance.decider.js';
 import type { InstanceEvent } from './instance.events.js';
 import type { InstanceState } from './instance.state.js';
 import { BIGGER_PLAN, ecsFact, PLAN, RUN, SERVICE_ARN, SHA, STATE_FIXTURES } from './transition-table.js';
@@ -192,8 +192,133 @@ describe('instance decider: provisioning steps are idempotent', () => {
   });
 });
 
+describe("instance decider: resources, once per change and only this instance's service (review 10, #2)", () => {
+  const TENANT = '01JD0000000000000000000001';
+  const OTHER_TENANT = '01JD0000000000000000000009';
+  const record = (resources: { serviceArn: string; serviceName?: string }, change = 1): InstanceCommand => ({
+    type: 'RecordResources',
+    change,
+    resources,
+  });
+  const recorded = (resources: { serviceArn: string }, change = 1): InstanceEvent => ({
+    type: 'INSTANCE_RESOURCES_RECORDED',
+    data: { change, resources },
+  });
+  const succeeded = history('PROVISIONING');
+
+  it('records the service the naming convention gives this instance; the same set again is a no-op', () => {
+    spec
+      .given(succeeded)
+      .when(record({ serviceArn: SERVICE_ARN, serviceName: `bbws-prod-tenant-${TENANT}` }))
+      .thenEmits([
+        {
+          type: 'INSTANCE_RESOURCES_RECORDED',
+          data: {
+            change: 1,
+            resources: { serviceArn: SERVICE_ARN, serviceName: `bbws-prod-tenant-${TENANT}` },
+          },
+        },
+      ]);
+    spec
+      .given([...succeeded, recorded({ serviceArn: SERVICE_ARN })])
+      .when(record({ serviceArn: SERVICE_ARN }))
+      .thenEmits([]);
+  });
+
+  it('refuses another set for a change that recorded its resources (409 resources_already_recorded)', () => {
+    const elsewhere = SERVICE_ARN.replace('093646564004', '111111111111');
+    spec
+      .given([...history('ACTIVE'), recorded({ serviceArn: SERVICE_ARN })])
+      .when(record({ serviceArn: elsewhere }))
+      .thenThrows(IllegalStateError, { code: 'resources_already_recorded' });
+    spec
+      .given([...history('ACTIVE'), recorded({ serviceArn: SERVICE_ARN })])
+      .when(record({ serviceArn: SERVICE_ARN, serviceName: `bbws-prod-tenant-${TENANT}` }))
+      .thenThrows(IllegalStateError, { code: 'resources_already_recorded' });
+  });
+
+  it("a later change records its own outputs (a tier change's new task definition)", () => {
+    const tierChange = [
+      ...history('SCALING (tier change in flight)').slice(0, -1),
+      recorded({ serviceArn: SERVICE_ARN }),
+      ...history('SCALING (tier change in flight)').slice(-1),
+    ];
+    const taskDefinitionArn = 'arn:aws:ecs:af-south-1:093646564004:task-definition/bbws-prod:2';
+    spec
+      .given(tierChange)
+      .when({ type: 'RecordResources', change: 2, resources: { serviceArn: SERVICE_ARN, taskDefinitionArn } })
+      .thenEmits([
+        {
+          type: 'INSTANCE_RESOURCES_RECORDED',
+          data: { change: 2, resources: { serviceArn: SERVICE_ARN, taskDefinitionArn } },
+        },
+      ]);
+  });
+
+  it("refuses another tenant's or environment's service, or none by the convention (422 naming the field)", () => {
+    for (const serviceArn of [
+      SERVICE_ARN.replace(TENANT, OTHER_TENANT).replace(TENANT, OTHER_TENANT),
+      SERVICE_ARN.replace(/bbws-prod/g, 'bbws-dev'),
+      'arn:aws:ecs:af-south-1:000000000000:service/x/bogus',
+      `arn:aws:iam::093646564004:role/bbws-prod-tenant-${TENANT}`,
+    ]) {
+      spec
+        .given(succeeded)
+        .when(record({ serviceArn }))
+        .thenThrows(UnprocessableError, { field: 'resources.serviceArn', code: 'service_not_this_instance' });
+      // not even over resources already recorded: the refusal names the service, nothing is appended
+      spec
+        .given([...succeeded, recorded({ serviceArn: SERVICE_ARN })])
+        .when(record({ serviceArn }))
+        .thenThrows(UnprocessableError, { field: 'resources.serviceArn' });
+    }
+    spec
+      .given(succeeded)
+      .when(record({ serviceArn: SERVICE_ARN, serviceName: `bbws-prod-tenant-${OTHER_TENANT}` }))
+      .thenThrows(UnprocessableError, { field: 'resources.serviceName', code: 'service_not_this_instance' });
+  });
+});
+
 describe('instance decider: ECS facts', () => {
   const active = history('ACTIVE'); // its newest ECS fact: SERVICE_STEADY_STATE at minute 1
+
+  it('once the service ARN is recorded, drops a fact of any other service (review 10, #3)', () => {
+    const owned = [
+      ...active,
+      {
+        type: 'INSTANCE_RESOURCES_RECORDED',
+        data: { change: 1, resources: { serviceArn: SERVICE_ARN } },
+      } as InstanceEvent,
+    ];
+    const foreign = {
+      ...ecsFact('SERVICE_DEPLOYMENT_FAILED', 5),
+      serviceArn: SERVICE_ARN.replace('093646564004', '999999999999'),
+    };
+    spec.given(owned).when({ type: 'RecordEcsEvent', fact: foreign }).thenEmits([]);
+    spec
+      .given(owned)
+      .when(ecs('SERVICE_DEPLOYMENT_FAILED', 5))
+      .thenEmits([{ type: 'ECS_SERVICE_EVENT', data: ecsFact('SERVICE_DEPLOYMENT_FAILED', 5) }]);
+  });
+
+  it("before the ARN is recorded, drops a fact dated before the instance was requested, less the clock skew (a predecessor's)", () => {
+    // requested at minute 10 (the platform's clock); facts are dated by ECS's
+    const requestedAt = new Date(Date.parse(ecsFact('TASKS_STOPPED', 10).at)).toISOString();
+    const running = history('WORKFLOW_RUNNING').map((e, i) => ({
+      ...e,
+      occurredAt: i === 0 ? requestedAt : undefined,
+    }));
+    const state = running.reduce(instanceDecider.evolve, instanceDecider.initialState()) as Exclude<
+      InstanceState,
+      { status: 'NEW' }
+    >;
+    expect(state.createdAt).toBe(requestedAt);
+    const skewMinutes = ECS_CLOCK_SKEW_MS / 60_000;
+    expect(instanceDecider.decide(ecs('SERVICE_STEADY_STATE', 10 - skewMinutes - 1), state)).toEqual([]);
+    expect(instanceDecider.decide(ecs('SERVICE_STEADY_STATE', 10 - skewMinutes), state)).toHaveLength(1);
+    const steady = instanceDecider.decide(ecs('SERVICE_STEADY_STATE', 11), state);
+    expect(steady).toHaveLength(1);
+  });
 
   it('ignores a fact older than the newest, and a duplicate', () => {
     spec.given(active).when(ecs('SERVICE_DEPLOYMENT_FAILED', 0)).thenEmits([]);

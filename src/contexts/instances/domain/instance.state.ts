@@ -89,6 +89,8 @@ export interface InstanceFacts {
   committedSuspended?: boolean | undefined;
   ecs: EcsView;
   resources?: z.infer<typeof Resources> | undefined;
+  /** The change whose outputs `resources` are (each change records them once). */
+  resourcesChange?: number | undefined;
   createdAt?: string | undefined;
   updatedAt?: string | undefined;
 }
@@ -270,7 +272,7 @@ function apply(state: InstanceState, event: InstanceEvent): InstanceState {
       return progress(state, { ...change, phase: 'failed', failure: { conclusion, reason } });
     }
     case 'INSTANCE_RESOURCES_RECORDED':
-      return { ...state, resources: event.data.resources };
+      return { ...state, resources: event.data.resources, resourcesChange: event.data.change };
     case 'INSTANCE_DEPROVISIONED':
       return { ...state, status: 'DELETED', change: { ...change, phase: 'succeeded' } };
     case 'ECS_SERVICE_EVENT':

@@ -220,6 +220,20 @@ export const PROVISIONER_COLUMNS: readonly Column[] = [
     }),
   },
   { label: 'deprovisioned', command: (s) => ({ type: 'RecordDeprovisioned', change: s.change.n }) },
+  {
+    label: 'resources recorded',
+    command: (s) => ({ type: 'RecordResources', change: s.change.n, resources: { serviceArn: SERVICE_ARN } }),
+  },
+  {
+    label: "resources recorded (another tenant's service)",
+    command: (s) => ({
+      type: 'RecordResources',
+      change: s.change.n,
+      resources: {
+        serviceArn: SERVICE_ARN.replace(/01JD0000000000000000000001$/, '01JD0000000000000000000009'),
+      },
+    }),
+  },
 ];
 
 const runOf = (s: Live) => (s.change.run ? { runId: s.change.run.id, runUrl: s.change.run.url } : RUN);
@@ -300,7 +314,7 @@ export function transitionTables(): string {
     '',
     transitionTable(PROVISIONER_COLUMNS),
     '',
-    '**ECS events** (each newer, by its own `createdAt`/`updatedAt`, than any the instance recorded):',
+    "**ECS events** (each newer, by its own `createdAt`/`updatedAt`, than any the instance recorded, and of the instance's own service: once its resources are recorded, a fact of any other service ARN is a no-op; before, a fact dated more than `ECS_CLOCK_SKEW_MS` (one minute) before the provisioning was requested is a destroyed predecessor's, a no-op):",
     '',
     transitionTable(ECS_COLUMNS),
     '',

@@ -2,19 +2,28 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { ulid } from 'ulid';
 import { describe, expect, it, vi } from 'vitest';
 import { catalogue } from '#src/contexts/catalogue.js';
+import { planOf } from '#src/contexts/plans/index.js';
 import { CommandRunner } from '#src/platform/command/command-runner.js';
 import { stateOf } from '#src/platform/command/dependency.js';
 import type { AwsServiceEvent } from '#src/platform/consumers/aws-event-consumer.js';
 import { InMemoryEventStore } from '#src/platform/event-store/in-memory.event-store.js';
+import type { InstanceCommand } from '../domain/instance.commands.js';
 import { instanceDecider } from '../domain/instance.decider.js';
 import type { InstanceState } from '../domain/instance.state.js';
+import { instanceStream } from '../domain/instance.stream.js';
 import { ecsStateSync, factOf } from './ecs-state-sync.js';
 import { InMemoryEcsControl } from './in-memory.ecs-control.js';
 import { activeInstance, serviceArnOf } from './instance-fixtures.js';
 
+/**
+ * The platform's clock: instances are requested at the start of 2026, before the fixture's steady state and the
+ * events below (a fact dated before an instance was requested is a predecessor's, dropped while no ARN is recorded).
+ */
+const REQUESTED_AT = '2026-01-01T00:00:00.000Z';
+
 function world() {
   const store = new InMemoryEventStore(catalogue);
-  const runner = new CommandRunner({ store, clock: () => new Date(), newEventId: ulid });
+  const runner = new CommandRunner({ store, clock: () => new Date(REQUESTED_AT), newEventId: ulid });
   const logger = new Logger({ logLevel: 'SILENT' });
   const info = vi.spyOn(logger, 'info');
   const warn = vi.spyOn(logger, 'warn');
@@ -90,20 +99,99 @@ describe('ECS state sync: the fact of an event', () => {
 
 describe('ECS state sync: the consumer', () => {
   it('records the fact on the instance found by its recorded service ARN', async () => {
-    const { runner, deliver, head } = world();
+    const { runner, deliver, head, store } = world();
+    const tenantId = ulid();
     const instance = await activeInstance(runner, {
-      serviceArn: 'arn:aws:ecs:af-south-1:000000000000:service/bbws-dev/renamed',
+      tenantId,
+      serviceArn: serviceArnOf('dev', tenantId, '222222222222'),
     });
+    expect(await store.reservationHolder(`ecs-service:${instance.serviceArn}`)).toBe(instance.streamId);
     await deliver(serviceAction(instance.serviceArn, 'SERVICE_TASK_START_IMPAIRED', 3));
     expect((await head(instance.streamId)).ecs.latest?.eventName).toBe('SERVICE_TASK_START_IMPAIRED');
   });
 
   it('falls back on the service name when the ARN is not recorded yet', async () => {
     const { runner, deliver, head } = world();
-    const instance = await activeInstance(runner);
-    const other = serviceArnOf('dev', instance.tenantId, '111111111111'); // same name, not the recorded ARN
+    const instance = await activeInstance(runner, { withResources: false });
+    const other = serviceArnOf('dev', instance.tenantId, '111111111111'); // same name, no ARN recorded
     await deliver(serviceAction(other, 'SERVICE_DEPLOYMENT_IN_PROGRESS', 2));
     expect((await head(instance.streamId)).ecs.latest?.eventName).toBe('SERVICE_DEPLOYMENT_IN_PROGRESS');
+  });
+
+  it('once the ARN is recorded, drops the facts of a same-named service elsewhere (another account) (review 10, #3)', async () => {
+    const { runner, deliver, head, store } = world();
+    const victim = await activeInstance(runner, { environment: 'prod' });
+    const foreign = serviceArnOf('prod', victim.tenantId, '999999999999');
+    const version = (await store.load(victim.streamId)).version;
+    await deliver({
+      ...serviceAction(foreign, 'SERVICE_DEPLOYMENT_FAILED', 5),
+      'detail-type': 'ECS Deployment State Change',
+      detail: {
+        eventType: 'ERROR',
+        eventName: 'SERVICE_DEPLOYMENT_FAILED',
+        updatedAt: '2026-02-01T00:05:00Z',
+      },
+    });
+    expect((await head(victim.streamId)).status).toBe('ACTIVE');
+    expect((await store.load(victim.streamId)).version).toBe(version);
+  });
+
+  it("drops a destroyed predecessor's steady state, dated before the new instance was requested (review 10, #3)", async () => {
+    const store = new InMemoryEventStore(catalogue);
+    const runner = new CommandRunner({ store, clock: () => new Date(), newEventId: ulid });
+    const ecs = new InMemoryEcsControl();
+    const sync = ecsStateSync(() => ({ store, runner, services: ecs.services, describeDeadlineMs: 50 }));
+    const logger = new Logger({ logLevel: 'SILENT' });
+    const tenantId = ulid();
+    const instanceId = ulid();
+    const streamId = instanceStream.id(instanceId);
+    const run = (command: InstanceCommand) =>
+      runner.run({
+        decider: instanceDecider,
+        streamId,
+        command,
+        metadata: { correlationId: ulid(), actor: 't', tenantId },
+        result: () => undefined,
+      });
+    const { planId, version, tier, environments } = planOf('business');
+    const ref = { runId: 8, runUrl: 'https://github.com/o/sit/actions/runs/8' };
+    for (const command of [
+      {
+        type: 'RequestProvisioning',
+        instanceId,
+        tenantId,
+        environment: 'sit',
+        tenantEnvironment: 'prod',
+        plan: { planId, version, tier, environments },
+        albSlot: { alb: 1, priority: 41 },
+      },
+      { type: 'RecordCommit', change: 1, commitSha: 'b'.repeat(40), changed: true },
+      { type: 'RecordWorkflowQueued', change: 1, ...ref },
+      { type: 'RecordWorkflowRunning', change: 1, ...ref },
+    ] satisfies InstanceCommand[])
+      await run(command);
+    const steady = (createdAt: string): AwsServiceEvent => ({
+      id: ulid(),
+      source: 'aws.ecs',
+      'detail-type': 'ECS Service Action',
+      time: createdAt,
+      resources: [serviceArnOf('sit', tenantId)],
+      detail: { eventType: 'INFO', eventName: 'SERVICE_STEADY_STATE', createdAt },
+    });
+    // The predecessor's last steady state, an hour before this instance was requested, delivered late.
+    await sync.handle(steady(new Date(Date.now() - 3600_000).toISOString()), { logger });
+    await run({
+      type: 'RecordWorkflowOutcome',
+      change: 1,
+      runId: 8,
+      outcome: 'succeeded',
+      conclusion: 'success',
+    });
+    const head = async () => stateOf(instanceDecider, await store.load(streamId)) as { status: string };
+    expect((await head()).status).toBe('PROVISIONING');
+    // The new service's own steady state (after the request) makes it ACTIVE.
+    await sync.handle(steady(new Date(Date.now() + 1000).toISOString()), { logger });
+    expect((await head()).status).toBe('ACTIVE');
   });
 
   it('ignores, with a log line, an event of a service the platform does not manage', async () => {

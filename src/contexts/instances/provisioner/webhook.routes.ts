@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import type { CommandRunner } from '#src/platform/command/command-runner.js';
+import { UnprocessableError } from '#src/platform/domain/errors.js';
 import type { EventStore } from '#src/platform/event-store/event-store.port.js';
 import { parseWith } from '#src/platform/http/http-handler.js';
 import type { Route } from '#src/platform/http/route.js';
+import { notThisInstance } from '../domain/instance.decider.js';
 import { InstanceEnvironment } from '../domain/instance.events.js';
 import { instanceStream } from '../domain/instance.stream.js';
 import { instanceKey } from '../domain/placement.js';
@@ -122,7 +124,11 @@ const workflowRun: Route<WebhookDependencies> = {
   },
 };
 
-/** The deploy workflow's final report: the outcome, and on a successful apply the folder's outputs. */
+/**
+ * The deploy workflow's final report: the outcome, and on a successful apply the folder's outputs. Outputs whose
+ * service is not this instance's (terraform/naming.ts) are refused, 422, nothing recorded; outputs other than those
+ * the change already recorded, 409 `resources_already_recorded` (the outcome, recorded first, stands).
+ */
 const deployOutcome: Route<WebhookDependencies> = {
   method: 'POST',
   path: '/v1.0/webhooks/deploy-outcome',
@@ -150,6 +156,14 @@ const deployOutcome: Route<WebhookDependencies> = {
     };
     const change = found.state.change.n;
     const succeeded = report.outcome === 'success';
+    const resources = succeeded && report.action === 'apply' ? resourcesOf(report.outputs) : undefined;
+    // A service that is not this instance's (another tenant's, another environment's, no tenant's) refuses the
+    // whole report before anything is recorded: the signature only says some environment repository sent it.
+    const wrong = resources && notThisInstance(resources, found.state);
+    if (wrong) {
+      const field = wrong.field === 'serviceArn' ? 'outputs.service_arn' : 'outputs.service_name';
+      throw new UnprocessableError(field, 'service_not_this_instance', wrong.message);
+    }
     await record(deps.runner, ctx, {
       type: 'RecordWorkflowOutcome',
       change,
@@ -158,7 +172,6 @@ const deployOutcome: Route<WebhookDependencies> = {
       conclusion: report.outcome,
       ...(succeeded ? {} : { reason: `workflow run ${report.runId} reported ${report.outcome}` }),
     });
-    const resources = succeeded && report.action === 'apply' ? resourcesOf(report.outputs) : undefined;
     if (resources) await record(deps.runner, ctx, { type: 'RecordResources', change, resources });
     return accepted('recorded');
   },

@@ -49,7 +49,9 @@ const create = (
   plan: PLAN,
   albSlot: { alb, priority: 1 },
 });
-const toActive = (serviceArn = `${SERVICE_ARN}-${ulid()}`): InstanceCommand[] => [
+/** The tenant's prod service, as the naming convention gives it (the decider records no other). */
+const arnOf = (tenantId: string) => SERVICE_ARN.replace(/01JD0000000000000000000001$/, tenantId);
+const toActive = (serviceArn: string): InstanceCommand[] => [
   { type: 'RecordCommit', change: 1, commitSha: SHA, changed: true },
   { type: 'RecordWorkflowQueued', change: 1, ...RUN },
   { type: 'RecordWorkflowOutcome', change: 1, runId: RUN.runId, outcome: 'succeeded', conclusion: 'success' },
@@ -58,19 +60,19 @@ const toActive = (serviceArn = `${SERVICE_ARN}-${ulid()}`): InstanceCommand[] =>
     change: 1,
     resources: { serviceArn, efsAccessPointId: 'fsap-0123456789abcdef0' },
   },
-  { type: 'RecordEcsEvent', fact: ecsFact('SERVICE_STEADY_STATE', 1) },
+  { type: 'RecordEcsEvent', fact: { ...ecsFact('SERVICE_STEADY_STATE', 1), serviceArn } },
 ];
 
 describe('bbws-tenant-resources: the access patterns of design section 4.3 on DynamoDB Local', async () => {
   const [tenant, other] = [ulid(), ulid()];
   const [prod, dev, gone] = [ulid(), ulid(), ulid()];
   const env = 'dev' as const;
-  const serviceArn = `${SERVICE_ARN}-${ulid()}`;
+  const serviceArn = arnOf(tenant);
   await given(prod, [create(prod, tenant, 'prod', 7), ...toActive(serviceArn)]);
   await given(dev, [create(dev, tenant, 'dev', 7)]);
   await given(gone, [
     create(gone, other, 'prod', 8),
-    ...toActive(),
+    ...toActive(arnOf(other)),
     { type: 'Deprovision', reason: 'test' },
     { type: 'RecordDeprovisioned', change: 2 },
   ]);
