@@ -56,6 +56,8 @@ export const ecsDeployables: Required<Pick<Deployables, 'queues' | 'rules' | 'fu
       description: "Sets an instance's ECS service counts and autoscaling bounds from the instance's head",
       timeoutSeconds: 10,
       triggers: [{ kind: 'sqs', queue: 'EcsControlQueue', batchSize: 10 }],
+      // The workload environments' cluster ARNs (docs/deployment.md, "What an operator provides per stage").
+      environment: { ECS_CLUSTER_ARNS: { ssmParameter: 'ecs-cluster-arns' } },
       permissions: [
         // The instance's stream at its head.
         { service: 'dynamodb', actions: ['Query'], tables: ['EventStoreTable'] },

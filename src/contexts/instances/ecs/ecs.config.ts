@@ -12,6 +12,20 @@ const EcsEnv = z.object({
   AWS_REGION: z.string().default('af-south-1'),
   ECS_ENDPOINT: unset(z.url()),
   APPLICATION_AUTOSCALING_ENDPOINT: unset(z.url()),
+  /**
+   * Each workload environment's cluster ARN, as JSON ({"dev": "arn:aws:ecs:...:cluster/...", ...}): ECS control's
+   * fallback to the service the naming convention gives when a run's outputs were never recorded (ecs-control.ts).
+   */
+  ECS_CLUSTER_ARNS: unset(
+    z.string().transform((text, ctx) => {
+      try {
+        return z.record(z.string(), z.string()).parse(JSON.parse(text));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'ECS_CLUSTER_ARNS must be a JSON object of cluster ARNs' });
+        return z.NEVER;
+      }
+    }),
+  ),
 });
 export type EcsConfig = z.infer<typeof EcsEnv>;
 

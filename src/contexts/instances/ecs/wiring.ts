@@ -4,7 +4,7 @@ import { eventStore, runner } from '#src/platform/wiring.js';
 import type { TenantReactionsDependencies } from '../reactions/tenant-reactions.js';
 import { AwsEcsServices, AwsScalableTargets } from './aws.ecs-control.js';
 import { loadEcsConfig } from './ecs.config.js';
-import type { EcsControlDependencies } from './ecs-control.js';
+import { type EcsControlDependencies, namedServices } from './ecs-control.js';
 import type { EcsControlPorts, EcsServices, ScalableTargets } from './ecs-control.port.js';
 import type { EcsStateSyncDependencies } from './ecs-state-sync.js';
 
@@ -35,10 +35,14 @@ function ecsPorts(): EcsControlPorts {
   return { services: ecsServices(), targets };
 }
 
-export const ecsControlDependencies = (): EcsControlDependencies => ({
-  store: eventStore(),
-  ecs: () => ecsPorts(),
-});
+export const ecsControlDependencies = (): EcsControlDependencies => {
+  const clusters = loadEcsConfig().ECS_CLUSTER_ARNS;
+  return {
+    store: eventStore(),
+    ecs: () => ecsPorts(),
+    ...(clusters ? { namedService: namedServices(clusters) } : {}),
+  };
+};
 
 export const ecsStateSyncDependencies = (): EcsStateSyncDependencies => ({
   store: eventStore(),

@@ -69,6 +69,14 @@ export const startInstancesLocal: StartLocalStandIns = async (env): Promise<Inst
       APPLICATION_AUTOSCALING_ENDPOINT: aws.endpoint,
       SECRETS_MANAGER_ENDPOINT: aws.endpoint,
       WORKLOAD_ENVIRONMENTS: JSON.stringify(environments),
+      ECS_CLUSTER_ARNS: JSON.stringify(
+        Object.fromEntries(
+          WORKLOAD_ENVIRONMENTS.map((e) => [
+            e,
+            `arn:aws:ecs:${env.region}:${env.account}:cluster/${standIns.clusterOf(e)}`,
+          ]),
+        ),
+      ),
     },
     describe: () => [
       `GitHub API        ${standIns.githubUrl}  (token in LOCAL_GITHUB_TOKEN; workflow_run -> ${env.httpUrl}${WORKFLOW_RUN_WEBHOOK_PATH})`,
