@@ -6,6 +6,7 @@ import { catalogue } from '#src/contexts/catalogue.js';
 import { CommandRunner } from '#src/platform/command/command-runner.js';
 import { stateOf } from '#src/platform/command/dependency.js';
 import { InMemoryEventStore } from '#src/platform/event-store/in-memory.event-store.js';
+import { integrationDetail } from '#test/lambda-events.js';
 import type { InstanceCommand } from '../domain/instance.commands.js';
 import { instanceDecider } from '../domain/instance.decider.js';
 import type { InstanceState } from '../domain/instance.state.js';
@@ -47,20 +48,7 @@ async function history(commands: readonly InstanceCommand[]) {
   return { store, ecs, instance, triggers };
 }
 
-const delivery = (streamId: string, type: ControlTrigger) => ({
-  specVersion: '1' as const,
-  eventId: ulid(),
-  streamId,
-  version: 1,
-  type,
-  schemaVersion: 1,
-  occurredAt: new Date().toISOString(),
-  tenantId: null,
-  correlationId: ulid(),
-  causationId: null,
-  actor: 'test',
-  data: {},
-});
+const delivery = (streamId: string, type: ControlTrigger) => integrationDetail({ streamId, type });
 
 describe('ECS control: any order, any repeats', () => {
   it('leaves the service at the head counts whatever the delivery order and duplicates of its events', async () => {

@@ -6,6 +6,7 @@ import { planOf } from '#src/contexts/plans/index.js';
 import { CommandRunner } from '#src/platform/command/command-runner.js';
 import { stateOf } from '#src/platform/command/dependency.js';
 import { InMemoryEventStore } from '#src/platform/event-store/in-memory.event-store.js';
+import { integrationDetail } from '#test/lambda-events.js';
 import type { InstanceCommand } from '../domain/instance.commands.js';
 import { instanceDecider } from '../domain/instance.decider.js';
 import type { InstanceState } from '../domain/instance.state.js';
@@ -22,23 +23,7 @@ function world() {
   const ecs = new InMemoryEcsControl();
   const consumer = ecsControl(() => ({ store, ecs: () => ecs }));
   const deliver = (type: ControlTrigger, streamId: string) =>
-    consumer.handle(
-      {
-        specVersion: '1',
-        eventId: ulid(),
-        streamId,
-        version: 1,
-        type,
-        schemaVersion: 1,
-        occurredAt: new Date().toISOString(),
-        tenantId: null,
-        correlationId: ulid(),
-        causationId: null,
-        actor: 'test',
-        data: {},
-      },
-      { logger },
-    );
+    consumer.handle(integrationDetail({ streamId, type }), { logger });
   const command = (streamId: string, command: InstanceCommand) =>
     runner.run({
       decider: instanceDecider,
@@ -293,21 +278,7 @@ describe('ECS control: an instance whose service was never recorded', () => {
     w.ecs.create(serviceArn, 1);
     w.ecs.bounds.set(serviceArn, { minCount: 1, maxCount: 4 });
     const consumer = ecsControl(() => ({ store: w.store, ecs: () => w.ecs, namedService: named }));
-    const event = { eventId: ulid(), streamId, version: 1, type: 'INSTANCE_SUSPENDED' as const };
-    await consumer.handle(
-      {
-        ...event,
-        specVersion: '1',
-        schemaVersion: 1,
-        occurredAt: new Date().toISOString(),
-        tenantId: null,
-        correlationId: ulid(),
-        causationId: null,
-        actor: 'test',
-        data: {},
-      },
-      { logger },
-    );
+    await consumer.handle(integrationDetail({ streamId, type: 'INSTANCE_SUSPENDED' as const }), { logger });
     expect(w.ecs.bounds.get(serviceArn)).toEqual({ minCount: 0, maxCount: 0 });
     expect(w.ecs.counts.get(serviceArn)?.desiredCount).toBe(0);
   });

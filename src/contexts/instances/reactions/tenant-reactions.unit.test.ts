@@ -7,12 +7,15 @@ import { tenantStream } from '#src/contexts/tenants/index.js';
 import { CommandRunner } from '#src/platform/command/command-runner.js';
 import { stateOf } from '#src/platform/command/dependency.js';
 import { InMemoryEventStore } from '#src/platform/event-store/in-memory.event-store.js';
+import { integrationDetail } from '#test/lambda-events.js';
 import { instanceDecider } from '../domain/instance.decider.js';
 import type { InstanceState } from '../domain/instance.state.js';
 import { activeInstance } from '../ecs/instance-fixtures.js';
 import { reactionOf, type TenantTrigger, tenantReactions } from './tenant-reactions.js';
 
 const logger = new Logger({ logLevel: 'SILENT' });
+const tenantDetail = <T extends TenantTrigger>(type: T, tenantId: string) =>
+  integrationDetail({ streamId: tenantStream.id(tenantId), type, version: 2, tenantId, actor: 'op' });
 
 function world() {
   const store = new InMemoryEventStore(catalogue);
@@ -40,23 +43,7 @@ function world() {
     return tenantId;
   };
   const deliver = (type: TenantTrigger, tenantId: string) =>
-    reactions.handle(
-      {
-        specVersion: '1',
-        eventId: ulid(),
-        streamId: tenantStream.id(tenantId),
-        version: 2,
-        type,
-        schemaVersion: 1,
-        occurredAt: new Date().toISOString(),
-        tenantId,
-        correlationId: ulid(),
-        causationId: null,
-        actor: 'op',
-        data: {},
-      },
-      { logger },
-    );
+    reactions.handle(tenantDetail(type, tenantId), { logger });
   const head = async (streamId: string) =>
     stateOf(instanceDecider, await store.load(streamId)) as Exclude<InstanceState, { status: 'NEW' }>;
   return { store, runner, tenantEvent, tenant, deliver, head };
@@ -179,23 +166,9 @@ describe('reactions to tenant events: the consumer', () => {
         return loaded;
       },
     });
-    await tenantReactions(() => ({ store: racing, runner })).handle(
-      {
-        specVersion: '1',
-        eventId: ulid(),
-        streamId: tenantStream.id(tenantId),
-        version: 2,
-        type: 'TENANT_PARKED',
-        schemaVersion: 1,
-        occurredAt: new Date().toISOString(),
-        tenantId,
-        correlationId: ulid(),
-        causationId: null,
-        actor: 'op',
-        data: {},
-      },
-      { logger },
-    );
+    await tenantReactions(() => ({ store: racing, runner })).handle(tenantDetail('TENANT_PARKED', tenantId), {
+      logger,
+    });
     expect((await head(prod.streamId)).status).toBe('ACTIVE');
   });
 
