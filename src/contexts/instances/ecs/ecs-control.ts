@@ -149,19 +149,20 @@ export function ecsControl(deps: () => EcsControlDependencies) {
     async handle(event, { logger }) {
       const { store, ecs, namedService } = deps();
       const load = () => store.load(event.streamId, loadOptionsOf(instanceDecider));
-      let loaded = await load();
       // Two handlers of one instance may run at once (a standard queue): one that loaded an older head could
-      // write after the other. So each write is checked: the head it was planned on must still be the head
-      // after it, else it is planned and written again (docs/architecture.md, "Order and repeats are harmless").
+      // write after the other. So each write is checked: what the head says after it must still be what was
+      // written, else it is planned and written again (docs/architecture.md, "Order and repeats are harmless").
+      // Events that do not change the plan (ECS facts, the provisioner's steps) are no reason to write again.
+      let plan = controlPlan(event.type, stateOf(instanceDecider, await load()), namedService);
       for (let round = 1; ; round++) {
-        const plan = controlPlan(event.type, stateOf(instanceDecider, loaded), namedService);
         if (plan.action === 'none') return logger.info('nothing to control', { why: plan.why });
         await applyPlan(ecs(plan.environment), plan, logger);
         const after = await load();
-        if (after.version === loaded.version) return;
+        const next = controlPlan(event.type, stateOf(instanceDecider, after), namedService);
+        if (JSON.stringify(next) === JSON.stringify(plan)) return;
         if (round >= MAX_ROUNDS) throw new Error(`instance ${event.streamId} kept moving while controlled`);
         logger.info('the instance moved while it was controlled: planned again', { version: after.version });
-        loaded = after;
+        plan = next;
       }
     },
   } satisfies Consumer<typeof events>;

@@ -153,6 +153,34 @@ describe('ECS control: the consumer on the in-memory adapters', () => {
     expect(ecs.counts.get(instance.serviceArn)?.desiredCount).toBe(1);
   });
 
+  it('writes once when only ECS facts land on the stream while it writes (no plan changed: no reason to replan)', async () => {
+    const { instance, command, deliver, ecs } = await running();
+    await command(instance.streamId, { type: 'Suspend', reason: 'tenant parked' });
+    // Every write of this handler is followed by an ECS fact (the state sync reporting the service), more of
+    // them than the handler's rounds: they move the stream, not the plan.
+    const register = ecs.targets.register;
+    let writes = 0;
+    ecs.targets.register = async (arn, bounds) => {
+      await register(arn, bounds);
+      writes++;
+      await command(instance.streamId, {
+        type: 'RecordEcsEvent',
+        fact: {
+          ecsEventId: `fact-${writes}`,
+          detailType: 'ECS Service Action',
+          eventName: 'SERVICE_STEADY_STATE',
+          eventType: 'INFO',
+          at: new Date(Date.now() + writes).toISOString(),
+          serviceArn: instance.serviceArn,
+        },
+      });
+    };
+    await deliver('INSTANCE_SUSPENDED', instance.streamId);
+    expect(writes).toBe(1);
+    expect(ecs.bounds.get(instance.serviceArn)).toEqual({ minCount: 0, maxCount: 0 });
+    expect(ecs.counts.get(instance.serviceArn)?.desiredCount).toBe(0);
+  });
+
   it('stops a service recorded after the suspension (the workflow succeeded before its ARN was known)', async () => {
     const w = world();
     const instance = await activeInstance(w.runner, { withResources: false });

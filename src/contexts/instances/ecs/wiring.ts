@@ -10,6 +10,7 @@ import type { EcsStateSyncDependencies } from './ecs-state-sync.js';
 
 let services: EcsServices | undefined;
 let targets: ScalableTargets | undefined;
+let control: EcsControlDependencies | undefined;
 
 const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const clientOptions = (endpoint: string | undefined) => {
@@ -35,13 +36,17 @@ function ecsPorts(): EcsControlPorts {
   return { services: ecsServices(), targets };
 }
 
+/** Built once per process: a bad ECS_CLUSTER_ARNS fails the first message, not a parse per message. */
 export const ecsControlDependencies = (): EcsControlDependencies => {
-  const clusters = loadEcsConfig().ECS_CLUSTER_ARNS;
-  return {
-    store: eventStore(),
-    ecs: () => ecsPorts(),
-    ...(clusters ? { namedService: namedServices(clusters) } : {}),
-  };
+  if (!control) {
+    const clusters = loadEcsConfig().ECS_CLUSTER_ARNS;
+    control = {
+      store: eventStore(),
+      ecs: () => ecsPorts(),
+      ...(clusters ? { namedService: namedServices(clusters) } : {}),
+    };
+  }
+  return control;
 };
 
 export const ecsStateSyncDependencies = (): EcsStateSyncDependencies => ({
