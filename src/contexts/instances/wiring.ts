@@ -8,6 +8,7 @@ import type { InstanceApiDependencies } from './api/instance.routes.js';
 import type { InstanceEnvironment } from './domain/instance.events.js';
 import { IsomorphicGitEnvironmentRepository } from './git/isomorphic-git.environment-repository.js';
 import { githubSecretName, secretsManagerCredentials } from './provisioner/credentials.js';
+import { followQueue } from './provisioner/deployables.js';
 import { DEFAULT_WORDPRESS_IMAGE } from './provisioner/folder.js';
 import { OctokitDeployWorkflow } from './provisioner/octokit.github.js';
 import type { CredentialsProvider, WorkloadEnvironment } from './provisioner/ports.js';
@@ -34,9 +35,6 @@ export function instanceApiDependencies(): InstanceApiDependencies {
   return built;
 }
 
-/** The follow-up queue's name (provisioner/deployables.ts declares it). */
-export const FOLLOW_QUEUE_BASE_NAME = 'bbws-provisioner-follow';
-
 let credentials: CredentialsProvider | undefined;
 /** The GitHub credentials (secret `bbws/<stage>/github`), cached for GITHUB_CREDENTIALS_TTL_SECONDS. */
 function githubCredentials(): CredentialsProvider {
@@ -46,7 +44,7 @@ function githubCredentials(): CredentialsProvider {
   const secrets = new SecretsManagerClient({
     region: settings.AWS_REGION,
     ...(endpoint ? { endpoint } : {}),
-    requestHandler: requestHandler('kms', { local: endpoint !== undefined }),
+    requestHandler: requestHandler('secretsmanager', { local: endpoint !== undefined }),
   });
   credentials = secretsManagerCredentials(secrets, githubSecretName(settings.STAGE), {
     ttlMs: settings.GITHUB_CREDENTIALS_TTL_SECONDS * 1000,
@@ -82,7 +80,7 @@ export function provisionerDependencies(): ProvisionerDependencies {
       return made;
     },
     workflow: new OctokitDeployWorkflow(token, settings.GITHUB_API_URL),
-    schedule: sqsFollowUps(sqs, `${FOLLOW_QUEUE_BASE_NAME}-${settings.STAGE}`),
+    schedule: sqsFollowUps(sqs, `${followQueue.baseName}-${settings.STAGE}`),
     folders: {
       region: settings.AWS_REGION,
       image: settings.WORDPRESS_IMAGE ?? DEFAULT_WORDPRESS_IMAGE,

@@ -2,7 +2,14 @@ import type { Agent } from 'node:http';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 /** The AWS services the platform's clients call (and the local runtime's stand-ins of them). */
-export type AwsService = 'dynamodb' | 'dynamodbStreams' | 'eventbridge' | 'cognito' | 'kms' | 'sqs';
+export type AwsService =
+  | 'dynamodb'
+  | 'dynamodbStreams'
+  | 'eventbridge'
+  | 'cognito'
+  | 'kms'
+  | 'secretsmanager'
+  | 'sqs';
 
 export interface Timeouts {
   /** Establishing the TCP (and TLS) connection. */
@@ -23,6 +30,7 @@ export interface Timeouts {
  *   second; 3 s.
  * - EventBridge: PutEvents of up to 256 KB; 5 s.
  * - Cognito (admin calls of the identity sync) and KMS (data keys): 5 s and 3 s.
+ * - Secrets Manager (GetSecretValue of the provisioner's credentials, cached): 3 s.
  * - SQS: ReceiveMessage long-polls up to 20 s, so 25 s.
  * - DynamoDB Streams (the local runtime's pollers): 5 s.
  */
@@ -32,6 +40,7 @@ export const AWS_TIMEOUTS: Readonly<Record<AwsService, Timeouts>> = {
   eventbridge: { connectionMs: 1000, requestMs: 5000 },
   cognito: { connectionMs: 1000, requestMs: 5000 },
   kms: { connectionMs: 1000, requestMs: 3000 },
+  secretsmanager: { connectionMs: 1000, requestMs: 3000 },
   sqs: { connectionMs: 1000, requestMs: 25_000 },
 };
 
@@ -46,6 +55,7 @@ export const LOCAL_TIMEOUTS: Readonly<Record<AwsService, Timeouts>> = {
   eventbridge: { connectionMs: 2000, requestMs: 10_000 },
   cognito: { connectionMs: 2000, requestMs: 10_000 },
   kms: { connectionMs: 2000, requestMs: 10_000 },
+  secretsmanager: { connectionMs: 2000, requestMs: 10_000 },
   sqs: { connectionMs: 2000, requestMs: 25_000 },
 };
 

@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { type ConsumerDependencies, InvalidMessageError, recordFailure } from './consumer.js';
+import { concurrently, parseBody } from './sqs-consumer.js';
 
 /** An AWS service's event as EventBridge delivers it (ECS, say): no integration contract, no platform stream. */
 export const AwsServiceEvent = z.object({
@@ -35,8 +36,7 @@ export function sqsAwsEventConsumer(
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const d = deps();
     try {
-      const ok = await Promise.all(event.Records.map((record) => consumeRecord(consumer, d, record)));
-      const failed = event.Records.filter((_, i) => !ok[i]);
+      const failed = await concurrently(event.Records, (record) => consumeRecord(consumer, d, record));
       return { batchItemFailures: failed.map((r) => ({ itemIdentifier: r.messageId })) };
     } finally {
       d.metrics.flush();
@@ -73,13 +73,5 @@ async function consumeRecord(
       receiveCount: Number(record.attributes.ApproximateReceiveCount),
     });
     return false;
-  }
-}
-
-function parseBody(body: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch {
-    return undefined;
   }
 }

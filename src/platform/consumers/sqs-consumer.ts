@@ -55,7 +55,8 @@ async function inGroupOrder(records: readonly SQSRecord[], one: (r: SQSRecord) =
   return failed;
 }
 
-async function concurrently(records: readonly SQSRecord[], one: (r: SQSRecord) => Promise<boolean>) {
+/** The records that failed, each handled concurrently (a standard queue: each failure reported alone). */
+export async function concurrently(records: readonly SQSRecord[], one: (r: SQSRecord) => Promise<boolean>) {
   const ok = await Promise.all(records.map(one));
   return records.filter((_, i) => !ok[i]);
 }
@@ -82,7 +83,8 @@ async function consumeRecord<S extends EventSchemas>(
   }
 }
 
-function parseBody(body: string): unknown {
+/** A message body as JSON; a body that is not JSON becomes a value no schema accepts, naming the parse error. */
+export function parseBody(body: string): unknown {
   try {
     return JSON.parse(body);
   } catch (error) {

@@ -33,16 +33,18 @@ const provisionerEnvironment: FunctionDefinition['environment'] = {
 };
 
 /** The provisioner's queues, rules and functions (README.md, "The provisioner's contract"). */
+/** Standard (per-message DelaySeconds: FIFO queues have none); the provisioner sends its follow-ups to it. */
+export const followQueue = {
+  baseName: 'bbws-provisioner-follow',
+  visibilityTimeoutSeconds: 180,
+  maxReceiveCount: 5,
+};
+
 export const provisionerDeployables: Required<Pick<Deployables, 'queues' | 'rules' | 'functions'>> = {
   queues: {
     // 6 x the provisioner's timeout; after 5 receives a change rests in the DLQ (docs/operations.md).
     ProvisionerQueue: { baseName: 'bbws-provisioner', visibilityTimeoutSeconds: 360, maxReceiveCount: 5 },
-    // Standard (per-message DelaySeconds: FIFO queues have none).
-    ProvisionerFollowQueue: {
-      baseName: 'bbws-provisioner-follow',
-      visibilityTimeoutSeconds: 180,
-      maxReceiveCount: 5,
-    },
+    ProvisionerFollowQueue: followQueue,
   },
   rules: {
     ProvisionerRule: {

@@ -1,32 +1,43 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { type ConsumerDependencies, recordFailure } from '#src/platform/consumers/consumer.js';
+import { concurrently, parseBody } from '#src/platform/consumers/sqs-consumer.js';
 import { FollowUpMessage, followRun } from './follow.js';
 import type { ProvisionerDependencies } from './provisioner.js';
 import { logRefusal } from './steps.js';
 
+const CONSUMER = 'provisionerFollow';
+
 /**
  * The follow-up queue's entry point: each message is one poll of a run (follow.ts). Messages are independent:
- * each failure is reported alone (ReportBatchItemFailures) and retried after the visibility timeout; a body that
- * is not a follow-up can never succeed and is reported too, so it ends in the DLQ rather than vanishing.
+ * each failure is counted (ConsumerFailures), logged and reported alone (ReportBatchItemFailures), retried after
+ * the visibility timeout; a body that is not a follow-up can never succeed and is reported too, so it ends in the
+ * DLQ rather than vanishing.
  */
-export function followConsumer(deps: () => { provisioner: ProvisionerDependencies; logger: Logger }) {
+export function followConsumer(
+  deps: () => { provisioner: ProvisionerDependencies } & Pick<ConsumerDependencies, 'logger' | 'metrics'>,
+) {
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
-    const { provisioner, logger } = deps();
-    const failed = await Promise.all(event.Records.map((r) => one(provisioner, logger, r)));
-    return {
-      batchItemFailures: event.Records.filter((_, i) => failed[i]).map((r) => ({
-        itemIdentifier: r.messageId,
-      })),
-    };
+    const d = deps();
+    try {
+      const failed = await concurrently(event.Records, (r) => one(d, r));
+      return { batchItemFailures: failed.map((r) => ({ itemIdentifier: r.messageId })) };
+    } finally {
+      d.metrics.flush();
+    }
   };
 }
 
-async function one(deps: ProvisionerDependencies, base: Logger, record: SQSRecord): Promise<boolean> {
-  let logger = base.createChild({
-    persistentKeys: { consumer: 'provisionerFollow', messageId: record.messageId },
+/** true: done; false: failed (counted, logged, left for a retry or the DLQ). */
+async function one(
+  deps: { provisioner: ProvisionerDependencies } & Pick<ConsumerDependencies, 'logger' | 'metrics'>,
+  record: SQSRecord,
+): Promise<boolean> {
+  let logger: Logger = deps.logger.createChild({
+    persistentKeys: { consumer: CONSUMER, messageId: record.messageId },
   });
   try {
-    const followUp = FollowUpMessage.parse(JSON.parse(record.body));
+    const followUp = FollowUpMessage.parse(parseBody(record.body));
     logger = logger.createChild({
       persistentKeys: {
         correlationId: followUp.correlationId,
@@ -35,14 +46,13 @@ async function one(deps: ProvisionerDependencies, base: Logger, record: SQSRecor
         attempt: followUp.attempt,
       },
     });
-    await followRun(deps, followUp, logger);
-    return false;
+    await followRun(deps.provisioner, followUp, logger);
+    return true;
   } catch (error) {
     logRefusal(logger, error);
-    logger.error('follow-up failed', {
+    recordFailure(deps, CONSUMER, logger, error, {
       receiveCount: Number(record.attributes.ApproximateReceiveCount),
-      error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
     });
-    return true;
+    return false;
   }
 }

@@ -258,7 +258,14 @@ describe('the provisioner on the local git server and GitHub stand-in', () => {
     const other = h.local.standIns.github.runs.find((r) => r.inputs.event_id === elsewhere.event.eventId);
     expect(other?.status).toBe('completed');
     const before = (await h.events(instanceId)).length;
-    const consume = followConsumer(() => ({ provisioner: h.deps, logger }));
+    const counted: string[] = [];
+    let flushed = 0;
+    const metrics = {
+      count: (name: string, _v?: number, dims?: Record<string, string>) =>
+        void counted.push(`${name}:${dims?.consumer}`),
+      flush: () => void flushed++,
+    };
+    const consume = followConsumer(() => ({ provisioner: h.deps, logger, metrics }));
     const followUp = {
       instanceId,
       tenantId: state.tenantId,
@@ -277,6 +284,9 @@ describe('the provisioner on the local git server and GitHub stand-in', () => {
     } as never);
     expect(answer.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }, { itemIdentifier: 'm2' }]);
     expect((await h.events(instanceId)).length).toBe(before);
+    // Both failures counted where the alarms look (ConsumerFailures), and the metrics flushed once.
+    expect(counted).toEqual(['ConsumerFailures:provisionerFollow', 'ConsumerFailures:provisionerFollow']);
+    expect(flushed).toBe(1);
   }, 30_000);
 
   it('deprovisions a folder never committed at once', async () => {
