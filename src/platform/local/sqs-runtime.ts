@@ -143,6 +143,10 @@ function undelivered(
   queueUrls: Record<string, string>,
 ): NonNullable<LocalRule['undelivered']> {
   const dlq = policy.deadLetterQueue;
+  const dlqUrl = dlq === undefined ? undefined : queueUrls[dlq];
+  // A rule whose dead-letter queue the runtime has not created fails at start, not when its first event fails.
+  if (dlq !== undefined && dlqUrl === undefined)
+    throw new Error(`rule target dead-letter queue ${dlq} is not declared`);
   return {
     retries: policy.maximumRetryAttempts,
     maxAgeMs: policy.maximumEventAgeSeconds * 1000,
@@ -150,7 +154,7 @@ function undelivered(
       ? {
           deadLetter: async (event: Record<string, unknown>) => {
             await client.send(
-              new SendMessageCommand({ QueueUrl: queueUrls[dlq], MessageBody: JSON.stringify(event) }),
+              new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: JSON.stringify(event) }),
             );
           },
         }

@@ -45,7 +45,7 @@ export function configuredPrivacy(config: PrivacyConfig): Privacy {
 
 /**
  * In AWS only the functions that name data subjects by their e-mails (they append personal data, or find people
- * by e-mail) are given the subject-index key (src/platform/infra/render.ts, `stackSecrets`); the others read and
+ * by e-mail) are given the subject-index key (src/platform/infra/stack-secrets.ts, `secretsOf`); the others read and
  * decode events, which carry their subject ids, and never need it. One that does without it fails on first use.
  */
 const notGivenSubjectIndexKey: SubjectIndexKey = {

@@ -93,11 +93,15 @@ export class ProjectionDispatcher {
     const state: { targets?: ProjectionTarget[] } = {};
     const work = this.runAll(runs, state, failures);
     const { deadline } = options;
+    let cut = false;
     if (!deadline) await work;
     else if (!(await settledBy(work, deadline.stopAt))) {
+      cut = true;
       failures.push(...(await this.atDeadline(runs, state.targets, deadline)));
     }
-    this.deps.metrics.count('RecordsProcessed', records.length, { consumer: 'projectionDispatcher' });
+    // As the publisher counts: a batch the deadline cut short is not processed (what is left comes again).
+    if (!cut)
+      this.deps.metrics.count('RecordsProcessed', records.length, { consumer: 'projectionDispatcher' });
     const beat = this.beat();
     if (deadline) await settledBy(beat, deadline.returnBy);
     else await beat;
