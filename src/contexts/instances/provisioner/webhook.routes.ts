@@ -127,7 +127,8 @@ const workflowRun: Route<WebhookDependencies> = {
 /**
  * The deploy workflow's final report: the outcome, and on a successful apply the folder's outputs. Outputs whose
  * service is not this instance's (terraform/naming.ts) are refused, 422, nothing recorded; outputs other than those
- * the change already recorded, 409 `resources_already_recorded` (the outcome, recorded first, stands).
+ * the change already recorded, 409 `resources_already_recorded` (the outcome is then left to polling: a report
+ * for a change that recorded resources has recorded its outcome too, unless it failed in between).
  */
 const deployOutcome: Route<WebhookDependencies> = {
   method: 'POST',
@@ -164,6 +165,9 @@ const deployOutcome: Route<WebhookDependencies> = {
       const field = wrong.field === 'serviceArn' ? 'outputs.service_arn' : 'outputs.service_name';
       throw new UnprocessableError(field, 'service_not_this_instance', wrong.message);
     }
+    // The resources before the outcome: a recorded success may start the next change at once (a folder sync
+    // after a suspension during the run), and a step of a superseded change is dropped.
+    if (resources) await record(deps.runner, ctx, { type: 'RecordResources', change, resources });
     await record(deps.runner, ctx, {
       type: 'RecordWorkflowOutcome',
       change,
@@ -172,7 +176,6 @@ const deployOutcome: Route<WebhookDependencies> = {
       conclusion: report.outcome,
       ...(succeeded ? {} : { reason: `workflow run ${report.runId} reported ${report.outcome}` }),
     });
-    if (resources) await record(deps.runner, ctx, { type: 'RecordResources', change, resources });
     return accepted('recorded');
   },
 };

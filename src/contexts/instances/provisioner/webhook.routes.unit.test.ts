@@ -2,11 +2,14 @@ import { createHmac } from 'node:crypto';
 import { ulid } from 'ulid';
 import { describe, expect, it } from 'vitest';
 import { catalogue } from '#src/contexts/catalogue.js';
+import { planOf } from '#src/contexts/plans/index.js';
 import { CommandRunner } from '#src/platform/command/command-runner.js';
 import { stateOf } from '#src/platform/command/dependency.js';
 import { IllegalStateError, UnprocessableError } from '#src/platform/domain/errors.js';
 import { InMemoryEventStore } from '#src/platform/event-store/in-memory.event-store.js';
+import type { InstanceCommand } from '../domain/instance.commands.js';
 import { instanceDecider } from '../domain/instance.decider.js';
+import { instanceStream } from '../domain/instance.stream.js';
 import { activeInstance, serviceArnOf } from '../ecs/instance-fixtures.js';
 import { webhookRoutes } from './webhook.routes.js';
 
@@ -48,7 +51,57 @@ function world() {
   return { store, runner, post, head, report };
 }
 
+let slots = 0;
+/** An instance whose change 1 runs as run 7 (committed with the tier's counts, not suspended). */
+async function runningInstance(runner: CommandRunner, environment: 'dev' | 'prod' = 'prod') {
+  const tenantId = ulid();
+  const instanceId = ulid();
+  const streamId = instanceStream.id(instanceId);
+  const run = (command: InstanceCommand) =>
+    runner.run({
+      decider: instanceDecider,
+      streamId,
+      command,
+      metadata: { correlationId: ulid(), actor: 'test', tenantId },
+      result: () => undefined,
+    });
+  const { planId, version, tier, environments } = planOf('business');
+  const runRef = { runId: 7, runUrl: 'https://github.com/o/prod-env/actions/runs/7' };
+  for (const command of [
+    {
+      type: 'RequestProvisioning',
+      instanceId,
+      tenantId,
+      environment,
+      tenantEnvironment: 'prod',
+      plan: { planId, version, tier, environments },
+      albSlot: { alb: 2, priority: 1 + 4 * slots++ },
+    },
+    { type: 'RecordCommit', change: 1, commitSha: 'b'.repeat(40), changed: true, suspended: false },
+    { type: 'RecordWorkflowQueued', change: 1, ...runRef },
+    { type: 'RecordWorkflowRunning', change: 1, ...runRef },
+  ] satisfies InstanceCommand[])
+    await run(command);
+  return { tenantId, instanceId, streamId, serviceArn: serviceArnOf(environment, tenantId), run };
+}
+
 describe('the deploy-outcome webhook and the ecs-service mapping (review 10, #2)', () => {
+  it('records the resources even when the outcome starts a folder sync (suspended during the run)', async () => {
+    const { runner, post, head, store, report } = world();
+    const a = await runningInstance(runner);
+    await a.run({ type: 'Suspend', reason: 'tenant parked' });
+    await expect(post(report(a.tenantId, a.serviceArn))).resolves.toMatchObject({ status: 202 });
+    const state = await head(a.streamId);
+    expect(state.resources?.serviceArn).toBe(a.serviceArn);
+    expect(await store.reservationHolder(`ecs-service:${a.serviceArn}`)).toBe(a.streamId);
+    const types = (await store.readStream(a.streamId)).map((e) => e.type);
+    expect(types.slice(-3)).toEqual([
+      'INSTANCE_RESOURCES_RECORDED',
+      'INSTANCE_WORKFLOW_SUCCEEDED',
+      'INSTANCE_FOLDER_SYNC_REQUESTED',
+    ]);
+  });
+
   it('records the outputs of the current change once: the same report again changes nothing', async () => {
     const { runner, post, head, store, report } = world();
     const a = await activeInstance(runner, { environment: 'prod', withResources: false });
