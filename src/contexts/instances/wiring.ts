@@ -3,7 +3,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { tenantAccess } from '#src/contexts/tenants/index.js';
 import { requestHandler } from '#src/platform/aws/http-timeouts.js';
 import { httpWiring } from '#src/platform/http/http-wiring.js';
-import { client, eventStore, registry, runner } from '#src/platform/wiring.js';
+import { client, eventStore, logger, registry, runner } from '#src/platform/wiring.js';
 import type { InstanceApiDependencies } from './api/instance.routes.js';
 import type { InstanceEnvironment } from './domain/instance.events.js';
 import { IsomorphicGitEnvironmentRepository } from './git/isomorphic-git.environment-repository.js';
@@ -111,6 +111,7 @@ export function webhookDependencies(): WebhookDependencies {
         { owner: w.repository.owner, name: w.repository.name },
       ]),
     ),
+    logger: logger(),
   };
   return webhooks;
 }

@@ -1,31 +1,35 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import { UnprocessableError } from '#src/platform/domain/errors.js';
 import { Resources } from '../domain/instance.events.js';
 
-/** The tenant folder's outputs (generator/outputs.ts) as the decider's resources; undefined without a service. */
-const Outputs = z.object({
-  service_arn: z.string(),
-  service_name: z.string().optional(),
-  task_definition_arn: z.string().optional(),
-  target_group_arn: z.string().optional(),
-  efs_access_point_id: z.string().optional(),
-  database_secret_arn: z.string().optional(),
-  app_password_secret_arn: z.string().optional(),
-});
+const { shape } = Resources;
+/** The tenant folder's outputs (generator/outputs.ts) the instance records; others (tenant_id, ...) are not read. */
+const OUTPUTS = {
+  service_arn: ['serviceArn', shape.serviceArn],
+  service_name: ['serviceName', shape.serviceName],
+  task_definition_arn: ['taskDefinitionArn', shape.taskDefinitionArn],
+  target_group_arn: ['targetGroupArn', shape.targetGroupArn],
+  efs_access_point_id: ['efsAccessPointId', shape.efsAccessPointId],
+  database_secret_arn: ['databaseSecretArn', shape.databaseSecretArn],
+  app_password_secret_arn: ['appPasswordSecretArn', shape.appPasswordSecretArn],
+} as const satisfies Record<string, readonly [keyof z.infer<typeof Resources>, z.ZodType]>;
 
-export function resourcesOf(outputs: Record<string, unknown>): z.infer<typeof Resources> | undefined {
-  const parsed = Outputs.safeParse(outputs);
-  if (!parsed.success) return undefined;
-  const o = parsed.data;
-  const candidate = {
-    serviceArn: o.service_arn,
-    serviceName: o.service_name,
-    taskDefinitionArn: o.task_definition_arn,
-    targetGroupArn: o.target_group_arn,
-    efsAccessPointId: o.efs_access_point_id,
-    databaseSecretArn: o.database_secret_arn,
-    appPasswordSecretArn: o.app_password_secret_arn,
-  };
-  const defined = Object.fromEntries(Object.entries(candidate).filter(([, v]) => v !== undefined));
-  const resources = Resources.safeParse(defined);
-  return resources.success ? resources.data : undefined;
+/**
+ * A successful apply's outputs as the decider's resources. Every output it reads is checked as the event will
+ * hold it: one that is missing (`service_arn`) or not what Terraform gives (not an ARN, too long, not a string)
+ * is refused, 422 naming `outputs.<name>`, so that a broken report records nothing instead of being dropped.
+ */
+export function resourcesOf(outputs: Record<string, unknown>): z.infer<typeof Resources> {
+  const resources: Record<string, unknown> = {};
+  for (const [name, [field, schema]] of Object.entries(OUTPUTS)) {
+    const parsed = schema.safeParse(outputs[name]);
+    if (!parsed.success) {
+      const problem = outputs[name] === undefined ? 'is required' : 'is not valid';
+      throw new UnprocessableError(`outputs.${name}`, 'invalid_output', `outputs.${name} ${problem}`, {
+        cause: parsed.error,
+      });
+    }
+    if (parsed.data !== undefined) resources[field] = parsed.data;
+  }
+  return Resources.parse(resources);
 }

@@ -1,11 +1,13 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
 import type { CommandRunner } from '#src/platform/command/command-runner.js';
 import { UnprocessableError } from '#src/platform/domain/errors.js';
 import type { EventStore } from '#src/platform/event-store/event-store.port.js';
-import { parseWith } from '#src/platform/http/http-handler.js';
+import { parseBody } from '#src/platform/http/http-handler.js';
 import type { Route } from '#src/platform/http/route.js';
 import { notThisInstance } from '../domain/instance.decider.js';
 import { InstanceEnvironment } from '../domain/instance.events.js';
+import type { Live } from '../domain/instance.state.js';
 import { instanceStream } from '../domain/instance.stream.js';
 import { instanceKey } from '../domain/placement.js';
 import { type CredentialsProvider, parseRunTitle, type RepositoryRef } from './ports.js';
@@ -18,6 +20,8 @@ export interface WebhookDependencies {
   store: Pick<EventStore, 'load' | 'reservationHolder'>;
   credentials: CredentialsProvider;
   repositories: Partial<Record<InstanceEnvironment, RepositoryRef>>;
+  /** Reports that are valid but ignored are logged here (INFO, `webhook ignored`, with the reason). */
+  logger: Pick<Logger, 'info'>;
 }
 
 const WorkflowRunEvent = z.object({
@@ -46,38 +50,55 @@ const DeployOutcome = z.object({
 const WEBHOOK_MAX_BYTES = 1024 * 1024;
 
 const accepted = (result: string) => ({ status: 202, body: { result } });
-const json = (rawBody: string) => {
-  try {
-    return JSON.parse(rawBody) as unknown;
-  } catch {
-    return undefined;
-  }
-};
 
-/** The instance whose current change runs `runId` for this tenant in this repository's environment. */
-async function target(
-  deps: WebhookDependencies,
-  owner: string,
-  name: string,
-  tenantId: string,
-  runId: number,
-) {
-  const environment = InstanceEnvironment.options.find((e) => {
+/** A valid report acted on by nobody: answered 202 `ignored`, and logged so that an operator can see why. */
+function ignored(deps: WebhookDependencies, webhook: string, reason: string, fields: object = {}) {
+  deps.logger.info('webhook ignored', { webhook, reason, ...fields });
+  return accepted('ignored');
+}
+
+/** The workload environment whose repository is `owner/name`. */
+const environmentOf = (deps: WebhookDependencies, owner: string, name: string) =>
+  InstanceEnvironment.options.find((e) => {
     const r = deps.repositories[e];
     return r?.owner === owner && r.name === name;
   });
-  if (!environment) return undefined;
+
+/**
+ * The instance whose current change runs `runId` for this tenant in `environment`, or why there is none: no
+ * instance of the tenant there, or its current change runs another run (an older change's, or none recorded yet).
+ */
+type Target =
+  | { found: true; instanceId: string; state: Live }
+  | { found: false; reason: string; instanceId?: string; change?: number; currentRunId?: number | undefined };
+
+async function target(
+  deps: WebhookDependencies,
+  environment: InstanceEnvironment,
+  tenantId: string,
+  runId: number,
+): Promise<Target> {
   const streamId = await deps.store.reservationHolder(instanceKey(tenantId, environment));
-  if (!streamId) return undefined;
+  const none = { found: false, reason: 'no instance of the tenant in the environment' } as const;
+  if (!streamId) return none;
   const instanceId = instanceStream.parse(streamId);
   const state = await loadInstance(deps.store, instanceId);
-  if (state.status === 'NEW' || state.change.run?.id !== runId) return undefined;
-  return { instanceId, state };
+  if (state.status === 'NEW') return none;
+  if (state.change.run?.id !== runId)
+    return {
+      found: false,
+      reason: "not the run of the instance's current change",
+      instanceId,
+      change: state.change.n,
+      currentRunId: state.change.run?.id,
+    };
+  return { found: true, instanceId, state };
 }
 
 /**
  * GitHub's `workflow_run` webhook: RUNNING and the outcome of the run the current change recorded (a run not
- * recorded yet is left to the provisioner, which finds it by its name). Signed with the webhook secret.
+ * recorded yet is left to the provisioner, which finds it by its name). Signed with the webhook secret; a JSON body
+ * (the hook's content type `application/json`).
  */
 const workflowRun: Route<WebhookDependencies> = {
   method: 'POST',
@@ -88,25 +109,33 @@ const workflowRun: Route<WebhookDependencies> = {
   response: { status: 202 },
   async handle(request, deps) {
     const { webhookSecret } = await deps.credentials();
-    const raw = verifySignature(
+    verifySignature(
       request.rawBody,
       request.headers['x-hub-signature-256'],
       webhookSecret,
       'X-Hub-Signature-256',
     );
-    if (request.headers['x-github-event'] !== 'workflow_run') return accepted('ignored');
-    const event = parseWith(WorkflowRunEvent, json(raw), 'body');
+    const webhook = 'workflow_run';
+    const eventName = request.headers['x-github-event'];
+    if (eventName !== 'workflow_run')
+      return ignored(deps, webhook, 'not a workflow_run event', { eventName });
+    const event = parseBody(request, WorkflowRunEvent);
     const run = event.workflow_run;
     const named = parseRunTitle(run.display_title);
-    if (!named) return accepted('ignored');
-    const found = await target(
-      deps,
-      event.repository.owner.login,
-      event.repository.name,
-      named.tenantId,
-      run.id,
-    );
-    if (!found) return accepted('ignored');
+    if (!named) return ignored(deps, webhook, 'not a run of the deploy workflow', { runId: run.id });
+    const { login: owner } = event.repository.owner;
+    const environment = environmentOf(deps, owner, event.repository.name);
+    const where = {
+      runId: run.id,
+      tenantId: named.tenantId,
+      repository: `${owner}/${event.repository.name}`,
+    };
+    if (!environment) return ignored(deps, webhook, 'not a workload environment repository', where);
+    const found = await target(deps, environment, named.tenantId, run.id);
+    if (!found.found) {
+      const { found: _, reason, ...more } = found;
+      return ignored(deps, webhook, reason, { ...where, ...more });
+    }
     const ctx: StepContext = {
       instanceId: found.instanceId,
       tenantId: named.tenantId,
@@ -125,10 +154,11 @@ const workflowRun: Route<WebhookDependencies> = {
 };
 
 /**
- * The deploy workflow's final report: the outcome, and on a successful apply the folder's outputs. Outputs whose
- * service is not this instance's (terraform/naming.ts) are refused, 422, nothing recorded; outputs other than those
- * the change already recorded, 409 `resources_already_recorded` (the outcome is then left to polling: a report
- * for a change that recorded resources has recorded its outcome too, unless it failed in between).
+ * The deploy workflow's final report: the outcome, and on a successful apply the folder's outputs (required then,
+ * each checked: 422 naming `outputs.<name>`). Outputs whose service is not this instance's (terraform/naming.ts)
+ * are refused, 422, nothing recorded; outputs other than those the change already recorded, 409
+ * `resources_already_recorded` (the outcome is then left to polling: a report for a change that recorded its
+ * resources has recorded its outcome too, unless it failed in between).
  */
 const deployOutcome: Route<WebhookDependencies> = {
   method: 'POST',
@@ -139,16 +169,25 @@ const deployOutcome: Route<WebhookDependencies> = {
   response: { status: 202 },
   async handle(request, deps) {
     const { deployOutcomeSecret } = await deps.credentials();
-    const raw = verifySignature(
+    verifySignature(
       request.rawBody,
       request.headers['x-bbws-signature-256'],
       deployOutcomeSecret,
       'X-BBWS-Signature-256',
     );
-    const report = parseWith(DeployOutcome, json(raw), 'body');
+    const report = parseBody(request, DeployOutcome);
+    const succeeded = report.outcome === 'success';
+    const resources = succeeded && report.action === 'apply' ? resourcesOf(report.outputs) : undefined;
     const [owner = '', name = ''] = report.repository.split('/');
-    const found = await target(deps, owner, name, report.tenantId, report.runId);
-    if (!found) return accepted('ignored');
+    const environment = environmentOf(deps, owner, name);
+    const where = { runId: report.runId, tenantId: report.tenantId, repository: report.repository };
+    const webhook = 'deploy-outcome';
+    if (!environment) return ignored(deps, webhook, 'not a workload environment repository', where);
+    const found = await target(deps, environment, report.tenantId, report.runId);
+    if (!found.found) {
+      const { found: _, reason, ...more } = found;
+      return ignored(deps, webhook, reason, { ...where, ...more });
+    }
     const ctx: StepContext = {
       instanceId: found.instanceId,
       tenantId: report.tenantId,
@@ -156,8 +195,6 @@ const deployOutcome: Route<WebhookDependencies> = {
       correlationId: request.correlationId,
     };
     const change = found.state.change.n;
-    const succeeded = report.outcome === 'success';
-    const resources = succeeded && report.action === 'apply' ? resourcesOf(report.outputs) : undefined;
     // A service that is not this instance's (another tenant's, another environment's, no tenant's) refuses the
     // whole report before anything is recorded: the signature only says some environment repository sent it.
     const wrong = resources && notThisInstance(resources, found.state);

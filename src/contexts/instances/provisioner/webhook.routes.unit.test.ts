@@ -1,12 +1,15 @@
 import { createHmac } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ulid } from 'ulid';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { catalogue } from '#src/contexts/catalogue.js';
 import { planOf } from '#src/contexts/plans/index.js';
 import { CommandRunner } from '#src/platform/command/command-runner.js';
 import { stateOf } from '#src/platform/command/dependency.js';
 import { IllegalStateError, UnprocessableError } from '#src/platform/domain/errors.js';
 import { InMemoryEventStore } from '#src/platform/event-store/in-memory.event-store.js';
+import { httpHandler } from '#src/platform/http/http-handler.js';
 import type { InstanceCommand } from '../domain/instance.commands.js';
 import { instanceDecider } from '../domain/instance.decider.js';
 import { instanceStream } from '../domain/instance.stream.js';
@@ -19,20 +22,40 @@ const sign = (body: string) => `sha256=${createHmac('sha256', SECRET).update(bod
 function world() {
   const store = new InMemoryEventStore(catalogue);
   const runner = new CommandRunner({ store, clock: () => new Date(), newEventId: ulid });
+  const logger = new Logger({ logLevel: 'SILENT' });
+  const info = vi.spyOn(logger, 'info');
   const deps = {
     runner,
     store,
     credentials: async () => ({ token: 't', webhookSecret: 'w', deployOutcomeSecret: SECRET }),
     repositories: { dev: { owner: 'o', name: 'dev-env' }, prod: { owner: 'o', name: 'prod-env' } },
+    logger,
   };
   const route = webhookRoutes.find((r) => r.path === '/v1.0/webhooks/deploy-outcome');
   if (!route) throw new Error('no deploy-outcome route');
   const post = (report: object) => {
     const rawBody = JSON.stringify(report);
-    return route.handle(
-      { rawBody, headers: { 'x-bbws-signature-256': sign(rawBody) }, correlationId: ulid() } as never,
-      deps as never,
-    );
+    const headers = { 'content-type': 'application/json', 'x-bbws-signature-256': sign(rawBody) };
+    return route.handle({ rawBody, headers, correlationId: ulid() } as never, deps as never);
+  };
+  /** Through the platform's HTTP wrapper: what the caller gets (status, content type, problem). */
+  const handler = httpHandler(webhookRoutes, {
+    verifier: () => ({ verify: async () => ({ sub: 'x', platformRoles: [] }) }),
+    logger,
+    routeDeps: () => deps as never,
+  });
+  const send = async (path: string, body: string, headers: Record<string, string>) => {
+    const result = (await handler({
+      routeKey: `POST ${path}`,
+      rawPath: path,
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+    } as unknown as APIGatewayProxyEventV2)) as APIGatewayProxyStructuredResultV2;
+    return {
+      status: result.statusCode,
+      type: result.headers?.['content-type'],
+      problem: JSON.parse(String(result.body ?? '{}')) as Record<string, unknown>,
+    };
   };
   const head = async (streamId: string) =>
     stateOf(instanceDecider, await store.load(streamId)) as {
@@ -48,7 +71,8 @@ function world() {
     repository: 'o/prod-env',
     outputs: { service_arn: serviceArn },
   });
-  return { store, runner, post, head, report };
+  const ignoredLogs = () => info.mock.calls.filter(([message]) => message === 'webhook ignored');
+  return { store, runner, post, send, head, report, ignoredLogs };
 }
 
 let slots = 0;
@@ -158,5 +182,137 @@ describe('the deploy-outcome webhook and the ecs-service mapping (review 10, #2)
     });
     expect((await head(a.streamId)).resources?.serviceArn).toBe(a.serviceArn);
     expect(await store.reservationHolder(`ecs-service:${elsewhere}`)).toBeUndefined();
+  });
+});
+
+describe('the deploy-outcome webhook refuses a broken report with a 4xx naming the problem, nothing appended', () => {
+  it('a body that is not JSON: 400 problem+json naming the body', async () => {
+    const { runner, send, store } = world();
+    const a = await runningInstance(runner);
+    const version = (await store.load(a.streamId)).version;
+    const body = '{"tenantId": "x", oops';
+    const answer = await send('/v1.0/webhooks/deploy-outcome', body, { 'x-bbws-signature-256': sign(body) });
+    expect(answer).toMatchObject({ status: 400, type: 'application/problem+json' });
+    expect(answer.problem).toMatchObject({ detail: 'the body is not valid JSON' });
+    expect((await store.load(a.streamId)).version).toBe(version);
+  });
+
+  it('outputs that are not what Terraform gives: 422 naming outputs.<name>', async () => {
+    const { runner, post, send, store, report } = world();
+    const a = await runningInstance(runner);
+    const version = (await store.load(a.streamId)).version;
+    const cases: [Record<string, unknown>, string][] = [
+      [{ service_arn: 42 }, 'outputs.service_arn'],
+      [{}, 'outputs.service_arn'],
+      [{ tenant_id: a.tenantId }, 'outputs.service_arn'],
+      [{ service_arn: a.serviceArn, task_definition_arn: 'not-an-arn' }, 'outputs.task_definition_arn'],
+      [{ service_arn: a.serviceArn, efs_access_point_id: 'x'.repeat(200) }, 'outputs.efs_access_point_id'],
+    ];
+    for (const [outputs, field] of cases) {
+      await expect(post({ ...report(a.tenantId, a.serviceArn), outputs }), field).rejects.toMatchObject({
+        constructor: UnprocessableError,
+        field,
+      });
+    }
+    const body = JSON.stringify({ ...report(a.tenantId, a.serviceArn), outputs: { service_arn: 7 } });
+    const answer = await send('/v1.0/webhooks/deploy-outcome', body, { 'x-bbws-signature-256': sign(body) });
+    expect(answer).toMatchObject({ status: 422, type: 'application/problem+json' });
+    expect(String(answer.problem.detail)).toContain('outputs.service_arn');
+    const outputsNotAnObject = JSON.stringify({ ...report(a.tenantId, a.serviceArn), outputs: 'x' });
+    const malformed = await send('/v1.0/webhooks/deploy-outcome', outputsNotAnObject, {
+      'x-bbws-signature-256': sign(outputsNotAnObject),
+    });
+    expect(malformed.status).toBe(400);
+    expect(String(malformed.problem.detail)).toContain('outputs');
+    expect((await store.load(a.streamId)).version).toBe(version);
+  });
+
+  it('a failed run needs no outputs: its outcome is recorded', async () => {
+    const { runner, post, head, report } = world();
+    const a = await runningInstance(runner);
+    const failed = { ...report(a.tenantId, a.serviceArn), outcome: 'failure', outputs: {} };
+    await expect(post(failed)).resolves.toMatchObject({ status: 202, body: { result: 'recorded' } });
+    expect((await head(a.streamId)).status).toBe('FAILED');
+  });
+});
+
+describe('a valid report that is ignored is logged with its reason (202 ignored)', () => {
+  it('an unknown run, an unknown tenant, an unknown repository: one log line each', async () => {
+    const { runner, post, store, report, ignoredLogs } = world();
+    const a = await runningInstance(runner);
+    const version = (await store.load(a.streamId)).version;
+    const ignoredAnswer = { status: 202, body: { result: 'ignored' } };
+    await expect(post({ ...report(a.tenantId, a.serviceArn), runId: 8 })).resolves.toMatchObject(
+      ignoredAnswer,
+    );
+    await expect(post(report(ulid(), a.serviceArn))).resolves.toMatchObject(ignoredAnswer);
+    await expect(
+      post({ ...report(a.tenantId, a.serviceArn), repository: 'o/elsewhere' }),
+    ).resolves.toMatchObject(ignoredAnswer);
+    expect(ignoredLogs().map(([, fields]) => fields)).toEqual([
+      expect.objectContaining({
+        webhook: 'deploy-outcome',
+        reason: "not the run of the instance's current change",
+        runId: 8,
+        currentRunId: 7,
+        instanceId: a.instanceId,
+      }),
+      expect.objectContaining({ reason: 'no instance of the tenant in the environment' }),
+      expect.objectContaining({ reason: 'not a workload environment repository', repository: 'o/elsewhere' }),
+    ]);
+    expect((await store.load(a.streamId)).version).toBe(version);
+  });
+
+  it("a stale change's report (the run of change 1 after change 2 began) is logged as not the current run", async () => {
+    const { runner, post, report, ignoredLogs } = world();
+    const a = await activeInstance(runner, { environment: 'prod' });
+    await runner.run({
+      decider: instanceDecider,
+      streamId: a.streamId,
+      command: { type: 'Deprovision', reason: 'test' },
+      metadata: { correlationId: ulid(), actor: 'test' },
+      result: () => undefined,
+    });
+    await expect(post(report(a.tenantId, a.serviceArn))).resolves.toMatchObject({
+      body: { result: 'ignored' },
+    });
+    expect(ignoredLogs()).toEqual([
+      ['webhook ignored', expect.objectContaining({ change: 2, runId: 7, instanceId: a.instanceId })],
+    ]);
+  });
+
+  it('the workflow_run webhook logs another event and a run that is not the deploy workflow', async () => {
+    const { send, ignoredLogs } = world();
+    const sig = (body: string) => `sha256=${createHmac('sha256', 'w').update(body).digest('hex')}`;
+    const push = '{"ref":"main"}';
+    const run = JSON.stringify({
+      action: 'completed',
+      workflow_run: {
+        id: 5,
+        html_url: 'u',
+        status: 'completed',
+        conclusion: 'success',
+        display_title: 'lint',
+      },
+      repository: { name: 'prod-env', owner: { login: 'o' } },
+    });
+    const headers = (body: string, event: string) => ({
+      'x-hub-signature-256': sig(body),
+      'x-github-event': event,
+    });
+    expect((await send('/v1.0/webhooks/github', push, headers(push, 'push'))).status).toBe(202);
+    expect((await send('/v1.0/webhooks/github', run, headers(run, 'workflow_run'))).status).toBe(202);
+    expect(ignoredLogs().map(([, fields]) => fields)).toEqual([
+      expect.objectContaining({
+        webhook: 'workflow_run',
+        reason: 'not a workflow_run event',
+        eventName: 'push',
+      }),
+      expect.objectContaining({
+        webhook: 'workflow_run',
+        reason: 'not a run of the deploy workflow',
+        runId: 5,
+      }),
+    ]);
   });
 });

@@ -108,6 +108,7 @@ export async function startProvisionerHarness(options: { follow?: boolean } = {}
         { owner: repositoryRef(e).owner, name: repositoryRef(e).name },
       ]),
     ),
+    logger,
   };
   const webhooks = httpHandler(webhookRoutes, {
     verifier: () => ({ verify: async () => ({ sub: 'x', platformRoles: [] }) }),
