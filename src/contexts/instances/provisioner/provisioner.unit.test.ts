@@ -111,13 +111,18 @@ describe('following a run', () => {
 });
 
 describe("the folder's outputs as resources", () => {
-  it('maps the outputs, and gives none without a service ARN', () => {
+  it('maps the outputs, and refuses (422 naming the output) a missing service ARN or an invalid output', () => {
     const arn = 'arn:aws:ecs:af-south-1:000000000000:service/bbws-dev/bbws-dev-tenant-x';
     expect(resourcesOf({ service_arn: arn, service_name: 'bbws-dev-tenant-x', tenant_id: 'x' })).toEqual({
       serviceArn: arn,
       serviceName: 'bbws-dev-tenant-x',
     });
-    expect(resourcesOf({})).toBeUndefined();
-    expect(resourcesOf({ service_arn: 'not an arn' })).toBeUndefined();
+    expect(() => resourcesOf({})).toThrow(expect.objectContaining({ field: 'outputs.service_arn' }));
+    expect(() => resourcesOf({ service_arn: 'not an arn' })).toThrow(
+      expect.objectContaining({ field: 'outputs.service_arn', code: 'invalid_output' }),
+    );
+    expect(() => resourcesOf({ service_arn: arn, target_group_arn: 3 })).toThrow(
+      expect.objectContaining({ field: 'outputs.target_group_arn' }),
+    );
   });
 });
