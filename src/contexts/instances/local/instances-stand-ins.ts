@@ -12,7 +12,7 @@ import {
   WORKLOAD_ENVIRONMENTS,
 } from './git/environment-repositories.js';
 import { startGitHubServer } from './github/github-server.js';
-import { type GitHubTiming, LocalGitHub } from './github/local-github.js';
+import { type GitHubTiming, LocalGitHub, type LocalGitHubOptions } from './github/local-github.js';
 import { type ApplyTarget, applyClients } from './github/terraform-apply.js';
 
 export interface InstanceStandInsOptions {
@@ -29,6 +29,8 @@ export interface InstanceStandInsOptions {
   /** Repository variables and secrets of the environment repositories (BBWS_CONTROL_PLANE_WEBHOOK_URL, ...). */
   variables: Record<string, string>;
   secrets: Record<string, string>;
+  /** Each environment repository's own secrets, over `secrets` (LocalGitHubOptions.environmentSecrets). */
+  environmentSecrets?: LocalGitHubOptions['environmentSecrets'];
   githubTiming?: Partial<GitHubTiming>;
   ecsTiming?: Partial<EcsTiming>;
   autoscalingEnforceMs?: number;
@@ -99,6 +101,7 @@ export async function startInstanceStandIns(options: InstanceStandInsOptions): P
       targets,
       variables: options.variables,
       secrets: options.secrets,
+      ...(options.environmentSecrets ? { environmentSecrets: options.environmentSecrets } : {}),
       ...(options.webhook ? { webhook: options.webhook } : {}),
       ...(options.githubTiming ? { timing: options.githubTiming } : {}),
       log,

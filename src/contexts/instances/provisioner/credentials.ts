@@ -1,12 +1,37 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
+import { InstanceEnvironment } from '../domain/instance.events.js';
 import type { CredentialsProvider, GitHubCredentials } from './ports.js';
 
-const Credentials = z.object({
-  token: z.string().min(1),
-  webhookSecret: z.string().min(16),
-  deployOutcomeSecret: z.string().min(16),
-});
+const Secret = z.string().min(16);
+/**
+ * `deployOutcomeSecrets` {dev, sit, prod}: each environment repository's own secret. The single
+ * `deployOutcomeSecret` of before is still read, as the secret of every environment that has none of its own, so
+ * that a stage keeps working while its operator migrates (docs/deployment.md); until then a workflow of one
+ * environment can report for another, as before.
+ */
+const Credentials = z
+  .object({
+    token: z.string().min(1),
+    webhookSecret: Secret,
+    deployOutcomeSecrets: z.partialRecord(InstanceEnvironment, Secret).optional(),
+    deployOutcomeSecret: Secret.optional(),
+  })
+  .refine((c) => Object.keys(c.deployOutcomeSecrets ?? {}).length > 0 || c.deployOutcomeSecret, {
+    path: ['deployOutcomeSecrets'],
+    message: 'no deploy-outcome secret for any environment',
+  })
+  .transform(({ token, webhookSecret, deployOutcomeSecrets, deployOutcomeSecret }) => {
+    const legacy =
+      deployOutcomeSecret === undefined
+        ? []
+        : InstanceEnvironment.options.map((e) => [e, deployOutcomeSecret]);
+    return {
+      token,
+      webhookSecret,
+      deployOutcomeSecrets: { ...Object.fromEntries(legacy), ...deployOutcomeSecrets },
+    } satisfies GitHubCredentials;
+  });
 
 /** The secret's name: kept outside the stack (an operator puts the GitHub App's token there). */
 export const githubSecretName = (stage: string): string => `bbws/${stage}/github`;
@@ -48,7 +73,7 @@ async function read(
   }
   const parsed = Credentials.safeParse(json);
   if (!parsed.success)
-    throw new Error(`secret ${secretId} lacks token/webhookSecret/deployOutcomeSecret`, {
+    throw new Error(`secret ${secretId} lacks token/webhookSecret/deployOutcomeSecrets`, {
       cause: parsed.error,
     });
   return parsed.data;

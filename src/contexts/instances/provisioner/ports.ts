@@ -30,11 +30,15 @@ export interface DeployWorkflow {
   run(repository: RepositoryRef, runId: number): Promise<WorkflowRunView>;
 }
 
-/** What the secret `bbws/<stage>/github` holds. */
+/** What the secret `bbws/<stage>/github` holds (credentials.ts reads it). */
 export interface GitHubCredentials {
   token: string;
   webhookSecret: string;
-  deployOutcomeSecret: string;
+  /**
+   * Each environment repository's `BBWS_CONTROL_PLANE_WEBHOOK_SECRET`: a report is trusted only for the environment
+   * whose secret signs it. An environment without one takes no report.
+   */
+  deployOutcomeSecrets: Partial<Record<InstanceEnvironment, string>>;
 }
 
 export type CredentialsProvider = () => Promise<GitHubCredentials>;

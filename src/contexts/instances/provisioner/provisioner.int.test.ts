@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instanceStream } from '../domain/instance.stream.js';
 import { folderAt } from '../local/git/bare-repository.js';
 import { signature } from '../local/github/webhooks.js';
-import { OUTCOME_SECRET, WEBHOOK_SECRET } from '../local/test-support/harness.js';
+import { OUTCOME_SECRETS, WEBHOOK_SECRET } from '../local/test-support/harness.js';
 import { generateTenantFolder, serviceName, tenantFolder } from '../terraform/index.js';
 import { folderInput } from './folder.js';
 import { followConsumer } from './follow-consumer.js';
@@ -369,6 +369,7 @@ describe('the webhooks', () => {
   });
 
   it('ignores other events and runs no change of the platform recorded', async () => {
+    const dev = h.local.standIns.git.repositories.dev;
     const body = JSON.stringify({ zen: 'hi' });
     const ping = await h.webhook('/v1.0/webhooks/github', body, {
       'x-github-event': 'ping',
@@ -381,12 +382,23 @@ describe('the webhooks', () => {
       eventId: 'X',
       outcome: 'success',
       runId: '1',
-      repository: 'nobody/nothing',
-      outputs: {},
+      repository: `${dev.owner}/${dev.name}`,
+      outputs: { service_arn: 'arn:aws:ecs:af-south-1:000000000000:service/bbws-dev/bbws-dev-tenant-x' },
     });
     const answer = await h.webhook('/v1.0/webhooks/deploy-outcome', report, {
-      'x-bbws-signature-256': signature(OUTCOME_SECRET, report),
+      'x-bbws-signature-256': signature(OUTCOME_SECRETS.dev, report),
     });
     expect(answer).toMatchObject({ status: 202, body: { result: 'ignored' } });
+    // Signed with another environment's secret, or naming no environment's repository: 401.
+    const elsewhere = report.replace(`${dev.owner}/${dev.name}`, 'nobody/nothing');
+    for (const [body, secret] of [
+      [report, OUTCOME_SECRETS.prod],
+      [elsewhere, OUTCOME_SECRETS.dev],
+    ] as const) {
+      const refused = await h.webhook('/v1.0/webhooks/deploy-outcome', body, {
+        'x-bbws-signature-256': signature(secret, body),
+      });
+      expect(refused.status).toBe(401);
+    }
   });
 });

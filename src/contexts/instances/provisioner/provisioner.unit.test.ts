@@ -6,7 +6,7 @@ import { secretsManagerCredentials } from './credentials.js';
 import { parseRunTitle, runTitle } from './ports.js';
 import { resourcesOf } from './resources.js';
 import { defaultPollDelay } from './run.js';
-import { verifySignature } from './signature.js';
+import { signingKeys, verifySignature } from './signature.js';
 import { sqsFollowUps } from './sqs.follow-ups.js';
 
 const secret = { token: 't', webhookSecret: 'w'.repeat(16), deployOutcomeSecret: 'd'.repeat(16) };
@@ -37,6 +37,28 @@ describe('the GitHub credentials from Secrets Manager', () => {
   it('refuses a secret without the three values', async () => {
     const client = { send: async () => ({ SecretString: '{"token":"t"}' }) } as never;
     await expect(secretsManagerCredentials(client, 's')()).rejects.toThrow(/lacks/);
+    const none = JSON.stringify({ token: 't', webhookSecret: 'w'.repeat(16), deployOutcomeSecrets: {} });
+    const empty = { send: async () => ({ SecretString: none }) } as never;
+    await expect(secretsManagerCredentials(empty, 's')()).rejects.toThrow(/lacks/);
+  });
+
+  it("gives each environment its own deploy-outcome secret; the single one of before is every other's", async () => {
+    const read = (value: object) =>
+      secretsManagerCredentials(
+        { send: async () => ({ SecretString: JSON.stringify(value) }) } as never,
+        's',
+      )();
+    const own = { dev: 'v'.repeat(16), prod: 'p'.repeat(16) };
+    const base = { token: 't', webhookSecret: 'w'.repeat(16) };
+    expect((await read({ ...base, deployOutcomeSecrets: own })).deployOutcomeSecrets).toEqual(own);
+    expect((await read(secret)).deployOutcomeSecrets).toEqual({
+      dev: 'd'.repeat(16),
+      sit: 'd'.repeat(16),
+      prod: 'd'.repeat(16),
+    });
+    const mixed = await read({ ...base, deployOutcomeSecret: 'd'.repeat(16), deployOutcomeSecrets: own });
+    expect(mixed.deployOutcomeSecrets).toEqual({ ...own, sit: 'd'.repeat(16) });
+    await expect(read({ ...base, deployOutcomeSecrets: { qa: 'q'.repeat(16) } })).rejects.toThrow(/lacks/);
   });
 });
 
@@ -60,6 +82,25 @@ describe('a webhook signature', () => {
     } catch (error) {
       expect((error as HttpError).status).toBe(401);
     }
+  });
+});
+
+describe('a signature among per-environment secrets', () => {
+  const body = '{"tenantId":"x"}';
+  const by = (key: string) => `sha256=${createHmac('sha256', key).update(body).digest('hex')}`;
+  const secrets = { dev: 'dev-secret', sit: 'sit-secret', prod: 'prod-secret' };
+  it('names the environments whose secret signs the body', () => {
+    expect(signingKeys(body, by('sit-secret'), secrets, 'X')).toEqual(['sit']);
+    expect(signingKeys(body, by('same'), { dev: 'same', prod: 'same' }, 'X')).toEqual(['dev', 'prod']);
+  });
+  it('is refused (401) when none does', () => {
+    expect(() => signingKeys(body, by('other'), secrets, 'X')).toThrow(
+      expect.objectContaining({ status: 401 }),
+    );
+    expect(() => signingKeys(body, undefined, secrets, 'X')).toThrow(
+      expect.objectContaining({ status: 401 }),
+    );
+    expect(() => signingKeys(body, by('x'), {}, 'X')).toThrow(expect.objectContaining({ status: 401 }));
   });
 });
 

@@ -12,7 +12,7 @@ import { instanceStream } from '../domain/instance.stream.js';
 import { instanceKey } from '../domain/placement.js';
 import { type CredentialsProvider, parseRunTitle, type RepositoryRef } from './ports.js';
 import { resourcesOf } from './resources.js';
-import { verifySignature } from './signature.js';
+import { notSignedFor, signingKeys, verifySignature } from './signature.js';
 import { loadInstance, record, recordRun, type StepContext } from './steps.js';
 
 export interface WebhookDependencies {
@@ -154,8 +154,9 @@ const workflowRun: Route<WebhookDependencies> = {
 };
 
 /**
- * The deploy workflow's final report: the outcome, and on a successful apply the folder's outputs (required then,
- * each checked: 422 naming `outputs.<name>`). Outputs whose service is not this instance's (terraform/naming.ts)
+ * The deploy workflow's final report, signed with its environment repository's own secret (X-BBWS-Signature-256):
+ * the environment the report names by its repository must be one whose secret signs it, else 401. The outcome,
+ * and on a successful apply the folder's outputs (required then, each checked: 422 naming `outputs.<name>`). Outputs whose service is not this instance's (terraform/naming.ts)
  * are refused, 422, nothing recorded; outputs other than those the change already recorded, 409
  * `resources_already_recorded` (the outcome is then left to polling: a report for a change that recorded its
  * resources has recorded its outcome too, unless it failed in between).
@@ -168,21 +169,24 @@ const deployOutcome: Route<WebhookDependencies> = {
   maxBodyBytes: WEBHOOK_MAX_BYTES,
   response: { status: 202 },
   async handle(request, deps) {
-    const { deployOutcomeSecret } = await deps.credentials();
-    verifySignature(
+    const { deployOutcomeSecrets } = await deps.credentials();
+    const header = 'X-BBWS-Signature-256';
+    const signedFor = signingKeys(
       request.rawBody,
       request.headers['x-bbws-signature-256'],
-      deployOutcomeSecret,
-      'X-BBWS-Signature-256',
+      deployOutcomeSecrets,
+      header,
     );
     const report = parseBody(request, DeployOutcome);
-    const succeeded = report.outcome === 'success';
-    const resources = succeeded && report.action === 'apply' ? resourcesOf(report.outputs) : undefined;
     const [owner = '', name = ''] = report.repository.split('/');
     const environment = environmentOf(deps, owner, name);
+    // Only the environment whose secret signed the report may speak for its instances: a workflow of another
+    // environment that knows a run id is answered as an unsigned report is (the same 401: nothing leaks).
+    if (!environment || !signedFor.includes(environment)) throw notSignedFor(header);
+    const succeeded = report.outcome === 'success';
+    const resources = succeeded && report.action === 'apply' ? resourcesOf(report.outputs) : undefined;
     const where = { runId: report.runId, tenantId: report.tenantId, repository: report.repository };
     const webhook = 'deploy-outcome';
-    if (!environment) return ignored(deps, webhook, 'not a workload environment repository', where);
     const found = await target(deps, environment, report.tenantId, report.runId);
     if (!found.found) {
       const { found: _, reason, ...more } = found;

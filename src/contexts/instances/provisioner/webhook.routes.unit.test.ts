@@ -17,7 +17,10 @@ import { activeInstance, serviceArnOf } from '../ecs/instance-fixtures.js';
 import { webhookRoutes } from './webhook.routes.js';
 
 const SECRET = 'deploy-outcome-secret';
-const sign = (body: string) => `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
+const DEV_SECRET = 'deploy-outcome-secret-of-dev';
+const signWith = (secret: string, body: string) =>
+  `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+const sign = (body: string) => signWith(SECRET, body);
 
 function world() {
   const store = new InMemoryEventStore(catalogue);
@@ -27,15 +30,19 @@ function world() {
   const deps = {
     runner,
     store,
-    credentials: async () => ({ token: 't', webhookSecret: 'w', deployOutcomeSecret: SECRET }),
+    credentials: async () => ({
+      token: 't',
+      webhookSecret: 'w',
+      deployOutcomeSecrets: { dev: DEV_SECRET, prod: SECRET },
+    }),
     repositories: { dev: { owner: 'o', name: 'dev-env' }, prod: { owner: 'o', name: 'prod-env' } },
     logger,
   };
   const route = webhookRoutes.find((r) => r.path === '/v1.0/webhooks/deploy-outcome');
   if (!route) throw new Error('no deploy-outcome route');
-  const post = (report: object) => {
+  const post = (report: object, secret = SECRET) => {
     const rawBody = JSON.stringify(report);
-    const headers = { 'content-type': 'application/json', 'x-bbws-signature-256': sign(rawBody) };
+    const headers = { 'content-type': 'application/json', 'x-bbws-signature-256': signWith(secret, rawBody) };
     return route.handle({ rawBody, headers, correlationId: ulid() } as never, deps as never);
   };
   /** Through the platform's HTTP wrapper: what the caller gets (status, content type, problem). */
@@ -237,7 +244,7 @@ describe('the deploy-outcome webhook refuses a broken report with a 4xx naming t
 });
 
 describe('a valid report that is ignored is logged with its reason (202 ignored)', () => {
-  it('an unknown run, an unknown tenant, an unknown repository: one log line each', async () => {
+  it('an unknown run, an unknown tenant: one log line each', async () => {
     const { runner, post, store, report, ignoredLogs } = world();
     const a = await runningInstance(runner);
     const version = (await store.load(a.streamId)).version;
@@ -246,9 +253,6 @@ describe('a valid report that is ignored is logged with its reason (202 ignored)
       ignoredAnswer,
     );
     await expect(post(report(ulid(), a.serviceArn))).resolves.toMatchObject(ignoredAnswer);
-    await expect(
-      post({ ...report(a.tenantId, a.serviceArn), repository: 'o/elsewhere' }),
-    ).resolves.toMatchObject(ignoredAnswer);
     expect(ignoredLogs().map(([, fields]) => fields)).toEqual([
       expect.objectContaining({
         webhook: 'deploy-outcome',
@@ -258,7 +262,6 @@ describe('a valid report that is ignored is logged with its reason (202 ignored)
         instanceId: a.instanceId,
       }),
       expect.objectContaining({ reason: 'no instance of the tenant in the environment' }),
-      expect.objectContaining({ reason: 'not a workload environment repository', repository: 'o/elsewhere' }),
     ]);
     expect((await store.load(a.streamId)).version).toBe(version);
   });
@@ -314,5 +317,54 @@ describe('a valid report that is ignored is logged with its reason (202 ignored)
         runId: 5,
       }),
     ]);
+  });
+});
+
+describe('the deploy-outcome webhook trusts a report only for the environment whose secret signed it', () => {
+  it("a report for a prod instance signed with dev's secret: the same 401 as a bad signature, nothing appended", async () => {
+    const { runner, post, send, store, report } = world();
+    const a = await runningInstance(runner, 'prod');
+    const version = (await store.load(a.streamId)).version;
+    await expect(post(report(a.tenantId, a.serviceArn), DEV_SECRET)).rejects.toMatchObject({ status: 401 });
+    const body = JSON.stringify(report(a.tenantId, a.serviceArn));
+    const crossed = await send('/v1.0/webhooks/deploy-outcome', body, {
+      'x-bbws-signature-256': signWith(DEV_SECRET, body),
+    });
+    const forged = await send('/v1.0/webhooks/deploy-outcome', body, {
+      'x-bbws-signature-256': signWith('nobody-s-secret', body),
+    });
+    const unknownRepository = JSON.stringify({
+      ...report(a.tenantId, a.serviceArn),
+      repository: 'o/elsewhere',
+    });
+    const elsewhere = await send('/v1.0/webhooks/deploy-outcome', unknownRepository, {
+      'x-bbws-signature-256': sign(unknownRepository),
+    });
+    const strip = ({
+      problem: { correlationId: _, ...problem },
+      ...rest
+    }: Awaited<ReturnType<typeof send>>) => ({
+      ...rest,
+      problem,
+    });
+    expect(strip(crossed)).toEqual(strip(forged));
+    expect(strip(elsewhere)).toEqual(strip(forged));
+    expect(forged).toMatchObject({ status: 401, type: 'application/problem+json' });
+    expect((await store.load(a.streamId)).version).toBe(version);
+  });
+
+  it("a dev instance's report signed with dev's secret is recorded", async () => {
+    const { runner, post, head, report } = world();
+    const a = await runningInstance(runner, 'dev');
+    const own = { ...report(a.tenantId, a.serviceArn), repository: 'o/dev-env' };
+    await expect(post(own, DEV_SECRET)).resolves.toMatchObject({ body: { result: 'recorded' } });
+    expect((await head(a.streamId)).resources?.serviceArn).toBe(a.serviceArn);
+  });
+
+  it('an environment without a secret takes no report (sit here)', async () => {
+    const { runner, post, report } = world();
+    const a = await runningInstance(runner, 'prod');
+    const forSit = { ...report(a.tenantId, a.serviceArn), repository: 'o/sit-env' };
+    await expect(post(forSit)).rejects.toMatchObject({ status: 401 });
   });
 });

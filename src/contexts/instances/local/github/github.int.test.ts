@@ -10,6 +10,7 @@ import { devTenant, prodTenant, prodTenantUpgraded } from '../../terraform/test-
 import {
   type Harness,
   OUTCOME_SECRET,
+  OUTCOME_SECRETS,
   quiet,
   startHarness,
   TOKEN,
@@ -95,7 +96,9 @@ describe('the GitHub Actions stand-in through @octokit/rest', () => {
 
     await h.standIns.github.idle();
     const outcome = h.receiver.received.find((r) => r.path === '/outcome' && r.body.includes('E-first'));
-    expect(outcome?.headers['x-bbws-signature-256']).toBe(hmac(OUTCOME_SECRET, outcome?.body ?? ''));
+    // The dev repository's own secret, not the one every repository would share.
+    expect(outcome?.headers['x-bbws-signature-256']).toBe(hmac(OUTCOME_SECRETS.dev, outcome?.body ?? ''));
+    expect(outcome?.headers['x-bbws-signature-256']).not.toBe(hmac(OUTCOME_SECRET, outcome?.body ?? ''));
     expect(JSON.parse(outcome?.body ?? '{}')).toEqual({
       tenantId: devTenant.tenantId,
       action: 'apply',

@@ -24,6 +24,11 @@ export interface LocalGitHubOptions {
   /** Repository variables and secrets the workflow reads (the same for every environment repository here). */
   variables: Record<string, string>;
   secrets: Record<string, string>;
+  /**
+   * Each environment repository's own secrets, over `secrets` (as GitHub's repository secrets: the deploy-outcome
+   * secret `BBWS_CONTROL_PLANE_WEBHOOK_SECRET` differs per environment, so that no environment reports for another).
+   */
+  environmentSecrets?: Partial<Record<TerraformEnvironment, Record<string, string>>>;
   /** The repository webhook for `workflow_run` events (requested, in_progress, completed). */
   webhook?: { url: string; secret: string };
   timing?: Partial<GitHubTiming>;
@@ -164,7 +169,7 @@ export class LocalGitHub {
     await executeRun(run, file, {
       target: this.options.targets[run.repository.environment],
       variables: this.options.variables,
-      secrets: this.options.secrets,
+      secrets: { ...this.options.secrets, ...this.options.environmentSecrets?.[run.repository.environment] },
       failure: (r) => this.failure(r),
       retryMs: this.timing.retryMs,
     }).catch((error) => {

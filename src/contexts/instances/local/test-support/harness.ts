@@ -42,6 +42,12 @@ export const TOKEN = 'ghs_localtesttoken';
 export const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 export const WEBHOOK_SECRET = 'workflow-run-secret';
 export const OUTCOME_SECRET = 'deploy-outcome-secret';
+/** Each environment repository's own deploy-outcome secret (over OUTCOME_SECRET, which no repository keeps). */
+export const OUTCOME_SECRETS = {
+  dev: 'deploy-outcome-secret-dev',
+  sit: 'deploy-outcome-secret-sit',
+  prod: 'deploy-outcome-secret-prod',
+} as const;
 
 export interface Harness {
   standIns: InstanceStandIns;
@@ -69,6 +75,12 @@ export async function startHarness(): Promise<Harness> {
     webhook: { url: `${receiver.url}/github`, secret: WEBHOOK_SECRET },
     variables: { BBWS_CONTROL_PLANE_WEBHOOK_URL: `${receiver.url}/outcome` },
     secrets: { BBWS_CONTROL_PLANE_WEBHOOK_SECRET: OUTCOME_SECRET },
+    environmentSecrets: Object.fromEntries(
+      Object.entries(OUTCOME_SECRETS).map(([e, secret]) => [
+        e,
+        { BBWS_CONTROL_PLANE_WEBHOOK_SECRET: secret },
+      ]),
+    ),
     githubTiming: { queuedMs: 10, inProgressMs: 10, retryMs: 5 },
     ecsTiming: { taskStartMs: 20, taskStopMs: 10, steadyRepeatMs: 1000 },
     autoscalingEnforceMs: 30,

@@ -20,7 +20,7 @@ import { BIGGER_PLAN } from '../../domain/transition-table.js';
 import { IsomorphicGitEnvironmentRepository } from '../../git/isomorphic-git.environment-repository.js';
 import {
   type Harness,
-  OUTCOME_SECRET,
+  OUTCOME_SECRETS,
   quiet,
   startHarness,
   TOKEN,
@@ -100,7 +100,7 @@ export async function startProvisionerHarness(options: { follow?: boolean } = {}
     credentials: inMemoryCredentials({
       token: TOKEN,
       webhookSecret: WEBHOOK_SECRET,
-      deployOutcomeSecret: OUTCOME_SECRET,
+      deployOutcomeSecrets: OUTCOME_SECRETS,
     }),
     repositories: Object.fromEntries(
       (['dev', 'sit', 'prod'] as const).map((e) => [
