@@ -9,6 +9,7 @@ import type { InstanceEnvironment } from './domain/instance.events.js';
 import { IsomorphicGitEnvironmentRepository } from './git/isomorphic-git.environment-repository.js';
 import { githubSecretName, secretsManagerCredentials } from './provisioner/credentials.js';
 import { followQueue } from './provisioner/deployables.js';
+import { environmentAccounts } from './provisioner/environment-account.js';
 import { DEFAULT_WORDPRESS_IMAGE } from './provisioner/folder.js';
 import { OctokitDeployWorkflow } from './provisioner/octokit.github.js';
 import type { CredentialsProvider, WorkloadEnvironment } from './provisioner/ports.js';
@@ -111,6 +112,7 @@ export function webhookDependencies(): WebhookDependencies {
         { owner: w.repository.owner, name: w.repository.name },
       ]),
     ),
+    accounts: environmentAccounts(settings.WORKLOAD_ENVIRONMENTS),
     logger: logger(),
   };
   return webhooks;

@@ -6,10 +6,11 @@ import type { EventStore } from '#src/platform/event-store/event-store.port.js';
 import { parseBody } from '#src/platform/http/http-handler.js';
 import type { Route } from '#src/platform/http/route.js';
 import { notThisInstance } from '../domain/instance.decider.js';
-import { InstanceEnvironment } from '../domain/instance.events.js';
+import { InstanceEnvironment, type Resources as ResourcesSchema } from '../domain/instance.events.js';
 import type { Live } from '../domain/instance.state.js';
 import { instanceStream } from '../domain/instance.stream.js';
 import { instanceKey } from '../domain/placement.js';
+import { accountOfArn } from './environment-account.js';
 import { type CredentialsProvider, parseRunTitle, type RepositoryRef } from './ports.js';
 import { resourcesOf } from './resources.js';
 import { notSignedFor, signingKeys, verifySignature } from './signature.js';
@@ -20,6 +21,11 @@ export interface WebhookDependencies {
   store: Pick<EventStore, 'load' | 'reservationHolder'>;
   credentials: CredentialsProvider;
   repositories: Partial<Record<InstanceEnvironment, RepositoryRef>>;
+  /**
+   * Each environment's account (the account of its `roleArn`): the resources a report names must be in it. An
+   * environment without one (a single-account stage) is checked by the naming rule only.
+   */
+  accounts: Partial<Record<InstanceEnvironment, string>>;
   /** Reports that are valid but ignored are logged here (INFO, `webhook ignored`, with the reason). */
   logger: Pick<Logger, 'info'>;
 }
@@ -206,6 +212,7 @@ const deployOutcome: Route<WebhookDependencies> = {
       const field = wrong.field === 'serviceArn' ? 'outputs.service_arn' : 'outputs.service_name';
       throw new UnprocessableError(field, 'service_not_this_instance', wrong.message);
     }
+    if (resources) inEnvironmentAccount(resources, environment, deps.accounts[environment]);
     // The resources before the outcome: a recorded success may start the next change at once (a folder sync
     // after a suspension during the run), and a step of a superseded change is dropped.
     if (resources) await record(deps.runner, ctx, { type: 'RecordResources', change, resources });
@@ -220,5 +227,34 @@ const deployOutcome: Route<WebhookDependencies> = {
     return accepted('recorded');
   },
 };
+
+type Resources = z.infer<typeof ResourcesSchema>;
+
+/** The outputs that are ARNs, by their output name. */
+const ARN_OUTPUTS = {
+  service_arn: 'serviceArn',
+  task_definition_arn: 'taskDefinitionArn',
+  target_group_arn: 'targetGroupArn',
+  database_secret_arn: 'databaseSecretArn',
+  app_password_secret_arn: 'appPasswordSecretArn',
+} as const satisfies Record<string, keyof Resources>;
+
+/**
+ * Every ARN reported must be in the environment's account (Terraform applies there with the environment's deploy
+ * role): a same-named service in another account is not this instance's. 422 naming the output; no account known
+ * (a single-account stage): nothing to compare with.
+ */
+function inEnvironmentAccount(resources: Resources, environment: InstanceEnvironment, account?: string) {
+  if (account === undefined) return;
+  for (const [output, field] of Object.entries(ARN_OUTPUTS)) {
+    const arn = resources[field];
+    if (arn !== undefined && accountOfArn(arn) !== account)
+      throw new UnprocessableError(
+        `outputs.${output}`,
+        'not_in_environment_account',
+        `must be in ${environment}'s account ${account}`,
+      );
+  }
+}
 
 export const webhookRoutes: readonly Route<WebhookDependencies>[] = [workflowRun, deployOutcome];

@@ -14,6 +14,7 @@ import type { InstanceCommand } from '../domain/instance.commands.js';
 import { instanceDecider } from '../domain/instance.decider.js';
 import { instanceStream } from '../domain/instance.stream.js';
 import { activeInstance, serviceArnOf } from '../ecs/instance-fixtures.js';
+import { accountOfArn, accountOfEnvironment, environmentAccounts } from './environment-account.js';
 import { webhookRoutes } from './webhook.routes.js';
 
 const SECRET = 'deploy-outcome-secret';
@@ -22,7 +23,7 @@ const signWith = (secret: string, body: string) =>
   `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 const sign = (body: string) => signWith(SECRET, body);
 
-function world() {
+function world(accounts: Partial<Record<'dev' | 'sit' | 'prod', string>> = {}) {
   const store = new InMemoryEventStore(catalogue);
   const runner = new CommandRunner({ store, clock: () => new Date(), newEventId: ulid });
   const logger = new Logger({ logLevel: 'SILENT' });
@@ -35,6 +36,7 @@ function world() {
       webhookSecret: 'w',
       deployOutcomeSecrets: { dev: DEV_SECRET, prod: SECRET },
     }),
+    accounts,
     repositories: { dev: { owner: 'o', name: 'dev-env' }, prod: { owner: 'o', name: 'prod-env' } },
     logger,
   };
@@ -366,5 +368,64 @@ describe('the deploy-outcome webhook trusts a report only for the environment wh
     const a = await runningInstance(runner, 'prod');
     const forSit = { ...report(a.tenantId, a.serviceArn), repository: 'o/sit-env' };
     await expect(post(forSit)).rejects.toMatchObject({ status: 401 });
+  });
+});
+
+describe("the deploy-outcome webhook refuses ARNs outside the environment's account (its roleArn's)", () => {
+  const PROD_ACCOUNT = '111111111111';
+
+  it('a service of the right name in another account: 422 outputs.service_arn, nothing appended', async () => {
+    const { runner, post, store, report } = world({ prod: PROD_ACCOUNT });
+    const a = await runningInstance(runner, 'prod');
+    const version = (await store.load(a.streamId)).version;
+    const elsewhere = serviceArnOf('prod', a.tenantId, '999999999999');
+    await expect(post(report(a.tenantId, elsewhere))).rejects.toMatchObject({
+      constructor: UnprocessableError,
+      field: 'outputs.service_arn',
+      code: 'not_in_environment_account',
+    });
+    expect(await store.reservationHolder(`ecs-service:${elsewhere}`)).toBeUndefined();
+    expect((await store.load(a.streamId)).version).toBe(version);
+  });
+
+  it('another output in another account: 422 naming it', async () => {
+    const { runner, post, report } = world({ prod: PROD_ACCOUNT });
+    const a = await runningInstance(runner, 'prod');
+    const serviceArn = serviceArnOf('prod', a.tenantId, PROD_ACCOUNT);
+    const outputs = {
+      service_arn: serviceArn,
+      target_group_arn: 'arn:aws:elasticloadbalancing:af-south-1:999999999999:targetgroup/t/0123456789abcdef',
+    };
+    await expect(post({ ...report(a.tenantId, serviceArn), outputs })).rejects.toMatchObject({
+      field: 'outputs.target_group_arn',
+    });
+  });
+
+  it("the environment's own account is recorded; an environment without a role is checked by name only", async () => {
+    const { runner, post, head, report } = world({ prod: PROD_ACCOUNT });
+    const a = await runningInstance(runner, 'prod');
+    const own = serviceArnOf('prod', a.tenantId, PROD_ACCOUNT);
+    await expect(post(report(a.tenantId, own))).resolves.toMatchObject({ body: { result: 'recorded' } });
+    expect((await head(a.streamId)).resources?.serviceArn).toBe(own);
+    const d = await runningInstance(runner, 'dev');
+    const anyAccount = serviceArnOf('dev', d.tenantId, '222222222222');
+    const devReport = { ...report(d.tenantId, anyAccount), repository: 'o/dev-env' };
+    await expect(post(devReport, DEV_SECRET)).resolves.toMatchObject({ body: { result: 'recorded' } });
+  });
+});
+
+describe('the account of an environment', () => {
+  it("is its roleArn's account, none without a role", () => {
+    expect(accountOfEnvironment({ roleArn: 'arn:aws:iam::123456789012:role/bbws-control-prod' })).toBe(
+      '123456789012',
+    );
+    expect(accountOfEnvironment({})).toBeUndefined();
+    expect(accountOfEnvironment(undefined)).toBeUndefined();
+    expect(() => accountOfEnvironment({ roleArn: 'bbws-control-prod' })).toThrow(RangeError);
+    expect(
+      environmentAccounts({ dev: {}, prod: { roleArn: 'arn:aws:iam::123456789012:role/bbws-control-prod' } }),
+    ).toEqual({ prod: '123456789012' });
+    expect(accountOfArn('arn:aws:ecs:af-south-1:123456789012:service/c/s')).toBe('123456789012');
+    expect(accountOfArn('arn:aws:s3:::bucket')).toBeUndefined();
   });
 });

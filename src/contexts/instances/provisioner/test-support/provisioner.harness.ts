@@ -108,6 +108,8 @@ export async function startProvisionerHarness(options: { follow?: boolean } = {}
         { owner: repositoryRef(e).owner, name: repositoryRef(e).name },
       ]),
     ),
+    // The stand-ins run every environment in one account (startHarness): the check runs, and passes.
+    accounts: { dev: '000000000000', sit: '000000000000', prod: '000000000000' },
     logger,
   };
   const webhooks = httpHandler(webhookRoutes, {
