@@ -34,6 +34,9 @@ export const instances: BoundedContext = {
   // Downstream of the stream: rules -> SQS -> consumers (provisioner/, ecs/: each declares its own).
   queues: { ...provisionerDeployables.queues, ...ecsDeployables.queues },
   rules: { ...provisionerDeployables.rules, ...ecsDeployables.rules },
+  // The workload accounts' ECS events let onto the default bus (ecs/deployables.ts).
+  parameters: ecsDeployables.parameters,
+  resources: ecsDeployables.resources,
   functions: [
     ...provisionerDeployables.functions,
     ...ecsDeployables.functions,

@@ -9,6 +9,8 @@ export const AwsServiceEvent = z.object({
   id: z.string().min(1),
   source: z.string().min(1),
   'detail-type': z.string().min(1),
+  /** The account the event happened in (EventBridge sets it; a forwarded event keeps its source account's). */
+  account: z.string().optional(),
   time: z.string(),
   resources: z.array(z.string()),
   detail: z.unknown(),

@@ -2,7 +2,13 @@ import { contexts } from '#src/contexts/index.js';
 import type { RouteDeclaration } from '#src/platform/http/route.js';
 import { platformDeployables } from '#src/platform/platform.definition.js';
 import { tableName as stageTableName } from './cloudformation.js';
-import { assertDeployableStage, cloudFormationResources, merge, serverlessFunctions } from './render.js';
+import {
+  assertDeployableStage,
+  cloudFormationParameters,
+  cloudFormationResources,
+  merge,
+  serverlessFunctions,
+} from './render.js';
 
 /** The whole application: the platform and every bounded context, merged (a logical id declared twice throws). */
 export const app = merge([platformDeployables(contexts), ...contexts]);
@@ -21,6 +27,9 @@ export function serverlessDefinition(stage: string) {
   assertDeployableStage(stage);
   return {
     functions: serverlessFunctions(app, stage),
-    resources: { Resources: cloudFormationResources(app, stage) },
+    resources: {
+      Parameters: cloudFormationParameters(app, stage),
+      Resources: cloudFormationResources(app, stage),
+    },
   };
 }

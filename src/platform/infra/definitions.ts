@@ -144,7 +144,15 @@ export type Permission =
       actions: readonly ('RegisterScalableTarget' | 'DescribeScalableTargets')[];
     }
   /** Use of a KMS key of the stack (logical id), e.g. the key wrapping personal data's data keys. */
-  | { service: 'kms'; actions: readonly ('GenerateDataKey' | 'Decrypt')[]; key: string };
+  | { service: 'kms'; actions: readonly ('GenerateDataKey' | 'Decrypt')[]; key: string }
+  /**
+   * Assuming roles of other accounts, by role name (`bbws-control-<env>`, one per workload account): granted on
+   * that name in any account, as which account is which environment's is the stage's SSM configuration, read at
+   * run time, not at packaging. What confines it is the other side: a role can be assumed only where its own trust
+   * policy names this function's role, and the workload accounts' template names exactly the roles of the
+   * functions holding this permission (so these get a fixed RoleName: src/platform/infra/iam.ts).
+   */
+  | { service: 'sts'; actions: readonly 'AssumeRole'[]; roles: readonly string[] };
 
 /**
  * A value of a function's own environment: a literal, or a String parameter the operator keeps per stage in SSM
@@ -152,7 +160,11 @@ export type Permission =
  * stage"), which CloudFormation resolves when it deploys (`{{resolve:ssm:...}}`). Outside AWS there is no such
  * parameter: the local runtime leaves these unset and the contexts' stand-ins set their own values.
  */
-export type EnvironmentValue = string | { readonly ssmParameter: string };
+export type EnvironmentValue =
+  | string
+  | { readonly ssmParameter: string }
+  /** A value of the stack itself (`{Ref: 'AWS::AccountId'}`): locally unset too, the stand-ins set their own. */
+  | { readonly stackValue: 'AWS::AccountId' | 'AWS::Region' };
 
 export interface FunctionDefinition {
   /** The function's name in serverless.yml (camelCase). */
@@ -197,4 +209,10 @@ export interface Deployables {
   functions?: readonly FunctionDefinition[];
   /** Other CloudFormation resources (the event bus, the user pool), by logical id. */
   resources?: (stage: string) => Readonly<Record<string, unknown>>;
+  /**
+   * CloudFormation parameters those resources `Ref`, by logical id: only ones CloudFormation resolves itself when it
+   * deploys (an `AWS::SSM::Parameter::Value<...>` type with the parameter's name as default), so packaging stays
+   * offline and an operator passes nothing.
+   */
+  parameters?: (stage: string) => Readonly<Record<string, unknown>>;
 }

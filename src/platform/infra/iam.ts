@@ -61,6 +61,12 @@ function permissionStatement(permission: Permission, stage: string): Json {
         Action: permission.actions.map((a) => `kms:${a}`),
         Resource: getAtt(permission.key, 'Arn'),
       };
+    case 'sts':
+      return {
+        Effect: 'Allow',
+        Action: permission.actions.map((a) => `sts:${a}`),
+        Resource: permission.roles.map((role) => sub(`arn:\${AWS::Partition}:iam::*:role/${role}`)),
+      };
     case 'secretsmanager':
       // Secrets Manager appends six random characters to a secret's ARN.
       return {
@@ -104,6 +110,14 @@ function triggerStatements(trigger: Trigger): Json[] {
   }
 }
 
+/**
+ * The fixed name of a function's role, given to the roles other accounts' trust policies name (the functions with an
+ * `sts` permission: the workload accounts' template, src/contexts/instances/ecs/workload-account.ts, names them so);
+ * the others keep CloudFormation's generated name.
+ */
+export const roleName = (fn: Pick<FunctionDefinition, 'name'>, stage: string): string =>
+  `${SERVICE}-${stage}-${fn.name}`;
+
 export const roleId = (fn: Pick<FunctionDefinition, 'name'>): string =>
   `${fn.name.charAt(0).toUpperCase()}${fn.name.slice(1)}ExecutionRole`;
 
@@ -113,6 +127,7 @@ export function executionRole(fn: FunctionDefinition, stage: string): Json {
   return {
     Type: 'AWS::IAM::Role',
     Properties: {
+      ...(fn.permissions.some((p) => p.service === 'sts') ? { RoleName: roleName(fn, stage) } : {}),
       AssumeRolePolicyDocument: {
         Version: '2012-10-17',
         Statement: [

@@ -32,10 +32,11 @@ export interface Merged {
   rules: Record<string, RuleDefinition>;
   functions: FunctionDefinition[];
   resources: ((stage: string) => Readonly<Record<string, unknown>>)[];
+  parameters: ((stage: string) => Readonly<Record<string, unknown>>)[];
 }
 
 export function merge(modules: readonly Deployables[]): Merged {
-  const merged: Merged = { tables: {}, queues: {}, rules: {}, functions: [], resources: [] };
+  const merged: Merged = { tables: {}, queues: {}, rules: {}, functions: [], resources: [], parameters: [] };
   const ids = new Set<string>();
   const claim = (id: string) => {
     if (ids.has(id)) throw new Error(`logical id ${id} is declared twice`);
@@ -57,6 +58,7 @@ export function merge(modules: readonly Deployables[]): Merged {
       merged.functions.push(fn);
     }
     if (module.resources) merged.resources.push(module.resources);
+    if (module.parameters) merged.parameters.push(module.parameters);
   }
   return merged;
 }
@@ -119,7 +121,11 @@ function functionEnvironment(
   return Object.fromEntries(
     Object.entries(environment).map(([name, value]) => [
       name,
-      typeof value === 'string' ? value : `{{resolve:ssm:${ssmParameterName(stage, value.ssmParameter)}}}`,
+      typeof value === 'string'
+        ? value
+        : 'stackValue' in value
+          ? ref(value.stackValue)
+          : `{{resolve:ssm:${ssmParameterName(stage, value.ssmParameter)}}}`,
     ]),
   );
 }
@@ -318,6 +324,17 @@ function deadLetterAlarm(
       TreatMissingData: 'notBreaching',
     },
   };
+}
+
+/** serverless.yml's `resources.Parameters`: the ones modules declare (resolved by CloudFormation from SSM). */
+export function cloudFormationParameters(merged: Merged, stage: string): Record<string, Json> {
+  const parameters: Record<string, Json> = {};
+  for (const more of merged.parameters)
+    for (const [id, parameter] of Object.entries(more(stage))) {
+      if (id in parameters) throw new Error(`parameter ${id} is declared twice`);
+      parameters[id] = parameter as Json;
+    }
+  return parameters;
 }
 
 /** serverless.yml's `resources.Resources`: tables, queues, rules, one role per function, and the rest. */

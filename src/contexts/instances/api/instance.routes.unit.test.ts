@@ -97,12 +97,18 @@ describe('instance routes: creation', () => {
     const ecs = new InMemoryEcsControl();
     const serviceArn = serviceArnOf('prod', tenantId);
     ecs.create(serviceArn, 2);
-    const sync = ecsStateSync(() => ({ store: h.deps.store, runner: h.deps.runner, services: ecs.services }));
+    const sync = ecsStateSync(() => ({
+      store: h.deps.store,
+      runner: h.deps.runner,
+      services: () => ecs.services,
+      accountOf: () => '000000000000',
+    }));
     const base = Date.now() + 60_000; // after the steady state provision() recorded
     const at = (minute: number) => new Date(base + minute * 60_000).toISOString();
     const steady = (minute: number) => ({
       id: ulid(),
       source: 'aws.ecs',
+      account: '000000000000',
       'detail-type': 'ECS Service Action',
       time: at(0),
       resources: [serviceArn],

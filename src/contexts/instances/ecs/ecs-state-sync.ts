@@ -4,10 +4,12 @@ import type { CommandRunner } from '#src/platform/command/command-runner.js';
 import type { AwsEventConsumer, AwsServiceEvent } from '#src/platform/consumers/aws-event-consumer.js';
 import type { EventStore } from '#src/platform/event-store/event-store.port.js';
 import { instanceDecider } from '../domain/instance.decider.js';
+import type { InstanceEnvironment } from '../domain/instance.events.js';
 import { EcsFact } from '../domain/instance.events.js';
 import { instanceKey, serviceKey } from '../domain/placement.js';
 import { tenantOfService } from '../terraform/naming.js';
 import type { EcsServices, ServiceCounts } from './ecs-control.port.js';
+import { accountOfEcsArn } from './workloads.js';
 
 /** What the sync reads of an ECS event's detail (both detail-types); anything else in it is ignored. */
 const EcsDetail = z.object({
@@ -67,8 +69,13 @@ export async function instanceOfService(
 export interface EcsStateSyncDependencies {
   store: Pick<EventStore, 'reservationHolder'>;
   runner: Pick<CommandRunner, 'run'>;
-  /** The service's counts, read with each fact (ECS's events carry none, or only a desired count). */
-  services: Pick<EcsServices, 'describe'>;
+  /**
+   * The service's counts, read with each fact (ECS's events carry none, or only a desired count), in the service's
+   * environment (its account, through its role).
+   */
+  services: (environment: InstanceEnvironment) => Pick<EcsServices, 'describe'>;
+  /** The account each environment runs in: a fact from any other account is not the instance's. */
+  accountOf: (environment: InstanceEnvironment) => string | undefined;
   /** How long the counts are waited for before the fact is recorded without them (default 2 s). */
   describeDeadlineMs?: number;
 }
@@ -120,11 +127,15 @@ export function ecsStateSync(deps: () => EcsStateSyncDependencies): AwsEventCons
     async handle(event, { logger }) {
       const found = factOf(event);
       if ('ignored' in found) return ignore(logger, found.ignored, event);
-      const { store, runner, services, describeDeadlineMs } = deps();
+      const { store, runner, services, accountOf, describeDeadlineMs } = deps();
+      const elsewhere = foreignAccount(event, accountOf);
+      if (elsewhere) return ignore(logger, elsewhere, event);
       const instance = await instanceOfService(store, found.fact.serviceArn);
       if (!instance) return ignore(logger, 'not a managed service', event);
+      const environment = tenantOfService(found.fact.serviceArn)?.environment;
+      if (!environment) return ignore(logger, 'the service name names no environment', event);
       const read = await countsOf(
-        services,
+        services(environment),
         found.fact.serviceArn,
         describeDeadlineMs ?? DESCRIBE_DEADLINE_MS,
       );
@@ -162,6 +173,34 @@ export function ecsStateSync(deps: () => EcsStateSyncDependencies): AwsEventCons
   };
 }
 
+/**
+ * Why the event is not of its environment's account, if it is not: the event's `account` and its service ARN's
+ * must both be the account of the environment the service's name gives (a same-named service in another account,
+ * whose events reached this bus, is not the instance's: before its ARN is recorded, the fallback by name would
+ * take it for the instance's).
+ */
+function foreignAccount(
+  event: AwsServiceEvent,
+  accountOf: EcsStateSyncDependencies['accountOf'],
+): string | undefined {
+  const serviceArn = event.resources[0] ?? '';
+  const environment = tenantOfService(serviceArn)?.environment;
+  if (!environment) return undefined; // not a tenant's service: instanceOfService finds none
+  const expected = accountOf(environment);
+  if (!expected) return `the account of ${environment} is not known`;
+  if (event.account !== expected)
+    return `from account ${event.account ?? '(none)'}, not ${environment}'s (${expected})`;
+  const arnAccount = accountOfEcsArn(serviceArn);
+  if (arnAccount !== expected)
+    return `a service of account ${arnAccount ?? '(none)'}, not ${environment}'s (${expected})`;
+  return undefined;
+}
+
 function ignore(logger: Logger, why: string, event: AwsServiceEvent): void {
-  logger.info('ECS event ignored', { why, serviceArn: event.resources[0], ecsEventId: event.id });
+  logger.info('ECS event ignored', {
+    why,
+    serviceArn: event.resources[0],
+    account: event.account,
+    ecsEventId: event.id,
+  });
 }

@@ -9,6 +9,7 @@ import type { AwsServiceEvent } from '#src/platform/consumers/aws-event-consumer
 import { InMemoryEventStore } from '#src/platform/event-store/in-memory.event-store.js';
 import type { InstanceCommand } from '../domain/instance.commands.js';
 import { instanceDecider } from '../domain/instance.decider.js';
+import type { InstanceEnvironment } from '../domain/instance.events.js';
 import type { InstanceState } from '../domain/instance.state.js';
 import { instanceStream } from '../domain/instance.stream.js';
 import { ecsStateSync, factOf } from './ecs-state-sync.js';
@@ -21,7 +22,8 @@ import { activeInstance, serviceArnOf } from './instance-fixtures.js';
  */
 const REQUESTED_AT = '2026-01-01T00:00:00.000Z';
 
-function world() {
+/** Each environment's account: `accounts` overrides the control plane's own (000000000000). */
+function world(accounts: Partial<Record<InstanceEnvironment, string>> = {}) {
   const store = new InMemoryEventStore(catalogue);
   const runner = new CommandRunner({ store, clock: () => new Date(REQUESTED_AT), newEventId: ulid });
   const logger = new Logger({ logLevel: 'SILENT' });
@@ -29,7 +31,13 @@ function world() {
   const warn = vi.spyOn(logger, 'warn');
   const ecs = new InMemoryEcsControl();
   const describe = vi.spyOn(ecs.services, 'describe');
-  const sync = ecsStateSync(() => ({ store, runner, services: ecs.services, describeDeadlineMs: 50 }));
+  const sync = ecsStateSync(() => ({
+    store,
+    runner,
+    services: () => ecs.services,
+    accountOf: (environment) => accounts[environment] ?? '000000000000',
+    describeDeadlineMs: 50,
+  }));
   const deliver = (event: AwsServiceEvent) => sync.handle(event, { logger });
   const head = async (streamId: string) =>
     stateOf(instanceDecider, await store.load(streamId)) as Exclude<InstanceState, { status: 'NEW' }>;
@@ -44,6 +52,8 @@ function serviceAction(serviceArn: string, eventName: string, minute: number, id
   return {
     id,
     source: 'aws.ecs',
+    // the account the service runs in (its ARN's), as EventBridge sets it
+    account: serviceArn.split(':')[4] ?? '',
     'detail-type': 'ECS Service Action',
     time: '2026-02-01T00:00:00Z',
     resources: [serviceArn],
@@ -65,6 +75,7 @@ describe('ECS state sync: the fact of an event', () => {
     const failed = {
       id: 'd-1',
       source: 'aws.ecs',
+      account: '000000000000',
       'detail-type': 'ECS Deployment State Change',
       time: '2026-02-01T00:00:00Z',
       resources: [arn],
@@ -99,7 +110,7 @@ describe('ECS state sync: the fact of an event', () => {
 
 describe('ECS state sync: the consumer', () => {
   it('records the fact on the instance found by its recorded service ARN', async () => {
-    const { runner, deliver, head, store } = world();
+    const { runner, deliver, head, store } = world({ dev: '222222222222' });
     const tenantId = ulid();
     const instance = await activeInstance(runner, {
       tenantId,
@@ -111,7 +122,7 @@ describe('ECS state sync: the consumer', () => {
   });
 
   it('falls back on the service name when the ARN is not recorded yet', async () => {
-    const { runner, deliver, head } = world();
+    const { runner, deliver, head } = world({ dev: '111111111111' });
     const instance = await activeInstance(runner, { withResources: false });
     const other = serviceArnOf('dev', instance.tenantId, '111111111111'); // same name, no ARN recorded
     await deliver(serviceAction(other, 'SERVICE_DEPLOYMENT_IN_PROGRESS', 2));
@@ -140,7 +151,13 @@ describe('ECS state sync: the consumer', () => {
     const store = new InMemoryEventStore(catalogue);
     const runner = new CommandRunner({ store, clock: () => new Date(), newEventId: ulid });
     const ecs = new InMemoryEcsControl();
-    const sync = ecsStateSync(() => ({ store, runner, services: ecs.services, describeDeadlineMs: 50 }));
+    const sync = ecsStateSync(() => ({
+      store,
+      runner,
+      services: () => ecs.services,
+      accountOf: () => '000000000000',
+      describeDeadlineMs: 50,
+    }));
     const logger = new Logger({ logLevel: 'SILENT' });
     const tenantId = ulid();
     const instanceId = ulid();
@@ -173,6 +190,7 @@ describe('ECS state sync: the consumer', () => {
     const steady = (createdAt: string): AwsServiceEvent => ({
       id: ulid(),
       source: 'aws.ecs',
+      account: '000000000000',
       'detail-type': 'ECS Service Action',
       time: createdAt,
       resources: [serviceArnOf('sit', tenantId)],
@@ -192,6 +210,38 @@ describe('ECS state sync: the consumer', () => {
     // The new service's own steady state (after the request) makes it ACTIVE.
     await sync.handle(steady(new Date(Date.now() + 1000).toISOString()), { logger });
     expect((await head()).status).toBe('ACTIVE');
+  });
+
+  it("ignores, with a log line, an event from another account than the environment's, found by ARN or by name", async () => {
+    const { runner, deliver, head, store, info, describe: described } = world({ prod: '333333333333' });
+    // found by name (no ARN recorded): a same-named service in the dev account, its events forwarded to this bus
+    const named = await activeInstance(runner, { environment: 'prod', withResources: false });
+    const before = (await store.load(named.streamId)).version;
+    await deliver(
+      serviceAction(serviceArnOf('prod', named.tenantId, '111111111111'), 'SERVICE_TASK_START_IMPAIRED', 2),
+    );
+    // the event's account says prod's, but its service ARN does not (and the other way round)
+    const inProd = serviceArnOf('prod', named.tenantId, '333333333333');
+    await deliver({ ...serviceAction(inProd, 'SERVICE_TASK_START_IMPAIRED', 3), account: '111111111111' });
+    await deliver({
+      ...serviceAction(
+        serviceArnOf('prod', named.tenantId, '111111111111'),
+        'SERVICE_TASK_START_IMPAIRED',
+        4,
+      ),
+      account: '333333333333',
+    });
+    expect((await store.load(named.streamId)).version).toBe(before);
+    const ignored = info.mock.calls.filter(([m]) => m === 'ECS event ignored').map(([, fields]) => fields);
+    expect(ignored).toEqual([
+      expect.objectContaining({ why: "from account 111111111111, not prod's (333333333333)" }),
+      expect.objectContaining({ why: "from account 111111111111, not prod's (333333333333)" }),
+      expect.objectContaining({ why: "a service of account 111111111111, not prod's (333333333333)" }),
+    ]);
+    expect(described).not.toHaveBeenCalled();
+    // the same event from prod's own account is recorded
+    await deliver(serviceAction(inProd, 'SERVICE_TASK_START_IMPAIRED', 5));
+    expect((await head(named.streamId)).ecs.latest?.eventName).toBe('SERVICE_TASK_START_IMPAIRED');
   });
 
   it('ignores, with a log line, an event of a service the platform does not manage', async () => {

@@ -1,39 +1,36 @@
 import { z } from 'zod';
+import { WorkloadEnvironments } from '../provisioner/settings.js';
 
 const unset = <S extends z.ZodType>(schema: S) =>
   z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
 /**
- * The environment ECS control reads, parsed once (the ECS adapters' part of the configuration, kept beside them:
- * src/platform/config holds the platform's own). In AWS both endpoints are unset; locally they point at the ECS +
- * Application Auto Scaling stand-in.
+ * The environment ECS control and the ECS state sync read, parsed once (the ECS adapters' part of the
+ * configuration, kept beside them: src/platform/config holds the platform's own). In AWS the endpoints are unset;
+ * locally they point at the ECS + Application Auto Scaling stand-in and the STS stand-in.
  */
 const EcsEnv = z.object({
   AWS_REGION: z.string().default('af-south-1'),
   ECS_ENDPOINT: unset(z.url()),
   APPLICATION_AUTOSCALING_ENDPOINT: unset(z.url()),
+  STS_ENDPOINT: unset(z.url()),
   /**
-   * Each workload environment's cluster ARN, as JSON ({"dev": "arn:aws:ecs:...:cluster/...", ...}): ECS control's
-   * fallback to the service the naming convention gives when a run's outputs were never recorded (ecs-control.ts).
+   * The workload environments, the same JSON (and SSM parameter) the provisioner reads: each one's cluster and the
+   * role the control plane assumes there (its account is the role's), so cluster and role are kept once.
    */
-  ECS_CLUSTER_ARNS: unset(
-    z.string().transform((text, ctx) => {
-      try {
-        return z.record(z.string(), z.string()).parse(JSON.parse(text));
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'ECS_CLUSTER_ARNS must be a JSON object of cluster ARNs' });
-        return z.NEVER;
-      }
-    }),
-  ),
+  WORKLOAD_ENVIRONMENTS: WorkloadEnvironments,
+  /** The stack's own account: an environment without a roleArn (a single-account stage) is in it. */
+  CONTROL_PLANE_ACCOUNT: unset(z.string().regex(/^\d{12}$/)),
 });
 export type EcsConfig = z.infer<typeof EcsEnv>;
 
 export function loadEcsConfig(env: NodeJS.ProcessEnv = process.env): EcsConfig {
   const parsed = EcsEnv.safeParse(env);
-  if (!parsed.success)
-    throw new Error(`invalid environment for ECS control: ${parsed.error.issues[0]?.message}`, {
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`invalid environment for ECS control: ${issue?.path.join('.')}: ${issue?.message}`, {
       cause: parsed.error,
     });
+  }
   return parsed.data;
 }

@@ -1,59 +1,127 @@
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { STSClient } from '@aws-sdk/client-sts';
 import { eventStore, runner } from '#src/platform/wiring.js';
+import type { InstanceEnvironment } from '../domain/instance.events.js';
 import type { TenantReactionsDependencies } from '../reactions/tenant-reactions.js';
+import { assumedRoleCredentials } from './assumed-role.js';
 import { AwsEcsServices, AwsScalableTargets } from './aws.ecs-control.js';
-import { loadEcsConfig } from './ecs.config.js';
+import { type EcsConfig, loadEcsConfig } from './ecs.config.js';
 import { type EcsControlDependencies, namedServices } from './ecs-control.js';
-import type { EcsControlPorts, EcsServices, ScalableTargets } from './ecs-control.port.js';
+import type { EcsControlPorts } from './ecs-control.port.js';
 import type { EcsStateSyncDependencies } from './ecs-state-sync.js';
+import { assertControlRole, clusterArn, environmentAccount } from './workloads.js';
 
-let services: EcsServices | undefined;
-let targets: ScalableTargets | undefined;
-let control: EcsControlDependencies | undefined;
+type Caller = 'ecsControl' | 'ecsStateSync';
 
 const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-const clientOptions = (endpoint: string | undefined) => {
-  const { AWS_REGION } = loadEcsConfig();
-  return endpoint ? { region: AWS_REGION, endpoint, credentials: localCredentials } : { region: AWS_REGION };
-};
 
 /**
- * The ECS and Application Auto Scaling adapters, each built once per process when first used (the state sync needs
- * only ECS). One pair serves every environment here: each service ARN names its cluster, and locally (as in a
- * single-account deployment) all clusters are in one account. The per-environment role of the workload accounts
- * (docs/architecture.md, "Topology: workload environments") is not wired yet.
+ * The credentials a function acts with in an environment: its role's, from STS AssumeRole (cached, refreshed 5
+ * minutes before they expire), or — no roleArn, a single-account stage — its own (the default chain; locally the
+ * stand-ins' key).
  */
-function ecsServices(): EcsServices {
-  services ??= new AwsEcsServices(new ECSClient(clientOptions(loadEcsConfig().ECS_ENDPOINT)));
-  return services;
+function credentialsFor(
+  config: EcsConfig,
+  environment: InstanceEnvironment,
+  caller: Caller,
+  sts: () => STSClient,
+) {
+  const { roleArn } = config.WORKLOAD_ENVIRONMENTS[environment];
+  if (roleArn === undefined) return config.ECS_ENDPOINT ? { credentials: localCredentials } : {};
+  assertControlRole(environment, roleArn);
+  return { credentials: assumedRoleCredentials({ sts: sts(), roleArn, sessionName: `bbws-${caller}` }) };
 }
 
-function ecsPorts(): EcsControlPorts {
-  targets ??= new AwsScalableTargets(
-    new ApplicationAutoScalingClient(clientOptions(loadEcsConfig().APPLICATION_AUTOSCALING_ENDPOINT)),
-  );
-  return { services: ecsServices(), targets };
+/**
+ * One function's ECS and Application Auto Scaling clients per workload environment, each pair built once per
+ * process when first used (the state sync needs only ECS), with that environment's credentials. Per function, not
+ * shared: each function's role assumes the environment's role itself, under its own session name (locally, where
+ * both run in one process, so each one's own grant is what is checked).
+ */
+function environmentPorts(caller: Caller): (environment: InstanceEnvironment) => EcsControlPorts {
+  const config = loadEcsConfig();
+  const ports = new Map<InstanceEnvironment, EcsControlPorts>();
+  let sts: STSClient | undefined;
+  const stsClient = () => {
+    sts ??= new STSClient({
+      region: config.AWS_REGION,
+      ...(config.STS_ENDPOINT ? { endpoint: config.STS_ENDPOINT, credentials: localCredentials } : {}),
+    });
+    return sts;
+  };
+  return (environment) => {
+    let found = ports.get(environment);
+    if (!found) {
+      const options = {
+        region: config.AWS_REGION,
+        ...credentialsFor(config, environment, caller, stsClient),
+      };
+      const endpoint = (url: string | undefined) => (url ? { endpoint: url } : {});
+      let targets: AwsScalableTargets | undefined;
+      found = {
+        services: new AwsEcsServices(new ECSClient({ ...options, ...endpoint(config.ECS_ENDPOINT) })),
+        get targets() {
+          targets ??= new AwsScalableTargets(
+            new ApplicationAutoScalingClient({
+              ...options,
+              ...endpoint(config.APPLICATION_AUTOSCALING_ENDPOINT),
+            }),
+          );
+          return targets;
+        },
+      };
+      ports.set(environment, found);
+    }
+    return found;
+  };
 }
 
-/** Built once per process: a bad ECS_CLUSTER_ARNS fails the first message, not a parse per message. */
+/** Each environment's account (its role's, else the control plane's): ECS facts from elsewhere are ignored. */
+function accounts(config: EcsConfig): (environment: InstanceEnvironment) => string | undefined {
+  return (environment) =>
+    environmentAccount(config.WORKLOAD_ENVIRONMENTS[environment], config.CONTROL_PLANE_ACCOUNT);
+}
+
+let control: EcsControlDependencies | undefined;
+let sync: EcsStateSyncDependencies | undefined;
+
+/** Built once per process: a bad WORKLOAD_ENVIRONMENTS fails the first message, not a parse per message. */
 export const ecsControlDependencies = (): EcsControlDependencies => {
   if (!control) {
-    const clusters = loadEcsConfig().ECS_CLUSTER_ARNS;
+    const config = loadEcsConfig();
+    const accountOf = accounts(config);
+    const clusters: Partial<Record<InstanceEnvironment, string>> = {};
+    for (const [environment, workload] of Object.entries(config.WORKLOAD_ENVIRONMENTS)) {
+      const account = accountOf(environment as InstanceEnvironment);
+      if (account)
+        clusters[environment as InstanceEnvironment] = clusterArn(
+          config.AWS_REGION,
+          account,
+          workload.cluster,
+        );
+    }
     control = {
       store: eventStore(),
-      ecs: () => ecsPorts(),
-      ...(clusters ? { namedService: namedServices(clusters) } : {}),
+      ecs: environmentPorts('ecsControl'),
+      namedService: namedServices(clusters),
     };
   }
   return control;
 };
 
-export const ecsStateSyncDependencies = (): EcsStateSyncDependencies => ({
-  store: eventStore(),
-  runner: runner(),
-  services: ecsServices(),
-});
+export const ecsStateSyncDependencies = (): EcsStateSyncDependencies => {
+  if (!sync) {
+    const ports = environmentPorts('ecsStateSync');
+    sync = {
+      store: eventStore(),
+      runner: runner(),
+      services: (environment) => ports(environment).services,
+      accountOf: accounts(loadEcsConfig()),
+    };
+  }
+  return sync;
+};
 
 /** The reactions to tenant events: the same store and runner (the instances' and the tenants' streams). */
 export const tenantReactionsDependencies = (): TenantReactionsDependencies => ({

@@ -13,8 +13,10 @@ const Workload = z.object({
   /** Where the environment keeps Terraform state (default: `bbws-terraform-state-<env>` and its lock table). */
   infrastructure: EnvironmentInfrastructure.optional(),
   /**
-   * The role the control plane assumes in the environment's account (`bbws-control-<env>`). Declared by the
-   * operator now; not assumed yet (docs/architecture.md, "Topology: workload environments").
+   * The role the control plane assumes in the environment's account (`bbws-control-<env>`, made by
+   * infra/workload-account.template.json): ECS control and the ECS state sync act in the environment with its
+   * credentials, and the environment's account is this ARN's (ecs/workloads.ts, environmentAccount). Absent: a
+   * single-account stage, where they act with their own role in the control plane's account.
    */
   roleArn: z
     .string()
@@ -30,12 +32,16 @@ const Json = z.string().transform((text, ctx) => {
   }
 });
 
+/** WORKLOAD_ENVIRONMENTS: the provisioner's, ECS control's and the state sync's one copy of the environments. */
+export const WorkloadEnvironments = Json.pipe(z.record(InstanceEnvironment, Workload));
+export type WorkloadEnvironments = z.infer<typeof WorkloadEnvironments>;
+
 /** The variables the provisioner reads (the instances context's; parsed once, here and nowhere else). */
 const ProvisionerEnv = z.object({
   STAGE: z.string().default('local'),
   AWS_REGION: z.string().default('af-south-1'),
   GITHUB_API_URL: unset(z.url()),
-  WORKLOAD_ENVIRONMENTS: Json.pipe(z.record(InstanceEnvironment, Workload)),
+  WORKLOAD_ENVIRONMENTS: WorkloadEnvironments,
   SECRETS_MANAGER_ENDPOINT: unset(z.url()),
   SQS_ENDPOINT: unset(z.url()),
   /** How long the GitHub credentials are kept after a read. */

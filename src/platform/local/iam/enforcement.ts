@@ -7,7 +7,9 @@
  * (AsyncLocalStorage), and so do the event source mappings' own calls. {@link installSdkEnforcement} wraps the
  * `send` of the SDK's base client class once per process: the first `send` of each client adds an `initialize`
  * middleware that checks the command against the role of the current invocation, before anything is serialized.
- * Outside an invocation (the CLI, tests, the runtime's own set-up: operators' credentials) nothing is checked.
+ * Outside an invocation (the CLI, tests, the runtime's own set-up: operators' credentials) nothing is checked, but
+ * a call signed with temporary credentials of the local STS (sessions.ts) is checked against the assumed role's
+ * policies wherever it is made.
  *
  * Nothing here is bundled into a Lambda: only the local runtime imports it.
  */
@@ -17,6 +19,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   type CommandCheck,
@@ -26,12 +29,15 @@ import {
   NO_CLIENT,
   NO_COMMAND,
 } from './middleware.js';
+import { checkSessionCommand, LOCAL_PRINCIPAL_HEADER } from './sessions.js';
 
 /** A function's execution role as the local runtime enforces it. */
 export interface FunctionRole {
   /** The function's name in serverless.yml, e.g. `tenantApi`. */
   readonly functionName: string;
   readonly check: CommandCheck;
+  /** The execution role's ARN: who the function is when it calls STS (sts-server.ts's trust check). */
+  readonly principalArn?: string;
 }
 
 export interface InvocationScope {
@@ -54,14 +60,49 @@ export function currentScope(): InvocationScope | undefined {
 
 export const INVOCATION_ROLE_MIDDLEWARE = 'bbwsLocalInvocationRole';
 
-const enforce: InitializeMiddleware = (next, context: HandlerContext) => async (args) => {
-  const scope = scopes.getStore();
-  scope?.role.check(context.clientName ?? NO_CLIENT, context.commandName ?? NO_COMMAND, args.input);
+/**
+ * The check of one client: a command sent with temporary credentials STS issued is checked against the assumed
+ * role's policies (expired: ExpiredTokenException), whoever sends it, as AWS does; any other command against the
+ * current invocation's role (none outside an invocation).
+ */
+const enforce =
+  (client: SdkClient): InitializeMiddleware =>
+  (next, context: HandlerContext) =>
+  async (args) => {
+    const clientName = context.clientName ?? NO_CLIENT;
+    const commandName = context.commandName ?? NO_COMMAND;
+    const accessKeyId = await accessKeyOf(client);
+    if (accessKeyId === undefined || !checkSessionCommand(accessKeyId, clientName, commandName, args.input))
+      scopes.getStore()?.role.check(clientName, commandName, args.input);
+    return next(args);
+  };
+
+/** The access key the client signs with (its credentials resolved as the SDK resolves them), if any. */
+async function accessKeyOf(client: SdkClient): Promise<string | undefined> {
+  const provider = client.config?.credentials;
+  if (typeof provider !== 'function') return undefined;
+  try {
+    return ((await provider()) as { accessKeyId?: string } | undefined)?.accessKeyId;
+  } catch {
+    return undefined; // no credentials: the SDK fails the command itself
+  }
+}
+
+/** Inside an invocation, an STS request names the function's role (sts-server.ts: the trust policy's caller). */
+const principalHeader: BuildMiddleware = (next) => async (args) => {
+  const principal = scopes.getStore()?.role.principalArn;
+  const request = args.request as { headers?: Record<string, string> } | undefined;
+  if (principal && request?.headers) request.headers[LOCAL_PRINCIPAL_HEADER] = principal;
   return next(args);
 };
 
+type BuildMiddleware = (
+  next: (args: { request?: unknown }) => Promise<unknown>,
+) => (args: { request?: unknown }) => Promise<unknown>;
+
 interface SdkClient {
   readonly middlewareStack: object;
+  readonly config?: { credentials?: unknown };
 }
 type Send = (this: SdkClient, ...args: unknown[]) => unknown;
 /** An SDK client class (its constructor's signature does not matter here). */
@@ -85,6 +126,7 @@ export const SDK_CLIENT_CLASSES: readonly ClientClass[] = [
   EventBridgeClient,
   SQSClient,
   CognitoIdentityProviderClient,
+  STSClient,
 ];
 
 /**
@@ -120,10 +162,15 @@ function sendOwner(prototype: object): { send: unknown } {
 function addCheck(client: SdkClient): void {
   const stack = client.middlewareStack;
   if (enforcedStacks.has(stack)) return;
-  (stack as InitializeStack).add(enforce, {
+  (stack as InitializeStack).add(enforce(client), {
     step: 'initialize',
     priority: 'high',
     name: INVOCATION_ROLE_MIDDLEWARE,
+    tags: ['BBWS_LOCAL_IAM'],
+  });
+  (stack as unknown as { add(m: BuildMiddleware, o: object): void }).add(principalHeader, {
+    step: 'build',
+    name: 'bbwsLocalInvocationPrincipal',
     tags: ['BBWS_LOCAL_IAM'],
   });
   enforcedStacks.add(stack);

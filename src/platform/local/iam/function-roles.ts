@@ -85,7 +85,7 @@ export function localFunctionRoles(options: LocalRolesOptions): Map<string, Func
       ...(options.kmsKeyOfCiphertext ? { kmsKeyOfCiphertext: options.kmsKeyOfCiphertext } : {}),
     };
     const check = commandChecker(documents, identity, (decision) => record(name, decision));
-    roles.set(name, { functionName: name, check });
+    roles.set(name, { functionName: name, check, principalArn: found.roleArn });
   }
   return roles;
 }
