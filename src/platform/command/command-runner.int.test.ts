@@ -56,6 +56,52 @@ describe('command runner on DynamoDB Local', () => {
   });
 });
 
+describe('command runner on DynamoDB Local: Idempotency-Key and new streams', () => {
+  const run = (streamId: string, key: string, extra: object = {}) =>
+    runner.run({
+      decider: counterDecider(),
+      streamId,
+      command: { type: 'Add', amount: 7 },
+      metadata: metadata(),
+      idempotency: { scope: 'user-1', key, requestHash: 'same request' },
+      result: ({ version }) => ({ streamId, version }),
+      ...extra,
+    });
+
+  it('appends once for 12 concurrent duplicates of a create (each minting its own stream id), all with one answer', async () => {
+    const key = ulid();
+    const streams = Array.from({ length: 12 }, () => newStreamId('counter'));
+    const outcomes = await Promise.all(streams.map((stream) => run(stream, key, { newStream: true })));
+    const written = await Promise.all(streams.map((stream) => store.readStream(stream)));
+    expect(written.filter((events) => events.length > 0)).toHaveLength(1);
+    const winner = streams[written.findIndex((events) => events.length > 0)];
+    expect(outcomes.filter((o) => !o.replayed)).toHaveLength(1);
+    expect(new Set(outcomes.map((o) => JSON.stringify(o.result)))).toEqual(
+      new Set([JSON.stringify({ streamId: winner, version: 1 })]),
+    );
+  });
+
+  it('appends once for 12 concurrent duplicates of a command on one existing stream', async () => {
+    const stream = newStreamId('counter');
+    await run(stream, ulid());
+    const key = ulid();
+    const outcomes = await Promise.all(Array.from({ length: 12 }, () => run(stream, key)));
+    expect((await store.readStream(stream)).map((e) => e.version)).toEqual([1, 2]);
+    expect(outcomes.filter((o) => !o.replayed)).toHaveLength(1);
+    expect(new Set(outcomes.map((o) => JSON.stringify(o.result)))).toEqual(
+      new Set([JSON.stringify({ streamId: stream, version: 2 })]),
+    );
+  });
+
+  it('a create on a stream that exists is refused by its write and decided again on the stream', async () => {
+    const stream = newStreamId('counter');
+    await run(stream, ulid());
+    const outcome = await run(stream, ulid(), { newStream: true });
+    expect(outcome).toMatchObject({ version: 2, replayed: false });
+    expect((await store.readStream(stream)).map((e) => e.version)).toEqual([1, 2]);
+  });
+});
+
 describe('command runner on DynamoDB Local: a stream the command depends on', () => {
   const add = (streamId: string, amount: number) =>
     store.append(streamId, 'any', [

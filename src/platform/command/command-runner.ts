@@ -44,6 +44,13 @@ function holds(expected: VersionPrecondition, version: number): boolean {
   return typeof expected === 'number' ? expected === version : expected.includes(version);
 }
 
+/** A request's Idempotency-Key: whose (scope), the key, and the hash of the request it was first used with. */
+export interface IdempotencyRequest {
+  scope: string;
+  key: string;
+  requestHash: string;
+}
+
 export interface RunnerDependencies {
   store: EventStore;
   clock: () => Date;
@@ -60,6 +67,12 @@ export interface CommandRequest<Command, Event extends DomainEvent, State, Resul
   metadata: EventMetadata;
   /** A load of this stream the caller already made (to authorize, say): the first attempt uses it. */
   loaded?: LoadResult | undefined;
+  /**
+   * The caller minted `streamId` a moment ago (a create): the first attempt decides on the initial state without
+   * loading, and appends expecting no stream. If the stream exists after all, the store refuses the append
+   * (ConcurrencyError) and the next attempt loads it and decides again, as after any conflict.
+   */
+  newStream?: boolean | undefined;
   /** If-Match: the version(s) the client saw. A mismatch is a PreconditionFailedError, not a retry. */
   expectedVersion?: VersionPrecondition | undefined;
   /**
@@ -70,7 +83,7 @@ export interface CommandRequest<Command, Event extends DomainEvent, State, Resul
   authorize?: ((state: State) => void) | undefined;
   /** Other streams the command depends on: loaded and checked on every attempt, their heads conditions of the append. */
   dependsOn?: readonly Dependency[] | undefined;
-  idempotency?: { scope: string; key: string; requestHash: string } | undefined;
+  idempotency?: IdempotencyRequest | undefined;
   /** Data subjects whose keys the append deletes in the same atomic write (an erasure request). */
   eraseKeys?: readonly string[] | undefined;
   /** What the caller answers with; stored with the idempotency key, so a retry gets the same answer. */
@@ -105,17 +118,29 @@ export class CommandRunner {
     this.maxConflictRetries = deps.maxConflictRetries ?? 5;
   }
 
+  /**
+   * An Idempotency-Key costs no read up front: a retry that decides events again is recognised by the append
+   * (its idempotency record is written in the same atomic write, conditioned on absence: the stored answer
+   * comes back instead, and nothing is appended), and a retry that cannot be decided again (it already
+   * parked the tenant; its If-Match is now stale; its caller lost access) or decides nothing looks the key up
+   * then. Either way a retry of the same request gets the first answer and another request under the key is
+   * refused (IdempotencyKeyReuseError), as when the key was looked up first.
+   */
   async run<C, E extends DomainEvent, S, R>(
     request: CommandRequest<C, E, S, R>,
   ): Promise<CommandOutcome<S, R>> {
-    const { store } = this.deps;
-    const { idempotency } = request;
-    if (idempotency) {
-      const found = await this.transient(() =>
-        store.findIdempotent(idempotency.scope, idempotency.key, idempotency.requestHash),
-      );
-      if (found) return replayOf<S, R>(found, Number.NaN);
+    try {
+      return await this.attempts(request);
+    } catch (error) {
+      const replay = await this.storedAnswer<S, R>(request.idempotency);
+      if (replay) return replay;
+      throw error;
     }
+  }
+
+  private async attempts<C, E extends DomainEvent, S, R>(
+    request: CommandRequest<C, E, S, R>,
+  ): Promise<CommandOutcome<S, R>> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.attempt(request, attempt === 0);
@@ -125,38 +150,69 @@ export class CommandRunner {
     }
   }
 
+  /** The answer stored under the request's Idempotency-Key, if it was seen before (a reused key throws). */
+  private async storedAnswer<S, R>(
+    idempotency: IdempotencyRequest | undefined,
+  ): Promise<CommandOutcome<S, R> | undefined> {
+    if (!idempotency) return undefined;
+    const found = await this.transient(() =>
+      this.deps.store.findIdempotent(idempotency.scope, idempotency.key, idempotency.requestHash),
+    );
+    return found && replayOf<S, R>(found, Number.NaN);
+  }
+
   private async attempt<C, E extends DomainEvent, S, R>(
     request: CommandRequest<C, E, S, R>,
     first: boolean,
   ): Promise<CommandOutcome<S, R>> {
-    const { decider, streamId, expectedVersion } = request;
+    const { decider, streamId } = request;
+    const fresh = first && request.newStream === true;
     const [loaded, conditions] = await Promise.all([
-      this.load(streamId, loadOptionsOf(decider), first ? request.loaded : undefined),
+      fresh ? undefined : this.load(streamId, loadOptionsOf(decider), first ? request.loaded : undefined),
       this.checkDependencies(request.dependsOn ?? [], first),
     ]);
-    const before = stateOf(decider, loaded);
+    return this.decideAndAppend(request, loaded, conditions);
+  }
+
+  /** Authorise, check If-Match, decide and append on `loaded` (undefined: a stream the caller just minted). */
+  private async decideAndAppend<C, E extends DomainEvent, S, R>(
+    request: CommandRequest<C, E, S, R>,
+    loaded: LoadResult | undefined,
+    conditions: LoadToken[],
+  ): Promise<CommandOutcome<S, R>> {
+    const { decider, streamId, expectedVersion } = request;
+    const head = loaded?.version ?? 0;
+    const before = loaded ? stateOf(decider, loaded) : decider.initialState();
     request.authorize?.(before);
-    if (expectedVersion !== undefined && !holds(expectedVersion, loaded.version)) {
-      throw new PreconditionFailedError(streamId, expectedVersion, loaded.version);
+    if (expectedVersion !== undefined && !holds(expectedVersion, head)) {
+      throw new PreconditionFailedError(streamId, expectedVersion, head);
     }
     const occurredAt = this.deps.clock().toISOString();
     const decided = decider.decide(request.command, before).map((event) => ({ ...event, occurredAt }));
     if (decided.length === 0) {
-      const result = request.result({ state: before, version: loaded.version, occurredAt });
-      return { result, version: loaded.version, events: [], state: before, replayed: false };
+      // Nothing to append, so nothing would meet the key's record: a retry whose command was already applied.
+      const replay = await this.storedAnswer<S, R>(request.idempotency);
+      if (replay) return replay;
+      const result = request.result({ state: before, version: head, occurredAt });
+      return { result, version: head, events: [], state: before, replayed: false };
     }
     const after = fold(decider, before, decided);
-    const version = loaded.version + decided.length;
+    const version = head + decided.length;
     const result = request.result({ state: after, version, occurredAt });
     const appended = await this.transient(() =>
-      this.deps.store.append(streamId, loaded.version, this.newEvents(decided, request.metadata), {
-        token: loaded.token,
-        ...(conditions.length > 0 ? { conditions } : {}),
-        ...snapshotOption(decider, loaded.version, version, after),
-        ...(decider.reservations ? { reservations: decider.reservations(before, decided) } : {}),
-        ...(request.idempotency ? { idempotency: { ...request.idempotency, result } } : {}),
-        ...(request.eraseKeys?.length ? { eraseKeys: request.eraseKeys } : {}),
-      }),
+      this.deps.store.append(
+        streamId,
+        loaded ? head : 'no_stream',
+        this.newEvents(decided, request.metadata),
+        {
+          ...(loaded ? { token: loaded.token } : {}),
+          ...(conditions.length > 0 ? { conditions } : {}),
+          ...snapshotOption(decider, head, version, after),
+          ...(decider.reservations ? { reservations: decider.reservations(before, decided) } : {}),
+          ...(request.idempotency ? { idempotency: { ...request.idempotency, result } } : {}),
+          ...(request.eraseKeys?.length ? { eraseKeys: request.eraseKeys } : {}),
+        },
+      ),
     );
     if (appended.replayed) return replayOf<S, R>(appended.replayed, appended.version);
     return { result, version, events: appended.events, state: after, replayed: false };

@@ -1,6 +1,6 @@
 import { ulid } from 'ulid';
 import { describe, expect, it } from 'vitest';
-import { ForbiddenError } from '#src/platform/domain/errors.js';
+import { ForbiddenError, IllegalStateError } from '#src/platform/domain/errors.js';
 import {
   ConcurrencyError,
   IdempotencyKeyReuseError,
@@ -184,6 +184,114 @@ describe('command runner', () => {
     });
     expect(outcome).toMatchObject({ result: 0, events: [] });
     expect(await inner.readStream(stream)).toEqual([]);
+  });
+});
+
+/** A store that counts its loads and idempotency look-ups, and records the expected version of each append. */
+function counting() {
+  const seen = { loads: 0, lookups: 0, expected: [] as unknown[] };
+  const harness = setup((store) => ({
+    ...bind(store),
+    load: (...args) => {
+      seen.loads++;
+      return store.load(...args);
+    },
+    findIdempotent: (...args) => {
+      seen.lookups++;
+      return store.findIdempotent(...args);
+    },
+    append: (...args) => {
+      seen.expected.push(args[1]);
+      return store.append(...args);
+    },
+  }));
+  return { ...harness, seen };
+}
+
+describe('command runner: a stream the caller just minted', () => {
+  it('decides on the initial state without loading and appends expecting no stream', async () => {
+    const { inner, runner, seen } = counting();
+    const stream = newStreamId('counter');
+    const outcome = await add(runner, stream, 5, { newStream: true });
+    expect(outcome).toMatchObject({ result: { total: 5, version: 1 }, version: 1, replayed: false });
+    expect(seen).toMatchObject({ loads: 0, expected: ['no_stream'] });
+    expect((await inner.readStream(stream)).map((e) => e.version)).toEqual([1]);
+  });
+
+  it('on a stream that exists after all: the append conflicts, the next attempt loads it and decides on it', async () => {
+    const { inner, runner, seen } = counting();
+    const stream = newStreamId('counter');
+    await interfere(inner, stream, 999_998);
+    // decided on the initial state, 5 would pass; on the real state (999,998) it breaks the limit
+    await expect(add(runner, stream, 5, { newStream: true })).rejects.toBeInstanceOf(IllegalStateError);
+    expect(seen).toMatchObject({ loads: 1, expected: ['no_stream'] });
+    expect(await inner.readStream(stream)).toHaveLength(1);
+    // and one that passes on the real state is decided on it, not on the initial state
+    expect((await add(runner, stream, 1, { newStream: true })).result).toEqual({
+      total: 999_999,
+      version: 2,
+    });
+  });
+});
+
+describe('command runner: Idempotency-Key without a read up front', () => {
+  const idempotency = { scope: 'user-1', key: 'k-1', requestHash: 'h' };
+
+  it('looks nothing up for a first request, nor for a retry the append recognises', async () => {
+    const { inner, runner, seen } = counting();
+    const stream = newStreamId('counter');
+    const first = await add(runner, stream, 4, { idempotency, newStream: true });
+    // a retry of a create mints another stream id: the idempotency record in its transaction answers
+    const retry = await add(runner, newStreamId('counter'), 4, { idempotency, newStream: true });
+    expect(retry).toMatchObject({ result: first.result, replayed: true });
+    expect(seen.lookups).toBe(0);
+    expect(await inner.readStream(stream)).toHaveLength(1);
+  });
+
+  it('answers a retry that can no longer be decided (refused, If-Match stale) with the first answer', async () => {
+    const { inner, runner, seen } = counting();
+    const stream = newStreamId('counter');
+    const first = await add(runner, stream, 600_000, { idempotency });
+    // decided again on the state the first request left, it breaks the counter's limit
+    expect(await add(runner, stream, 600_000, { idempotency })).toMatchObject({
+      result: first.result,
+      replayed: true,
+    });
+    const pinned = { idempotency: { ...idempotency, key: 'k-2' }, expectedVersion: 1 };
+    const second = await add(runner, stream, 1, pinned);
+    // the retry's If-Match (1) is stale now: its stored answer, not 412
+    expect(await add(runner, stream, 1, pinned)).toMatchObject({ result: second.result, replayed: true });
+    expect(seen.lookups).toBe(2);
+    expect(await inner.readStream(stream)).toHaveLength(2);
+  });
+
+  it('refuses the key for another request whether that request would be decided, refused or a no-op', async () => {
+    const { runner } = counting();
+    const stream = newStreamId('counter');
+    await add(runner, stream, 600_000, { idempotency });
+    const other = { idempotency: { ...idempotency, requestHash: 'other' } };
+    await expect(add(runner, stream, 1, other)).rejects.toBeInstanceOf(IdempotencyKeyReuseError);
+    await expect(add(runner, stream, 600_000, other)).rejects.toBeInstanceOf(IdempotencyKeyReuseError);
+    const noop = (extra: object) =>
+      runner.run({
+        decider: counterDecider(3),
+        streamId: stream,
+        command: { type: 'Noop' },
+        metadata: metadata(),
+        result: ({ version }) => ({ version }),
+        ...extra,
+      });
+    await expect(noop(other)).rejects.toBeInstanceOf(IdempotencyKeyReuseError);
+    // a no-op under the same key and request is a retry: the first answer
+    expect(await noop({ idempotency })).toMatchObject({
+      result: { total: 600_000, version: 1 },
+      replayed: true,
+    });
+    // a no-op under a new key is answered as it is
+    expect(await noop({ idempotency: { ...idempotency, key: 'k-new' } })).toMatchObject({
+      result: { version: 1 },
+      replayed: false,
+    });
   });
 });
 

@@ -72,6 +72,22 @@ export function eventStoreContract(name: string, makeHarness: () => ContractHarn
       });
     });
 
+    it('refuses no_stream on an existing stream it never read, writing nothing of the append', async () => {
+      const harness = makeHarness();
+      const store = harness.store();
+      const stream = newStreamId();
+      // written by another store instance: this one holds no token of the stream
+      await harness.store().append(stream, 'no_stream', updates(2));
+      const key = `org:${ulid()}`;
+      const idem = { scope: 'user-1', key: ulid(), requestHash: 'h', result: 'r' };
+      await expect(
+        store.append(stream, 'no_stream', updates(1), { reservations: { claim: [key] }, idempotency: idem }),
+      ).rejects.toMatchObject({ name: 'ConcurrencyError', expected: 'no_stream', actual: 2 });
+      expect(versions(await store.readStream(stream))).toEqual([1, 2]);
+      expect(await store.reservationHolder(key)).toBeUndefined();
+      expect(await store.findIdempotent('user-1', idem.key, 'h')).toBeUndefined();
+    });
+
     it('refuses a fabricated expected version ahead of the stream, never writing a gap', async () => {
       const store = makeHarness().store();
       const stream = newStreamId();

@@ -14,6 +14,8 @@ export interface HttpCommand<C, E extends DomainEvent, S> {
   tenantId?: string | undefined;
   /** The stream as the route's access check loaded it: the first attempt needs no second load. */
   loaded?: LoadResult | undefined;
+  /** The route minted `streamId` for this request (a create): no load before the first append (the runner's). */
+  newStream?: boolean | undefined;
   /** Re-checked by the runner on every attempt against the state that attempt loaded. */
   authorize?: ((state: S) => void) | undefined;
   /** Streams the command depends on (its tenant's, for an instance command), checked and conditioned on. */
@@ -43,6 +45,7 @@ export async function runCommand<C, E extends DomainEvent, S>(
     streamId: spec.streamId,
     command: spec.command,
     loaded: spec.loaded,
+    newStream: spec.newStream,
     authorize: spec.authorize,
     dependsOn: spec.dependsOn,
     eraseKeys: spec.eraseKeys,

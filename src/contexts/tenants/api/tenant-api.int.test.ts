@@ -398,6 +398,42 @@ describe('tenant API: concurrency, idempotency and bad input', () => {
     expect(mine.status).toBe(201);
   });
 
+  it('creates one tenant for 8 concurrent duplicates under one Idempotency-Key, all answered alike', async () => {
+    const body = { organizationName: `Dup ${Date.now()}`, contactEmail: 'a@b.test', environment: 'dev' };
+    const headers = { 'idempotency-key': `dup-${Date.now()}` };
+    const replies = await Promise.all(
+      Array.from({ length: 8 }, () => api('POST', '/tenants', { token: operator(), body, headers })),
+    );
+    expect(replies.map((r) => r.status)).toEqual(Array(8).fill(201));
+    expect(new Set(replies.map((r) => r.body.tenantId)).size).toBe(1);
+    expect(replies.filter((r) => r.headers.get('idempotent-replayed') === 'true')).toHaveLength(7);
+    const events = await store.readStream(`tenant-${replies[0]?.body.tenantId}`);
+    expect(events.map((e) => e.type)).toEqual(['TENANT_CREATED']);
+  });
+
+  it('answers a retried park, which cannot be decided again, with its first answer', async () => {
+    const created = await api('POST', '/tenants', {
+      token: operator(),
+      body: { organizationName: `Park ${Date.now()}`, contactEmail: 'a@b.test', environment: 'dev' },
+    });
+    const id = String(created.body.tenantId);
+    const park = () =>
+      api('POST', `/tenants/${id}/park`, {
+        token: operator(),
+        body: { reason: 'invoice overdue' },
+        headers: { 'idempotency-key': `park-${id}` },
+      });
+    const first = await park();
+    const retry = await park();
+    expect(first.status).toBe(200);
+    expect(retry).toMatchObject({ status: 200, body: first.body });
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect((await store.readStream(`tenant-${id}`)).map((e) => e.type)).toEqual([
+      'TENANT_CREATED',
+      'TENANT_PARKED',
+    ]);
+  });
+
   it('answers bad input with a 4xx problem naming the field, and appends nothing', async () => {
     const id = await newTenant();
     await eventually(async () =>

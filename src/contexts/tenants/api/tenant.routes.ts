@@ -89,6 +89,7 @@ export const tenantRoutes: Route<Deps>[] = [
       return runCommand(deps.runner, request, {
         decider: tenantDecider,
         streamId: tenantStream.id(tenantId),
+        newStream: true,
         tenantId,
         command: { type: 'CreateTenant', tenantId, ...body },
         respond: (outcome) => {

@@ -173,9 +173,10 @@ export class DynamoEventStore implements EventStore {
     assertErasable(streamId, batch, options.eraseKeys);
     const moved = await this.unissuedConditionMoved(streamId, conditions);
     if (moved) return this.refuse(moved, options);
-    let head = this.headFromToken(streamId, expected, options.token) ?? (await this.readHead(streamId));
+    const fresh = expected === 'no_stream' && !this.isIssued(options.token);
+    let head = await this.plannedHead(streamId, expected, options.token, fresh);
     const planned = head;
-    let sealed = { batch, extras: await this.sealExtras(streamId, batch, options) };
+    let sealed = { batch, extras: await this.sealExtras(streamId, batch, options, fresh) };
     for (let attempt = 0; ; attempt++) {
       if (!satisfies(expected, head))
         return this.refuse(new ConcurrencyError(streamId, expected, head), options);
@@ -193,7 +194,7 @@ export class DynamoEventStore implements EventStore {
         // adopted they exist, so this happens at most once per subject.
         const winners = await Promise.all(outcome.winners.map((item) => this.keys.adopt(item)));
         const resealed = resealWith(this.catalogue, sealed.batch, winners);
-        sealed = { batch: resealed, extras: await this.sealExtras(streamId, resealed, options) };
+        sealed = { batch: resealed, extras: await this.sealExtras(streamId, resealed, options, fresh) };
         continue;
       }
       const actual = await this.readHead(streamId);
@@ -202,6 +203,21 @@ export class DynamoEventStore implements EventStore {
       }
       head = actual;
     }
+  }
+
+  /**
+   * The head an append plans on: from a token this store issued, else its own consistent read. A stream expected
+   * not to exist (`fresh`) needs no read: its first item is (stream, 1), which the write's attribute_not_exists
+   * refuses if the stream has any item (items are contiguous from 1); the head that conflict reports is read then.
+   */
+  private async plannedHead(
+    streamId: string,
+    expected: ExpectedVersion,
+    token: LoadToken | undefined,
+    fresh: boolean,
+  ): Promise<number> {
+    if (fresh) return 0;
+    return this.headFromToken(streamId, expected, token) ?? (await this.readHead(streamId));
   }
 
   /** The append's result when the write settled it: written, refused on a condition, or an idempotent replay. */
@@ -249,11 +265,18 @@ export class DynamoEventStore implements EventStore {
 
   /**
    * The snapshot and stored result, sealed for every live subject of the stream (known from the token the
-   * store issued, or read from the stream's sealed values) and of this append.
+   * store issued, or read from the stream's sealed values) and of this append. A stream expected not to exist
+   * (`fresh`) has none: if it does exist after all, the write is refused and `no_stream` never replans.
    */
-  private async sealExtras(streamId: string, batch: SealedBatch, options: AppendOptions): Promise<Extras> {
+  private async sealExtras(
+    streamId: string,
+    batch: SealedBatch,
+    options: AppendOptions,
+    fresh: boolean,
+  ): Promise<Extras> {
     const { snapshot, idempotency, token } = options;
-    const known = this.isIssued(token) && token.streamId === streamId ? token.subjects : undefined;
+    const issued = this.isIssued(token) && token.streamId === streamId ? token.subjects : undefined;
+    const known = fresh ? new Set<string>() : issued;
     if (!snapshot && !idempotency) {
       return known ? { subjects: new Set([...known, ...batch.plan.subjects]) } : {};
     }
