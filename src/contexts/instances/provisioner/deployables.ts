@@ -90,6 +90,12 @@ export const provisionerDeployables: Required<Pick<Deployables, 'queues' | 'rule
       environment: provisionerEnvironment,
       permissions: [
         { service: 'dynamodb', actions: ['Query', 'PutItem', 'DeleteItem'], tables: ['EventStoreTable'] },
+        // Each poll once (follow-consumer.ts): claimed (Put), confirmed (Update), given back on failure (Delete).
+        {
+          service: 'dynamodb',
+          actions: ['PutItem', 'UpdateItem', 'DeleteItem'],
+          tables: ['ConsumerLedgerTable'],
+        },
         githubSecret,
         sendFollowUps,
       ],

@@ -1,12 +1,32 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { type ConsumerDependencies, recordFailure } from '#src/platform/consumers/consumer.js';
+import {
+  type ConsumerDependencies,
+  EventBusyError,
+  recordFailure,
+} from '#src/platform/consumers/consumer.js';
+import type { ConsumerLedger } from '#src/platform/consumers/ledger.js';
 import { concurrently, parseBody } from '#src/platform/consumers/sqs-consumer.js';
 import { FollowUpMessage, followRun } from './follow.js';
+import type { FollowUp } from './ports.js';
 import type { ProvisionerDependencies } from './provisioner.js';
 import { logRefusal } from './steps.js';
 
 const CONSUMER = 'provisionerFollow';
+/** Longer than the function's 30 s timeout: a claim outlives only an invocation that crashed. */
+const LEASE_MS = 60_000;
+
+type FollowDependencies = { provisioner: ProvisionerDependencies; ledger: ConsumerLedger } & Pick<
+  ConsumerDependencies,
+  'logger' | 'metrics'
+>;
+
+/**
+ * One poll per (instance, change, run, attempt): SQS delivers a message at least once, and a provisioner message
+ * handled again schedules attempt 0 again, so the same poll can arrive twice; each would schedule the next poll, and
+ * the chains would multiply. The ledger keeps the poll done, so its duplicate is dropped.
+ */
+export const pollKey = (f: FollowUp): string => `${f.instanceId}:${f.change}:${f.runId}:${f.attempt}`;
 
 /**
  * The follow-up queue's entry point: each message is one poll of a run (follow.ts). Messages are independent:
@@ -14,9 +34,7 @@ const CONSUMER = 'provisionerFollow';
  * the visibility timeout; a body that is not a follow-up can never succeed and is reported too, so it ends in the
  * DLQ rather than vanishing.
  */
-export function followConsumer(
-  deps: () => { provisioner: ProvisionerDependencies } & Pick<ConsumerDependencies, 'logger' | 'metrics'>,
-) {
+export function followConsumer(deps: () => FollowDependencies) {
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const d = deps();
     try {
@@ -29,10 +47,7 @@ export function followConsumer(
 }
 
 /** true: done; false: failed (counted, logged, left for a retry or the DLQ). */
-async function one(
-  deps: { provisioner: ProvisionerDependencies } & Pick<ConsumerDependencies, 'logger' | 'metrics'>,
-  record: SQSRecord,
-): Promise<boolean> {
+async function one(deps: FollowDependencies, record: SQSRecord): Promise<boolean> {
   let logger: Logger = deps.logger.createChild({
     persistentKeys: { consumer: CONSUMER, messageId: record.messageId },
   });
@@ -46,7 +61,21 @@ async function one(
         attempt: followUp.attempt,
       },
     });
-    await followRun(deps.provisioner, followUp, logger);
+    const key = pollKey(followUp);
+    const claim = await deps.ledger.claim(CONSUMER, key, LEASE_MS);
+    if (claim === 'done') {
+      logger.info('duplicate follow-up skipped');
+      deps.metrics.count('ConsumerDuplicates', 1, { consumer: CONSUMER });
+      return true;
+    }
+    if (claim === 'busy') throw new EventBusyError(`poll ${key} is being handled by another invocation`);
+    try {
+      await followRun(deps.provisioner, followUp, logger);
+    } catch (error) {
+      await deps.ledger.release(CONSUMER, key).catch(() => {});
+      throw error;
+    }
+    await deps.ledger.complete(CONSUMER, key);
     return true;
   } catch (error) {
     logRefusal(logger, error);

@@ -1,5 +1,6 @@
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InMemoryConsumerLedger } from '#src/platform/consumers/ledger.js';
 import { instanceStream } from '../domain/instance.stream.js';
 import { folderAt } from '../local/git/bare-repository.js';
 import { signature } from '../local/github/webhooks.js';
@@ -265,7 +266,12 @@ describe('the provisioner on the local git server and GitHub stand-in', () => {
         void counted.push(`${name}:${dims?.consumer}`),
       flush: () => void flushed++,
     };
-    const consume = followConsumer(() => ({ provisioner: h.deps, logger, metrics }));
+    const consume = followConsumer(() => ({
+      provisioner: h.deps,
+      logger,
+      metrics,
+      ledger: new InMemoryConsumerLedger(),
+    }));
     const followUp = {
       instanceId,
       tenantId: state.tenantId,

@@ -4,17 +4,15 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { ulid } from 'ulid';
 import { describe, expect, it, vi } from 'vitest';
 import { catalogue } from '#src/contexts/catalogue.js';
-import { planOf } from '#src/contexts/plans/index.js';
 import { CommandRunner } from '#src/platform/command/command-runner.js';
 import { stateOf } from '#src/platform/command/dependency.js';
 import { IllegalStateError, UnprocessableError } from '#src/platform/domain/errors.js';
 import { InMemoryEventStore } from '#src/platform/event-store/in-memory.event-store.js';
 import { httpHandler } from '#src/platform/http/http-handler.js';
-import type { InstanceCommand } from '../domain/instance.commands.js';
 import { instanceDecider } from '../domain/instance.decider.js';
-import { instanceStream } from '../domain/instance.stream.js';
 import { activeInstance, serviceArnOf } from '../ecs/instance-fixtures.js';
 import { accountOfArn, accountOfEnvironment, environmentAccounts } from './environment-account.js';
+import { runningInstance } from './test-support/running-instance.js';
 import { webhookRoutes } from './webhook.routes.js';
 
 const SECRET = 'deploy-outcome-secret';
@@ -82,40 +80,6 @@ function world(accounts: Partial<Record<'dev' | 'sit' | 'prod', string>> = {}) {
   });
   const ignoredLogs = () => info.mock.calls.filter(([message]) => message === 'webhook ignored');
   return { store, runner, post, send, head, report, ignoredLogs };
-}
-
-let slots = 0;
-/** An instance whose change 1 runs as run 7 (committed with the tier's counts, not suspended). */
-async function runningInstance(runner: CommandRunner, environment: 'dev' | 'prod' = 'prod') {
-  const tenantId = ulid();
-  const instanceId = ulid();
-  const streamId = instanceStream.id(instanceId);
-  const run = (command: InstanceCommand) =>
-    runner.run({
-      decider: instanceDecider,
-      streamId,
-      command,
-      metadata: { correlationId: ulid(), actor: 'test', tenantId },
-      result: () => undefined,
-    });
-  const { planId, version, tier, environments } = planOf('business');
-  const runRef = { runId: 7, runUrl: 'https://github.com/o/prod-env/actions/runs/7' };
-  for (const command of [
-    {
-      type: 'RequestProvisioning',
-      instanceId,
-      tenantId,
-      environment,
-      tenantEnvironment: 'prod',
-      plan: { planId, version, tier, environments },
-      albSlot: { alb: 2, priority: 1 + 4 * slots++ },
-    },
-    { type: 'RecordCommit', change: 1, commitSha: 'b'.repeat(40), changed: true, suspended: false },
-    { type: 'RecordWorkflowQueued', change: 1, ...runRef },
-    { type: 'RecordWorkflowRunning', change: 1, ...runRef },
-  ] satisfies InstanceCommand[])
-    await run(command);
-  return { tenantId, instanceId, streamId, serviceArn: serviceArnOf(environment, tenantId), run };
 }
 
 describe('the deploy-outcome webhook and the ecs-service mapping (review 10, #2)', () => {
