@@ -20,41 +20,47 @@ const view = (run: {
   title: run.display_title,
 });
 
+const octokitFor = (token: string, baseUrl: string): Octokit =>
+  new Octokit({ auth: token, baseUrl, log: silent, request: { retries: 0 } });
+
 /**
  * The deploy workflow through @octokit/rest. The token is asked for on every call (the provider caches it), so a
- * rotated token is picked up without a cold start. Octokit's own errors (RequestError with `status`) propagate:
- * a 5xx or a network error fails the message, which the queue retries.
+ * rotated token is picked up without a cold start; the Octokit is made once per token (its plugins and defaults are
+ * built once, not per call). Octokit's own errors (RequestError with `status`) propagate: a 5xx or a network error
+ * fails the message, which the queue retries.
  */
 export class OctokitDeployWorkflow implements DeployWorkflow {
+  private current: { token: string; octokit: Octokit } | undefined;
+
   constructor(
     private readonly token: () => Promise<string>,
     private readonly baseUrl = 'https://api.github.com',
+    /** Tests count the clients made. */
+    private readonly create: (token: string, baseUrl: string) => Octokit = octokitFor,
   ) {}
 
   private async client(): Promise<Octokit> {
-    return new Octokit({
-      auth: await this.token(),
-      baseUrl: this.baseUrl,
-      log: silent,
-      request: { retries: 0 },
-    });
+    const token = await this.token();
+    if (this.current?.token !== token) this.current = { token, octokit: this.create(token, this.baseUrl) };
+    return this.current.octokit;
   }
 
+  /** Newest first, following GitHub's Link pages (100 runs each), at most MAX_PAGES of them. */
   async findRun(repository: RepositoryRef, title: string, since: string) {
     const octokit = await this.client();
-    for (let page = 1; page <= MAX_PAGES; page++) {
-      const { data } = await octokit.rest.actions.listWorkflowRuns({
-        owner: repository.owner,
-        repo: repository.name,
-        workflow_id: WORKFLOW,
-        event: 'workflow_dispatch',
-        created: `>=${since}`,
-        per_page: 100,
-        page,
-      });
-      const found = data.workflow_runs.find((run) => run.display_title === title);
+    const pages = octokit.paginate.iterator(octokit.rest.actions.listWorkflowRuns, {
+      owner: repository.owner,
+      repo: repository.name,
+      workflow_id: WORKFLOW,
+      event: 'workflow_dispatch',
+      created: `>=${since}`,
+      per_page: 100,
+    });
+    let read = 0;
+    for await (const { data } of pages) {
+      const found = data.find((run) => run.display_title === title);
       if (found) return view(found);
-      if (data.workflow_runs.length < 100) return undefined;
+      if (++read >= MAX_PAGES) return undefined;
     }
     return undefined;
   }
