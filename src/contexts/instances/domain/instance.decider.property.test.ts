@@ -14,7 +14,7 @@ import { ECS_CLOCK_SKEW_MS, instanceDecider } from './instance.decider.js';
 import { type EcsFact, instanceEventDefinitions } from './instance.events.js';
 import type { InstanceState, InstanceStatus } from './instance.state.js';
 import { instanceStream } from './instance.stream.js';
-import { cell, ECS_COLUMNS, ecsFact, PLAN, STATE_FIXTURES } from './transition-table.js';
+import { cell, ECS_COLUMNS, ecsFact, PLAN, SERVICE_ARN, STATE_FIXTURES } from './transition-table.js';
 
 /*
  * Model-based: an instance is provisioned while ECS facts arrive in random order, some twice, and the provisioner
@@ -63,6 +63,10 @@ interface Model {
   steadyDuringRun: boolean;
   serviceSteady: boolean;
   highestPipeline: number;
+  /** The outputs were recorded (the service's ARN, which a destroyed predecessor's facts share). */
+  resources: boolean;
+  /** The newest service creation a recorded fact carried (ECS's clock, ms). */
+  serviceCreatedAt?: number;
 }
 
 interface Real {
@@ -195,13 +199,38 @@ class RogueRun implements fc.AsyncCommand<Model, Real> {
   toString = () => 'RogueRun';
 }
 
+/** The workflow's outputs, recorded once while it runs or after (the webhook's report). */
+class Resources implements fc.AsyncCommand<Model, Real> {
+  check = (m: Readonly<Model>) => m.next >= 4 && !m.resources;
+  async run(model: Model, real: Real) {
+    const resources = { serviceArn: SERVICE_ARN };
+    const { events } = await run(real, { type: 'RecordResources', change: 1, resources });
+    expect(events).toHaveLength(1);
+    model.resources = true;
+    await check(model, real);
+  }
+  toString = () => 'Resources';
+}
+
 class Deliver implements fc.AsyncCommand<Model, Real> {
   constructor(readonly fact: EcsFact) {}
   check = () => true;
   async run(model: Model, real: Real) {
     const { events } = await run(real, { type: 'RecordEcsEvent', fact: this.fact });
-    if (Date.parse(this.fact.at) < REQUESTED_AT - ECS_CLOCK_SKEW_MS) {
+    const at = Date.parse(this.fact.at);
+    // By the platform's clock only until the ARN is recorded; by the service's creation (ECS's clock) always.
+    if (!model.resources && at < REQUESTED_AT - ECS_CLOCK_SKEW_MS) {
       expect(events, "a fact dated before the instance was requested is a predecessor's: dropped").toEqual(
+        [],
+      );
+      return check(model, real);
+    }
+    const created = Math.max(
+      model.serviceCreatedAt ?? -Infinity,
+      this.fact.serviceCreatedAt ? Date.parse(this.fact.serviceCreatedAt) : -Infinity,
+    );
+    if (at < created) {
+      expect(events, "a fact dated before the service's creation (ECS's clock) is a predecessor's").toEqual(
         [],
       );
       return check(model, real);
@@ -220,9 +249,11 @@ class Deliver implements fc.AsyncCommand<Model, Real> {
     if (meaning !== 'other') model.serviceSteady = meaning === 'steady';
     if (written.startsWith('**')) model.status = written.slice(2, -2) as InstanceStatus;
     model.newest = this.fact;
+    if (this.fact.serviceCreatedAt) model.serviceCreatedAt = created;
     await check(model, real);
   }
-  toString = () => `Deliver(${this.fact.eventName}@${this.fact.at}#${this.fact.ecsEventId})`;
+  toString = () =>
+    `Deliver(${this.fact.eventName}@${this.fact.at}#${this.fact.ecsEventId}${this.fact.serviceCreatedAt ? ` created ${this.fact.serviceCreatedAt}` : ''})`;
 }
 
 /**
@@ -230,14 +261,20 @@ class Deliver implements fc.AsyncCommand<Model, Real> {
  * ECS_CLOCK_SKEW_MS before it (a destroyed predecessor's, delivered late), minute 4 within the allowance.
  */
 const REQUESTED_AT = Date.parse('2026-01-01T00:05:00.000Z');
+/** When the instance's service was created (ECS's clock), as the sync may read it: facts before are a predecessor's. */
+const SERVICE_CREATED_AT = '2026-01-01T00:08:00.000Z';
 
 const factArb = fc
   .record({
     name: fc.constantFrom(...NAMES),
     minute: fc.integer({ min: 0, max: 30 }),
     id: fc.integer({ min: 0, max: 3 }),
+    described: fc.boolean(),
   })
-  .map(({ name, minute, id }) => ecsFact(name, minute, `ecs-${minute}-${id}-${name}`));
+  .map(({ name, minute, id, described }) => ({
+    ...ecsFact(name, minute, `ecs-${minute}-${id}-${name}`),
+    ...(described ? { serviceCreatedAt: SERVICE_CREATED_AT } : {}),
+  }));
 
 describe('instance decider against a model', () => {
   it('records ECS facts once each and in their own order, and one commit and one run, whatever crashes and repeats', async () => {
@@ -249,6 +286,7 @@ describe('instance decider against a model', () => {
             fc.boolean().map((crash) => new Step(crash)),
             fc.nat().map((n) => new Redeliver(n)),
             fc.constant(null).map(() => new RogueRun()),
+            fc.constant(null).map(() => new Resources()),
             factArb.map((fact) => new Deliver(fact)),
             // the same fact delivered again soon after
             factArb.chain((fact) => fc.constant(new Deliver(fact))),
@@ -265,7 +303,8 @@ describe('instance decider against a model', () => {
           await run(real, {
             type: 'RequestProvisioning',
             instanceId: ulid(),
-            tenantId: ulid(),
+            // the tenant SERVICE_ARN names (the outputs must be this instance's service)
+            tenantId: '01JD0000000000000000000001',
             environment: 'prod',
             tenantEnvironment: 'prod',
             plan: PLAN,
@@ -278,6 +317,7 @@ describe('instance decider against a model', () => {
             steadyDuringRun: false,
             serviceSteady: false,
             highestPipeline: 0,
+            resources: false,
           };
           await fc.asyncModelRun(() => ({ model, real }), commands);
           // every step delivered until it stuck: provisioning completed exactly once

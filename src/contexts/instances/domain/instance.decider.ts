@@ -223,16 +223,36 @@ export const ECS_CLOCK_SKEW_MS = 60_000;
 
 /**
  * Whether a fact can be about this instance's service. Once its resources are recorded, only a fact of that service
- * ARN is (a same-named service in another account or cluster is not). Before, the state sync found the instance by the
- * service's name, which a destroyed predecessor shared: a fact dated before this instance's provisioning was requested
- * (less ECS_CLOCK_SKEW_MS) is the predecessor's, delivered late. (A stream folded without occurredAt has no
- * createdAt: no date to compare with.)
+ * ARN is (a same-named service in another account or cluster is not). And never a fact of a destroyed predecessor:
+ * a re-created service has its predecessor's name, and in the same cluster its ARN too, so neither the name (before
+ * the resources are recorded) nor the ARN (after) tells them apart; their dates do (predecessorFact).
  */
 function owned(fact: EcsFact, state: Live): boolean {
-  if (state.resources) return fact.serviceArn === state.resources.serviceArn;
-  if (state.createdAt === undefined) return true;
-  return Date.parse(fact.at) >= Date.parse(state.createdAt) - ECS_CLOCK_SKEW_MS;
+  if (state.resources && fact.serviceArn !== state.resources.serviceArn) return false;
+  return !predecessorFact(fact, state);
 }
+
+/**
+ * A fact of an earlier service of the same name or ARN, delivered late. On ECS's clock, whatever is recorded: a fact
+ * dated before the current service's creation (`serviceCreatedAt`: this fact's, or the newest recorded; the state
+ * sync reads it with the counts) is an earlier service's. ECS facts are compared with ECS's clock only there. Before
+ * the ARN is recorded, also on the platform's: a fact dated more than ECS_CLOCK_SKEW_MS before this instance's
+ * provisioning was requested (createdAt, the requested event's occurredAt; a stream folded without occurredAt has
+ * none). A later change's start is no boundary: the service is the same, and its older facts are dropped by
+ * `newer` already; nor is a deploymentId: it names a deployment, not a service, and Service Action events carry none.
+ */
+function predecessorFact(fact: EcsFact, state: Live): boolean {
+  const at = Date.parse(fact.at);
+  const created = newestCreation(fact.serviceCreatedAt, state.ecs.serviceCreatedAt);
+  if (created !== undefined && at < created) return true;
+  if (state.resources || state.createdAt === undefined) return false;
+  return at < Date.parse(state.createdAt) - ECS_CLOCK_SKEW_MS;
+}
+
+const newestCreation = (...times: (string | undefined)[]): number | undefined => {
+  const parsed = times.filter((t): t is string => t !== undefined).map(Date.parse);
+  return parsed.length === 0 ? undefined : Math.max(...parsed);
+};
 
 /** ECS facts are ordered by ECS's clock and their event id: anything not newer than the newest is dropped. */
 function newer(fact: EcsFact, state: Live): boolean {

@@ -320,6 +320,35 @@ describe('instance decider: ECS facts', () => {
     expect(steady).toHaveLength(1);
   });
 
+  it("drops a fact dated before the service's creation, ARN recorded or not (serviceCreatedAt: ECS's clock only)", () => {
+    // A re-created service has its predecessor's ARN: a late fact of the predecessor names the recorded ARN. No
+    // occurredAt in this history: only ECS's own dates tell the two apart.
+    const owned = [
+      ...history('WORKFLOW_RUNNING'),
+      { type: 'INSTANCE_RESOURCES_RECORDED', data: { change: 1, resources: { serviceArn: SERVICE_ARN } } },
+    ] as InstanceEvent[];
+    const createdAt = ecsFact('TASKS_STOPPED', 20).at;
+    const late = { ...ecsFact('SERVICE_STEADY_STATE', 19), serviceCreatedAt: createdAt };
+    // the first fact recorded, carrying the new service's creation: its own date says it is the predecessor's
+    spec.given(owned).when({ type: 'RecordEcsEvent', fact: late }).thenEmits([]);
+    const first = { ...ecsFact('SERVICE_DEPLOYMENT_IN_PROGRESS', 20), serviceCreatedAt: createdAt };
+    spec
+      .given(owned)
+      .when({ type: 'RecordEcsEvent', fact: first })
+      .thenEmits([{ type: 'ECS_SERVICE_EVENT', data: first }]);
+    // once recorded, a later fact without it (the sync could not read the service) is still held to it
+    const after = [...owned, { type: 'ECS_SERVICE_EVENT', data: first } as InstanceEvent];
+    expect(stateAfter(after).ecs.serviceCreatedAt).toBe(createdAt);
+    spec
+      .given(after)
+      .when(ecs('SERVICE_STEADY_STATE', 19, 'ecs-zzz'))
+      .thenEmits([]);
+    spec
+      .given(after)
+      .when(ecs('SERVICE_STEADY_STATE', 21))
+      .thenEmits([{ type: 'ECS_SERVICE_EVENT', data: ecsFact('SERVICE_STEADY_STATE', 21) }]);
+  });
+
   it('ignores a fact older than the newest, and a duplicate', () => {
     spec.given(active).when(ecs('SERVICE_DEPLOYMENT_FAILED', 0)).thenEmits([]);
     spec.given(active).when(ecs('SERVICE_STEADY_STATE', 1)).thenEmits([]);
@@ -376,6 +405,49 @@ describe('instance decider: commands', () => {
       .given(history('PROVISIONING'))
       .when({ type: 'Scale', desiredCount: 2 })
       .thenThrows(IllegalStateError, { code: 'instance_not_serving' });
+  });
+
+  it('a scale to the count ECS is already steady at (autoscaling reached it) leaves the instance ACTIVE', () => {
+    const active = history('ACTIVE');
+    const atTwo = (minute: number, runningCount: number): InstanceEvent => ({
+      type: 'ECS_SERVICE_EVENT',
+      data: { ...ecsFact('SERVICE_STEADY_STATE', minute), desiredCount: 2, runningCount },
+    });
+    const autoscaled: InstanceEvent[] = [
+      ...active,
+      {
+        type: 'ECS_SERVICE_EVENT',
+        data: { ...ecsFact('SERVICE_DESIRED_COUNT_UPDATED', 2), desiredCount: 2 },
+      },
+      atTwo(3, 2),
+    ];
+    expect(stateAfter(autoscaled).status).toBe('ACTIVE');
+    const scaled = instanceDecider.decide({ type: 'Scale', desiredCount: 2 }, stateAfter(autoscaled));
+    expect(scaled).toEqual([{ type: 'INSTANCE_SCALED', data: { desiredCount: 2, previousDesiredCount: 1 } }]);
+    expect(stateAfter([...autoscaled, ...scaled])).toMatchObject({ status: 'ACTIVE', desiredCount: 2 });
+    // Not there yet (one task running of two, or not steady): SCALING until ECS says steady.
+    const starting = [...autoscaled.slice(0, -1), atTwo(3, 1)];
+    expect(stateAfter([...starting, ...scaled]).status).toBe('SCALING');
+    const notSteady = autoscaled.slice(0, -1);
+    expect(stateAfter([...notSteady, ...scaled]).status).toBe('SCALING');
+    // Another count than ECS runs: SCALING, as before.
+    const back = instanceDecider.decide(
+      { type: 'Scale', desiredCount: 1 },
+      stateAfter([...autoscaled, ...scaled]),
+    );
+    expect(stateAfter([...autoscaled, ...scaled, ...back]).status).toBe('SCALING');
+  });
+
+  it('a scale during a tier change stays SCALING even at the count ECS runs', () => {
+    const inFlight = [
+      ...history('SCALING (tier change in flight)'),
+      {
+        type: 'ECS_SERVICE_EVENT',
+        data: { ...ecsFact('SERVICE_STEADY_STATE', 3), desiredCount: 2, runningCount: 2 },
+      } as InstanceEvent,
+    ];
+    const scaled = instanceDecider.decide({ type: 'Scale', desiredCount: 2 }, stateAfter(inFlight));
+    expect(stateAfter([...inFlight, ...scaled]).status).toBe('SCALING');
   });
 
   it('suspends with the counts ECS last reported (within the tier), and resumes with exactly those', () => {

@@ -94,6 +94,12 @@ export const EcsFact = z
     runningCount: z.number().int().min(0).optional(),
     reason: z.string().max(2000).optional(),
     deploymentId: z.string().max(256).optional(),
+    /**
+     * Not in ECS events: when the service the ARN names now was created (DescribeServices' `createdAt`, ECS's clock),
+     * as the sync read it. A fact dated before it is about an earlier service of the same ARN (deleted and created
+     * again: ECS gives a re-created service its predecessor's ARN).
+     */
+    serviceCreatedAt: z.iso.datetime({ offset: true }).optional(),
   })
   .refine(
     (fact) => fact.detailType !== ECS_DEPLOYMENT_STATE_CHANGE || fact.eventName.includes('DEPLOYMENT'),

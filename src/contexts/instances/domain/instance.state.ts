@@ -66,6 +66,8 @@ export interface EcsView {
   steadyDuringRun: boolean;
   desiredCount?: number | undefined;
   runningCount?: number | undefined;
+  /** The newest `serviceCreatedAt` a recorded fact carried (ECS's clock): facts dated before it are a predecessor's. */
+  serviceCreatedAt?: string | undefined;
   /** How many ECS facts the stream holds (each fact once). */
   recorded: number;
 }
@@ -160,10 +162,25 @@ function withEcs(state: Live, fact: EcsFact): Live {
       state.ecs.steadyDuringRun || (meaning === 'steady' && state.status === 'WORKFLOW_RUNNING'),
     desiredCount: fact.desiredCount ?? state.ecs.desiredCount,
     runningCount: fact.runningCount ?? state.ecs.runningCount,
+    serviceCreatedAt: newestTime(state.ecs.serviceCreatedAt, fact.serviceCreatedAt),
     recorded: state.ecs.recorded + 1,
   };
   const status = ecsStatus(state, meaning);
   return { ...state, ecs, status, everActive: state.everActive || status === 'ACTIVE' };
+}
+
+const newestTime = (a: string | undefined, b: string | undefined): string | undefined =>
+  a === undefined || (b !== undefined && Date.parse(b) > Date.parse(a)) ? b : a;
+
+/**
+ * A scale is SCALING until ECS reports the service steady (ECS control's UpdateService sends no event of its own),
+ * unless ECS's newest facts already say the service is steady at exactly that count, desired and running (the
+ * count autoscaling had reached): then no event would come for it to wait for, and the instance stays ACTIVE.
+ */
+function scaledStatus(state: Live, desiredCount: number): InstanceStatus {
+  const { steady, desiredCount: desired, runningCount: running } = state.ecs;
+  const there = steady && desired === desiredCount && running === desiredCount;
+  return there && state.status === 'ACTIVE' ? 'ACTIVE' : 'SCALING';
 }
 
 /**
@@ -278,7 +295,11 @@ function apply(state: InstanceState, event: InstanceEvent): InstanceState {
     case 'ECS_SERVICE_EVENT':
       return withEcs(state, event.data);
     case 'INSTANCE_SCALED':
-      return { ...state, desiredCount: event.data.desiredCount, status: 'SCALING' };
+      return {
+        ...state,
+        desiredCount: event.data.desiredCount,
+        status: scaledStatus(state, event.data.desiredCount),
+      };
     case 'INSTANCE_SUSPENDED':
       return { ...state, suspendedCounts: event.data.previousCounts, status: 'SUSPENDED' };
     case 'INSTANCE_RESUMED': {

@@ -314,7 +314,7 @@ export function transitionTables(): string {
     '',
     transitionTable(PROVISIONER_COLUMNS),
     '',
-    "**ECS events** (each newer, by its own `createdAt`/`updatedAt`, than any the instance recorded, and of the instance's own service: once its resources are recorded, a fact of any other service ARN is a no-op; before, a fact dated more than `ECS_CLOCK_SKEW_MS` (one minute) before the provisioning was requested is a destroyed predecessor's, a no-op):",
+    "**ECS events** (each newer, by its own `createdAt`/`updatedAt`, than any the instance recorded, and of the instance's own service: once its resources are recorded, a fact of any other service ARN is a no-op; before, a fact dated more than `ECS_CLOCK_SKEW_MS` (one minute) before the provisioning was requested is a destroyed predecessor's, a no-op; and always, a fact dated before the service's creation, `serviceCreatedAt` as the state sync read it (ECS's clock), is an earlier service's of the same ARN, a no-op):",
     '',
     transitionTable(ECS_COLUMNS),
     '',
