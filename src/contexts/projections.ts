@@ -1,18 +1,18 @@
 import type { Projection } from '#src/platform/domain/projection.js';
 import { dataSubjectsV1 } from '#src/platform/privacy/data-subjects/data-subjects.v1.js';
-import { contexts } from './index.js';
+import { contextModels } from './catalogue.js';
 
 /**
  * The platform's own projections: the index of data subjects, over every stream category an aggregate of a
  * context writes (a context added later joins it by declaring its aggregates).
  */
 export const platformProjections: readonly Projection[] = [
-  dataSubjectsV1(contexts.flatMap((context) => Object.keys(context.aggregates))),
+  dataSubjectsV1(contextModels.flatMap((context) => Object.keys(context.aggregates))),
 ];
 
 /** Every projection version the code knows; which one readers use is the registry's business. */
 export const projections: readonly Projection[] = [
-  ...contexts.flatMap((context) => context.projections),
+  ...contextModels.flatMap((context) => context.projections),
   ...platformProjections,
 ];
 

@@ -1,27 +1,17 @@
 import type { BoundedContext } from '#src/platform/context.js';
-import { planRoutes } from './api/plan.routes.js';
 
 /**
  * Plans: the catalogue of what a tenant buys (instance tier, site quota, environments, price). A context of its own
  * because the tenants context (PLAN_CHANGED), the instances context (tiers) and later payments (prices) all read
  * it, and it reads none of them: kept inside instances, tenants would have to import instances, which imports
- * tenants (tenant access).
+ * tenants (tenant access). It writes no events; its one function is in registration.ts.
  */
-export const plans: BoundedContext = {
+export const plans = {
   name: 'plans',
   events: [],
   aggregates: {},
   projections: [],
-  functions: [
-    {
-      name: 'plansApi',
-      handler: 'src/contexts/plans/handlers/plans-api.handler',
-      description: 'The plans catalogue (public)',
-      routes: planRoutes,
-      permissions: [],
-    },
-  ],
-};
+} satisfies Pick<BoundedContext, 'name' | 'events' | 'aggregates' | 'projections'>;
 
 export {
   DEFAULT_PLAN_ID,

@@ -1,4 +1,4 @@
-import { contexts } from '#src/contexts/index.js';
+import { contextModels } from '#src/contexts/catalogue.js';
 import { newUlid } from '#src/platform/http/ids.js';
 import { client, config, eventStore, identity, keys, registry, runner, table } from '#src/platform/wiring.js';
 import type { RegisteredHandler } from './access.js';
@@ -11,7 +11,7 @@ import { dynamoSubjectStreams } from './subject-streams.js';
 
 /** Every context's handler of the copies it keeps outside the event table. */
 export const registeredHandlers = (): RegisteredHandler[] =>
-  contexts.flatMap((c) => (c.personalData ? [{ context: c.name, handler: c.personalData }] : []));
+  contextModels.flatMap((c) => (c.personalData ? [{ context: c.name, handler: c.personalData }] : []));
 
 const handlerDeps = (): PersonalDataDependencies => ({
   identity: identity(),
