@@ -25,8 +25,9 @@ export type { InstanceCommand } from './instance.commands.js';
 
 export const instanceDecider: Decider<InstanceCommand, InstanceEvent, InstanceState> = {
   name: 'instance',
-  // instance-2: the state records which change recorded the resources (`resourcesChange`).
-  version: 'instance-2',
+  // instance-2: the state records which change recorded the resources (`resourcesChange`). instance-3: a scale to
+  // the count ECS is steady at stays ACTIVE, and `ecs.serviceCreatedAt`: snapshots folded before are folded again.
+  version: 'instance-3',
   // ECS repeats SERVICE_STEADY_STATE for as long as a service runs: streams grow; a snapshot keeps loads short.
   snapshotEvery: 50,
   initialState: () => ({ status: 'NEW' }),
