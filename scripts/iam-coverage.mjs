@@ -60,6 +60,35 @@ export const ALLOW_LIST = [
     action: 'sqs:GetQueueAttributes',
     why: "Lambda's SQS event source mapping calls it, not the handler",
   },
+  // ECS control's and the state sync's own ECS and Application Auto Scaling grants serve a single-account stage (an
+  // environment without a roleArn). Locally, as in a multi-account stage, every environment is its own account,
+  // reached through its role (bbws-control-<env>, infra/workload-account.template.json): those calls are checked
+  // against that role's policy, and only sts:AssumeRole against the function's.
+  {
+    function: 'ecsControl',
+    action: 'ecs:DescribeServices',
+    why: 'single-account stages only (no roleArn): locally each environment is reached through its role',
+  },
+  {
+    function: 'ecsControl',
+    action: 'ecs:UpdateService',
+    why: 'single-account stages only (no roleArn): locally each environment is reached through its role',
+  },
+  {
+    function: 'ecsControl',
+    action: 'application-autoscaling:RegisterScalableTarget',
+    why: 'single-account stages only (no roleArn): locally each environment is reached through its role',
+  },
+  {
+    function: 'ecsControl',
+    action: 'application-autoscaling:DescribeScalableTargets',
+    why: 'single-account stages only (no roleArn): locally each environment is reached through its role',
+  },
+  {
+    function: 'ecsStateSync',
+    action: 'ecs:DescribeServices',
+    why: 'single-account stages only (no roleArn): locally each environment is reached through its role',
+  },
 ];
 
 async function main() {

@@ -48,6 +48,11 @@ export interface LocalStandInsEnvironment {
     time?: Date;
     /** The event's id: the same for a redelivery of one event (AWS keeps it); absent: a new one. */
     id?: string;
+    /**
+     * The account it happened in: a workload account's events arrive forwarded from its default bus, keeping
+     * their account (absent: the control plane's).
+     */
+    account?: string;
   }): void;
   log(line: string): void;
 }

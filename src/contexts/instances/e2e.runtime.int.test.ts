@@ -22,6 +22,7 @@ import { CommandRunner } from '#src/platform/command/command-runner.js';
 import { stateOf } from '#src/platform/command/dependency.js';
 import { DynamoEventStore } from '#src/platform/event-store/dynamodb/dynamodb.event-store.js';
 import { tableName } from '#src/platform/infra/app.js';
+import { accountAccessKey } from '#src/platform/local/iam/sessions.js';
 import { type RunningRuntime, startLocalRuntime } from '#src/platform/local/runtime.js';
 import { eventually } from '#test/runtime.js';
 import { instanceDecider } from './domain/instance.decider.js';
@@ -30,7 +31,7 @@ import type { InstanceState, Live } from './domain/instance.state.js';
 import { instanceStream } from './domain/instance.stream.js';
 import { folderAt } from './local/git/bare-repository.js';
 import type { InstancesLocal } from './local/index.js';
-import { localCredentials } from './local/test-support/wait.js';
+import { LOCAL_WORKLOAD_ACCOUNTS } from './local/instances-stand-ins.js';
 import { serviceName, tenantFolder } from './terraform/naming.js';
 
 /**
@@ -73,10 +74,11 @@ beforeAll(async () => {
   client = documentClient({ region: 'af-south-1', endpoint: runtime.dynamoEndpoint });
   store = new DynamoEventStore(client, tableName('EventStoreTable', STAGE), catalogue);
   runner = new CommandRunner({ store, clock: () => new Date(), newEventId: ulid });
+  // The test looks at the environment's ECS as its own account does (the control plane's key finds no cluster).
   const aws = {
     region: 'af-south-1',
     endpoint: process.env.ECS_ENDPOINT ?? '',
-    credentials: localCredentials,
+    credentials: accountAccessKey(LOCAL_WORKLOAD_ACCOUNTS[ENV]),
   };
   ecs = new ECSClient(aws);
   scaling = new ApplicationAutoScalingClient(aws);

@@ -37,6 +37,11 @@ export interface ServiceEvent {
   time?: Date;
   /** Given: a redelivery of an event already sent, which keeps its id as EventBridge's does; absent: a new id. */
   id?: string;
+  /**
+   * The account the event happened in (a workload account's, forwarded by its default bus's rule keeps it);
+   * absent: this account's.
+   */
+  account?: string;
 }
 
 /** An event as it reached a bus: put there, sent by a service, or forwarded by a rule of another bus. */
@@ -190,7 +195,7 @@ export class LocalEventBridge {
       id,
       'detail-type': sent.detailType,
       source: sent.source,
-      account: '000000000000',
+      account: sent.account ?? '000000000000',
       time: (sent.time ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
       region: 'af-south-1',
       resources: [...sent.resources],

@@ -18,6 +18,7 @@ import { freePort } from './ports.js';
 import type { SqsPoller } from './sqs-poller.js';
 import { type LocalSqsRuntime, type PollerOptions, startLocalSqs } from './sqs-runtime.js';
 import { retrySettings, StreamPoller, type StreamRetrySettings } from './stream-poller.js';
+import { LocalSts } from './sts-server.js';
 import { type LocalWiring, loadWiring } from './wiring.js';
 
 export interface LocalRuntimeOptions {
@@ -147,6 +148,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<R
     });
     const handlerDynamo = await handlerEndpoint(options, dynamo.endpoint, stops);
     const kms = await startKms(root, stops);
+    // STS: the roles the contexts' stand-ins define (iam/sessions.ts) are assumed through it.
+    const sts = new LocalSts();
+    const stsEndpoint = await sts.listen();
+    stops.push(() => sts.close());
     Object.assign(process.env, wiring.environment, ...wiring.functions.map((f) => f.environment));
     // every table's TABLE_<logical id>, as the template gives a function those it uses (Refs: not in the wiring's
     // literals); each function sees only its own (function-environment.ts)
@@ -159,6 +164,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<R
       DYNAMODB_ENDPOINT: handlerDynamo,
       EVENTBRIDGE_ENDPOINT: eventBridgeEndpoint,
       SQS_ENDPOINT: sqsEndpoint,
+      STS_ENDPOINT: stsEndpoint,
       AUTH_MODE: 'local',
       LOCAL_AUTH_DIR: join(stateDir, 'auth'),
       IDENTITY_MODE: 'local',
@@ -241,6 +247,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<R
         `IAM               ${roles ? "each function's role from the packaged template, enforced" : 'not enforced'}`,
         `local auth        keys in ${join(stateDir, 'auth')}; tokens: npm run -s token -- --role Operator`,
         `KMS API           ${kms.endpoint}  (the development master key as PersonalDataKey; no data-key cache)`,
+        `STS API           ${stsEndpoint}  (AssumeRole of the workload accounts' roles: trust policy and duration enforced)`,
         ...[...standIns.values()].flatMap((s) => s.describe()),
       ],
       stop: stopAll,

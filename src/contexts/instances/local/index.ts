@@ -2,8 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { LocalStandIns, StartLocalStandIns } from '#src/platform/context.js';
+import type { PolicyDocument } from '#src/platform/local/iam/policy.js';
+import { defineRole } from '#src/platform/local/iam/sessions.js';
+import { controlRoleOf } from '../ecs/workload-account.js';
 import { WORKLOAD_ENVIRONMENTS } from './git/environment-repositories.js';
-import { type InstanceStandIns, startInstanceStandIns } from './instances-stand-ins.js';
+import {
+  type InstanceStandIns,
+  LOCAL_WORKLOAD_ACCOUNTS,
+  startInstanceStandIns,
+} from './instances-stand-ins.js';
 
 /** Where the stand-ins send to the control plane's HTTP API (the instances context's webhook routes). */
 export const WORKFLOW_RUN_WEBHOOK_PATH = '/v1.0/webhooks/github';
@@ -19,16 +26,40 @@ export interface InstancesLocal extends LocalStandIns {
  * repositories on a git server (kept under `<stateDir>/instances/git`), the GitHub API running their deploy
  * workflow, ECS + Application Auto Scaling + Secrets Manager of the workload environments, and per environment
  * an ALB in front of a WordPress stand-in per running service. Token and secrets are new on every start.
+ *
+ * As in AWS, each workload environment is its own account (LOCAL_WORKLOAD_ACCOUNTS) holding the role
+ * `bbws-control-<env>` the workload accounts' template defines (infra/workload-account.template.json, resolved for
+ * this account and the runtime's stage): ECS control and the state sync reach the environment's cluster only
+ * through it (the local STS checks its trust policy, the IAM hook its policies, the ECS stand-in the account).
  */
 export const startInstancesLocal: StartLocalStandIns = async (env): Promise<InstancesLocal> => {
   const random = () => randomBytes(16).toString('hex');
   const token = `ghs_local${random()}`;
   const webhookSecret = random();
   const deployOutcomeSecret = random();
+  const roleArns = Object.fromEntries(
+    WORKLOAD_ENVIRONMENTS.map((environment) => {
+      const role = controlRoleOf({
+        account: LOCAL_WORKLOAD_ACCOUNTS[environment],
+        region: env.region,
+        controlPlaneAccount: env.account,
+        controlPlaneStage: env.stage,
+        environment,
+      });
+      defineRole({
+        arn: role.arn,
+        trust: role.trust as PolicyDocument,
+        policies: role.policies as PolicyDocument[],
+        maxSessionSeconds: role.maxSessionSeconds,
+      });
+      return [environment, role.arn];
+    }),
+  );
   const standIns = await startInstanceStandIns({
     stateDir: join(env.stateDir, 'instances'),
     region: env.region,
     account: env.account,
+    workloadAccounts: LOCAL_WORKLOAD_ACCOUNTS,
     putEvent: (event) => env.putServiceEvent(event),
     token,
     owner: GITHUB_OWNER,
@@ -55,7 +86,15 @@ export const startInstancesLocal: StartLocalStandIns = async (env): Promise<Inst
   const environments = Object.fromEntries(
     WORKLOAD_ENVIRONMENTS.map((e) => {
       const { owner, name, url } = git.repositories[e];
-      return [e, { repository: { owner, name, url }, cluster: standIns.clusterOf(e), albUrl: albs[e].url }];
+      return [
+        e,
+        {
+          repository: { owner, name, url },
+          cluster: standIns.clusterOf(e),
+          albUrl: albs[e].url,
+          roleArn: roleArns[e],
+        },
+      ];
     }),
   );
   return {
@@ -69,19 +108,15 @@ export const startInstancesLocal: StartLocalStandIns = async (env): Promise<Inst
       APPLICATION_AUTOSCALING_ENDPOINT: aws.endpoint,
       SECRETS_MANAGER_ENDPOINT: aws.endpoint,
       WORKLOAD_ENVIRONMENTS: JSON.stringify(environments),
-      ECS_CLUSTER_ARNS: JSON.stringify(
-        Object.fromEntries(
-          WORKLOAD_ENVIRONMENTS.map((e) => [
-            e,
-            `arn:aws:ecs:${env.region}:${env.account}:cluster/${standIns.clusterOf(e)}`,
-          ]),
-        ),
-      ),
+      CONTROL_PLANE_ACCOUNT: env.account,
     },
     describe: () => [
       `GitHub API        ${standIns.githubUrl}  (token in LOCAL_GITHUB_TOKEN; workflow_run -> ${env.httpUrl}${WORKFLOW_RUN_WEBHOOK_PATH})`,
       ...WORKLOAD_ENVIRONMENTS.map((e) => `  repository      ${git.repositories[e].url} (${e})`),
-      `ECS, autoscaling, Secrets Manager  ${aws.endpoint}  (clusters ${WORKLOAD_ENVIRONMENTS.map(standIns.clusterOf).join(', ')}; events to the default bus)`,
+      `ECS, autoscaling, Secrets Manager  ${aws.endpoint}  (clusters ${WORKLOAD_ENVIRONMENTS.map((e) => `${standIns.clusterOf(e)} in ${LOCAL_WORKLOAD_ACCOUNTS[e]}`).join(', ')}; events to the default bus)`,
+      ...WORKLOAD_ENVIRONMENTS.map(
+        (e) => `  role            ${roleArns[e]} (assumed by ecsControl, ecsStateSync)`,
+      ),
       ...WORKLOAD_ENVIRONMENTS.map(
         (e) => `ALB (${e.padEnd(4)})        ${albs[e].url}  (X-Tenant-Id or Host -> the tenant's WordPress)`,
       ),

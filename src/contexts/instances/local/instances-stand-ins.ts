@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { accountAccessKey } from '#src/platform/local/iam/sessions.js';
 import { PLATFORM_WORDPRESS_USER, type TerraformEnvironment } from '../terraform/index.js';
 import { LocalLoadBalancer } from './alb/load-balancer.js';
 import { TaskFleet } from './alb/task-fleet.js';
@@ -19,7 +20,13 @@ export interface InstanceStandInsOptions {
   /** Bare repositories are kept under `<stateDir>/git`. */
   stateDir: string;
   region: string;
+  /** The control plane's account (the plain local keys'). */
   account: string;
+  /**
+   * Each workload environment's own account (its cluster, its services, its events); absent: the control
+   * plane's (a single-account set-up).
+   */
+  workloadAccounts?: Readonly<Record<TerraformEnvironment, string>>;
   putEvent: (event: EcsEvent) => void;
   /** The token the GitHub API and the git server take (Bearer/token, and Basic x-access-token). */
   token: string;
@@ -51,9 +58,17 @@ export interface InstanceStandIns {
 
 export const clusterName = (environment: TerraformEnvironment): string => `bbws-${environment}`;
 
+/** Each local workload environment's account, apart from the control plane's (000000000000), as in AWS. */
+export const LOCAL_WORKLOAD_ACCOUNTS: Readonly<Record<TerraformEnvironment, string>> = {
+  dev: '111111111111',
+  sit: '222222222222',
+  prod: '333333333333',
+};
+
 /** Everything the instances context reaches outside the control plane, started on 127.0.0.1. */
 export async function startInstanceStandIns(options: InstanceStandInsOptions): Promise<InstanceStandIns> {
   const { region, account } = options;
+  const accountOf = (environment: TerraformEnvironment) => options.workloadAccounts?.[environment] ?? account;
   const log = options.log ?? (() => {});
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -70,6 +85,7 @@ export async function startInstanceStandIns(options: InstanceStandInsOptions): P
       region,
       account,
       clusters: WORKLOAD_ENVIRONMENTS.map(clusterName),
+      clusterAccounts: Object.fromEntries(WORKLOAD_ENVIRONMENTS.map((e) => [clusterName(e), accountOf(e)])),
       putEvent: options.putEvent,
       ...(options.ecsTiming ? { ecsTiming: options.ecsTiming } : {}),
       ...(options.autoscalingEnforceMs === undefined
@@ -79,22 +95,21 @@ export async function startInstanceStandIns(options: InstanceStandInsOptions): P
     stops.push(() => aws.stop());
     const albs = {} as InstanceStandIns['albs'];
     for (const environment of WORKLOAD_ENVIRONMENTS) {
-      const balancer = new LocalLoadBalancer(environment, { region, account });
+      const balancer = new LocalLoadBalancer(environment, { region, account: accountOf(environment) });
       albs[environment] = { balancer, url: await balancer.listen() };
       stops.push(() => balancer.close());
     }
-    const clients = applyClients(aws.endpoint, region);
-    stops.push(async () => {
-      clients.ecs.destroy();
-      clients.autoscaling.destroy();
-      clients.secrets.destroy();
-    });
-    const targets = Object.fromEntries(
-      WORKLOAD_ENVIRONMENTS.map((e) => [
-        e,
-        { environment: e, cluster: clusterName(e), alb: albs[e].balancer, ...clients },
-      ]),
-    ) as Record<TerraformEnvironment, ApplyTarget>;
+    // Terraform applies in the environment's own account, with that account's own key (its deploy role).
+    const targets = {} as Record<TerraformEnvironment, ApplyTarget>;
+    for (const e of WORKLOAD_ENVIRONMENTS) {
+      const clients = applyClients(aws.endpoint, region, accountAccessKey(accountOf(e)));
+      stops.push(async () => {
+        clients.ecs.destroy();
+        clients.autoscaling.destroy();
+        clients.secrets.destroy();
+      });
+      targets[e] = { environment: e, cluster: clusterName(e), alb: albs[e].balancer, ...clients };
+    }
     const github = new LocalGitHub({
       token: options.token,
       repositories: Object.values(git.repositories),

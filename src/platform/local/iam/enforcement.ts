@@ -81,11 +81,9 @@ const enforce =
 async function accessKeyOf(client: SdkClient): Promise<string | undefined> {
   const provider = client.config?.credentials;
   if (typeof provider !== 'function') return undefined;
-  try {
-    return ((await provider()) as { accessKeyId?: string } | undefined)?.accessKeyId;
-  } catch {
-    return undefined; // no credentials: the SDK fails the command itself
-  }
+  // A provider that fails (no credentials, an AssumeRole refused) fails the command with its own error, as the SDK
+  // would: checking it against the invocation's role instead would report a misleading denial.
+  return ((await provider()) as { accessKeyId?: string } | undefined)?.accessKeyId;
 }
 
 /** Inside an invocation, an STS request names the function's role (sts-server.ts: the trust policy's caller). */

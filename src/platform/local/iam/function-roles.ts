@@ -164,6 +164,9 @@ export function restage(template: CloudFormationTemplate, from: string, to: stri
 /** One name or ARN renamed from stage `from` to `to`, as {@link restage} renames the template's. */
 export function restageName(text: string, from: string, to: string): string {
   if (from === to) return text;
+  // Roles of other accounts (granted in any account, `iam::*:`) are not the stack's: `bbws-control-dev` is the dev
+  // workload environment's role whatever the stage.
+  if (/^arn:(?:\$\{AWS::Partition\}|[\w-]+):iam::\*:role\//.test(text)) return text;
   // Names end in `-<stage>`; the secrets kept outside the stack are named `bbws/<stage>/<name>`.
   return text
     .replace(new RegExp(`-${escapeRegExp(from)}(?=$|[-:/.])`, 'g'), `-${to}`)

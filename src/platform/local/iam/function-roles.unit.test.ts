@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { functionNamed, restage, templateFunctionPolicies, templateRoles } from './function-roles.js';
+import {
+  functionNamed,
+  restage,
+  restageName,
+  templateFunctionPolicies,
+  templateRoles,
+} from './function-roles.js';
 import type { CloudFormationTemplate } from './packaged-template.js';
 
 /** The shape serverless packages: a function, its own role, a table, a FIFO queue, a log group ARN. */
@@ -84,5 +90,17 @@ describe('the local roles from the packaged template', () => {
       'function worker: expected one function named *-worker in the packaged template, found none (of bbws-control-plane-dev-api)',
     );
     expect(templateRoles(template).map((r) => r.function)).toEqual(['api']);
+  });
+});
+
+describe('restageName', () => {
+  it("renames the stack's names but not roles of other accounts (a workload environment's bbws-control-dev)", () => {
+    expect(
+      restageName('arn:aws:iam::000000000000:role/bbws-control-plane-dev-ecsControl', 'dev', 'rt1'),
+    ).toBe('arn:aws:iam::000000000000:role/bbws-control-plane-rt1-ecsControl');
+    expect(restageName('arn:${AWS::Partition}:iam::*:role/bbws-control-dev', 'dev', 'rt1')).toBe(
+      'arn:${AWS::Partition}:iam::*:role/bbws-control-dev',
+    );
+    expect(restageName('bbws-events-dev', 'dev', 'rt1')).toBe('bbws-events-rt1');
   });
 });

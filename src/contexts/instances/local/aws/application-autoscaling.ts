@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { AwsApiError, epochSeconds, int, type Operation, str } from './aws-json-server.js';
+import {
+  AwsApiError,
+  type CallerAccount,
+  epochSeconds,
+  int,
+  type Operation,
+  str,
+} from './aws-json-server.js';
 import type { LocalEcs } from './ecs.js';
 
 interface ScalableTarget {
@@ -42,8 +49,8 @@ export class LocalApplicationAutoScaling {
   }
 
   readonly operations: Record<string, Operation> = {
-    RegisterScalableTarget: (input) => {
-      const key = this.key(input);
+    RegisterScalableTarget: (input, caller) => {
+      const key = this.key(input, caller);
       const existing = this.targets.get(key);
       const min = int(input, 'MinCapacity', 'ValidationException') ?? existing?.MinCapacity;
       const max = int(input, 'MaxCapacity', 'ValidationException') ?? existing?.MaxCapacity;
@@ -64,28 +71,29 @@ export class LocalApplicationAutoScaling {
         ScalableDimension: 'ecs:service:DesiredCount',
         MinCapacity: min,
         MaxCapacity: max,
-        RoleARN: `arn:aws:iam::${this.options.account}:role/aws-service-role/ecs.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_ECSService`,
+        RoleARN: `arn:aws:iam::${caller.account}:role/aws-service-role/ecs.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_ECSService`,
         CreationTime: existing?.CreationTime ?? epochSeconds(Date.now()),
         SuspendedState:
           (input.SuspendedState as Record<string, boolean> | undefined) ?? existing?.SuspendedState ?? {},
-        ScalableTargetARN: `arn:aws:application-autoscaling:${this.options.region}:${this.options.account}:scalable-target/${id}`,
+        ScalableTargetARN: `arn:aws:application-autoscaling:${this.options.region}:${caller.account}:scalable-target/${id}`,
       };
       this.targets.set(key, target);
       this.enforce(target);
       return { ScalableTargetARN: target.ScalableTargetARN };
     },
-    DeregisterScalableTarget: (input) => {
-      if (!this.targets.delete(this.key(input)))
+    DeregisterScalableTarget: (input, caller) => {
+      if (!this.targets.delete(this.key(input, caller)))
         throw new AwsApiError('ObjectNotFoundException', 'No scalable target registered for the resource');
       return {};
     },
-    DescribeScalableTargets: (input) => {
+    DescribeScalableTargets: (input, caller) => {
       if (str(input, 'ServiceNamespace') !== 'ecs') return { ScalableTargets: [] };
       const ids = Array.isArray(input.ResourceIds) ? input.ResourceIds.map(String) : undefined;
       const dimension = str(input, 'ScalableDimension', true);
       return {
         ScalableTargets: [...this.targets.values()].filter(
           (t) =>
+            this.accountOf(t.ResourceId) === caller.account &&
             (ids === undefined || ids.includes(t.ResourceId)) &&
             (dimension === undefined || dimension === t.ScalableDimension),
         ),
@@ -93,14 +101,23 @@ export class LocalApplicationAutoScaling {
     },
   };
 
-  private key(input: Record<string, unknown>): string {
+  /** The account of a target's service (a resource id names no account: it is the caller's). */
+  private accountOf(resourceId: string): string | undefined {
+    const cluster = resourceId.split('/')[1];
+    return cluster === undefined ? undefined : this.ecs.accountOf(cluster);
+  }
+
+  private key(input: Record<string, unknown>, caller: CallerAccount): string {
     if (
       str(input, 'ServiceNamespace') !== 'ecs' ||
       str(input, 'ScalableDimension') !== 'ecs:service:DesiredCount'
     )
       throw new AwsApiError('ValidationException', 'only ecs:service:DesiredCount is supported locally');
     const resourceId = str(input, 'ResourceId');
-    if (this.ecs.byResourceId(resourceId)?.status !== 'ACTIVE')
+    if (
+      this.ecs.byResourceId(resourceId)?.status !== 'ACTIVE' ||
+      this.accountOf(resourceId) !== caller.account
+    )
       throw new AwsApiError('ValidationException', `ECS service doesn't exist: ${resourceId}`);
     return resourceId;
   }

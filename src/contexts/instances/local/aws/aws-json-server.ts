@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { accessKeyOfAuthorization, callerOf } from '#src/platform/local/iam/sessions.js';
 
 /** An AWS API error as the JSON protocol sends it: the SDK throws an exception named by `__type`. */
 export class AwsApiError extends Error {
@@ -11,7 +12,12 @@ export class AwsApiError extends Error {
   }
 }
 
-export type Operation = (input: Record<string, unknown>) => unknown;
+/** Who signed the request: the account its access key is in (a role session's account, iam/sessions.ts). */
+export interface CallerAccount {
+  account: string;
+}
+
+export type Operation = (input: Record<string, unknown>, caller: CallerAccount) => unknown;
 
 /** Per service, its X-Amz-Target prefix (`AmazonEC2ContainerServiceV20141113`) and its operations by name. */
 export type Services = Readonly<Record<string, Readonly<Record<string, Operation>>>>;
@@ -24,7 +30,10 @@ export interface AwsJsonServer {
 /**
  * One HTTP server on 127.0.0.1 speaking the AWS JSON 1.1 protocol (`X-Amz-Target: <prefix>.<Operation>`) for the
  * services given, so the real SDK clients reach them by endpoint override. Like AWS it refuses an unsigned request
- * and an operation it does not know (UnknownOperationException, never a silent success).
+ * and an operation it does not know (UnknownOperationException, never a silent success). The caller's account is
+ * the one its SigV4 access key is in (temporary credentials of the local STS: the assumed role's account, expired
+ * ones refused as AWS does; any other key: the control plane's), so a call into another account's cluster without
+ * assuming its role fails here as in AWS.
  */
 export async function startAwsJsonServer(services: Services, port = 0): Promise<AwsJsonServer> {
   const server: Server = createServer((req, res) => void handle(services, req, res));
@@ -51,6 +60,9 @@ async function handle(services: Services, req: IncomingMessage, res: ServerRespo
         'Request is missing Authentication Token',
         403,
       );
+    const caller = callerOf(accessKeyOfAuthorization(req.headers.authorization));
+    if (caller.kind === 'session' && caller.expired)
+      throw new AwsApiError('ExpiredTokenException', 'The security token included in the request is expired');
     const target = String(req.headers['x-amz-target'] ?? '');
     const dot = target.lastIndexOf('.');
     const operation = services[target.slice(0, dot)]?.[target.slice(dot + 1)];
@@ -61,7 +73,7 @@ async function handle(services: Services, req: IncomingMessage, res: ServerRespo
     } catch {
       throw new AwsApiError('SerializationException', 'the request body is not JSON');
     }
-    send(res, 200, (await operation(input)) ?? {});
+    send(res, 200, (await operation(input, { account: caller.account })) ?? {});
   } catch (error) {
     const e = error instanceof AwsApiError ? error : new AwsApiError('InternalFailure', String(error), 500);
     res.setHeader('x-amzn-errortype', e.type);

@@ -9,6 +9,8 @@ export interface AwsStandInsOptions {
   region: string;
   account: string;
   clusters: readonly string[];
+  /** A cluster's account when it is not `account` (each workload environment has its own). */
+  clusterAccounts?: Readonly<Record<string, string>>;
   /** Where ECS sends its events: the account's default bus. */
   putEvent: (event: EcsEvent) => void;
   ecsTiming?: Partial<EcsTiming>;
@@ -35,6 +37,7 @@ export async function startAwsStandIns(options: AwsStandInsOptions): Promise<Aws
     region,
     account,
     clusters: options.clusters,
+    ...(options.clusterAccounts ? { clusterAccounts: options.clusterAccounts } : {}),
     events,
     ...(options.ecsTiming ? { timing: options.ecsTiming } : {}),
   });

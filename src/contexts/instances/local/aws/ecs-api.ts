@@ -1,33 +1,35 @@
-import { AwsApiError, int, type Operation, str } from './aws-json-server.js';
+import { AwsApiError, type CallerAccount, int, type Operation, str } from './aws-json-server.js';
 import type { LocalEcs } from './ecs.js';
 import { type Service, serviceView, type TaskDefinition, taskDefinitionView } from './ecs-service.js';
 
 /** The ECS API operations the platform and the workflow stand-in call, over the engine's state. */
 export function ecsOperations(ecs: LocalEcs): Record<string, Operation> {
   return {
-    RegisterTaskDefinition: (input) => ({ taskDefinition: taskDefinitionView(register(ecs, input)) }),
+    RegisterTaskDefinition: (input, caller) => ({
+      taskDefinition: taskDefinitionView(register(ecs, input, caller)),
+    }),
     DescribeTaskDefinition: (input) => ({
       taskDefinition: taskDefinitionView(taskDefinition(ecs, str(input, 'taskDefinition'))),
     }),
-    CreateService: (input) => ({ service: serviceView(create(ecs, input), false) }),
-    UpdateService: (input) => ({ service: serviceView(update(ecs, input), false) }),
-    DeleteService: (input) => ({ service: serviceView(remove(ecs, input), false) }),
-    DescribeServices: (input) => describe(ecs, input),
-    ListServices: (input) => ({
+    CreateService: (input, caller) => ({ service: serviceView(create(ecs, input, caller), false) }),
+    UpdateService: (input, caller) => ({ service: serviceView(update(ecs, input, caller), false) }),
+    DeleteService: (input, caller) => ({ service: serviceView(remove(ecs, input, caller), false) }),
+    DescribeServices: (input, caller) => describe(ecs, input, caller),
+    ListServices: (input, caller) => ({
       serviceArns: ecs
         .list()
-        .filter((s) => s.cluster === clusterOf(ecs, input) && s.status === 'ACTIVE')
+        .filter((s) => s.cluster === clusterOf(ecs, input, caller) && s.status === 'ACTIVE')
         .map((s) => s.arn),
     }),
   };
 }
 
-function register(ecs: LocalEcs, input: Record<string, unknown>): TaskDefinition {
+function register(ecs: LocalEcs, input: Record<string, unknown>, caller: CallerAccount): TaskDefinition {
   const family = str(input, 'family');
   const revisions = ecs.taskDefinitions.get(family) ?? [];
   const revision = revisions.length + 1;
   const definition: TaskDefinition = {
-    arn: `arn:aws:ecs:${ecs.options.region}:${ecs.options.account}:task-definition/${family}:${revision}`,
+    arn: `arn:aws:ecs:${ecs.options.region}:${caller.account}:task-definition/${family}:${revision}`,
     family,
     revision,
     cpu: str(input, 'cpu'),
@@ -47,16 +49,36 @@ function taskDefinition(ecs: LocalEcs, ref: string): TaskDefinition {
   return found;
 }
 
-function clusterOf(ecs: LocalEcs, input: Record<string, unknown>): string {
-  const name = (str(input, 'cluster', true) ?? 'default').replace(/^arn:.*:cluster\//, '');
-  if (!ecs.options.clusters.includes(name))
+/**
+ * The cluster a request names, in the caller's account: a name is looked up there (another account's cluster of
+ * that name is not found), an ARN of another account is refused (ECS has no resource policies to allow it).
+ */
+function clusterOf(ecs: LocalEcs, input: Record<string, unknown>, caller: CallerAccount): string {
+  const ref = str(input, 'cluster', true) ?? 'default';
+  const name = ref.replace(/^arn:.*:cluster\//, '');
+  const named = ref.startsWith('arn:') ? ref.split(':')[4] : caller.account;
+  if (named !== caller.account) throw denied(caller, ref);
+  if (!ecs.options.clusters.includes(name) || ecs.accountOf(name) !== caller.account)
     throw new AwsApiError('ClusterNotFoundException', 'Cluster not found.');
   return name;
 }
 
-function find(ecs: LocalEcs, input: Record<string, unknown>, key: string): Service {
-  const cluster = clusterOf(ecs, input);
+/** A service ARN of another account than the caller's. */
+function checkServiceAccount(ref: string, caller: CallerAccount): void {
+  if (ref.startsWith('arn:') && ref.split(':')[4] !== caller.account) throw denied(caller, ref);
+}
+
+const denied = (caller: CallerAccount, resource: string) =>
+  new AwsApiError(
+    'AccessDeniedException',
+    `User: arn:aws:sts::${caller.account}:assumed-role/(caller) is not authorized to perform this action on resource: ` +
+      `${resource} because no resource-based policy allows it`,
+  );
+
+function find(ecs: LocalEcs, input: Record<string, unknown>, key: string, caller: CallerAccount): Service {
+  const cluster = clusterOf(ecs, input, caller);
   const ref = str(input, key);
+  checkServiceAccount(ref, caller);
   const service = ecs.services.get(ref.startsWith('arn:') ? ref : ecs.serviceArn(cluster, ref));
   if (!service || service.status === 'INACTIVE')
     throw new AwsApiError('ServiceNotFoundException', 'Service not found.');
@@ -65,8 +87,8 @@ function find(ecs: LocalEcs, input: Record<string, unknown>, key: string): Servi
   return service;
 }
 
-function create(ecs: LocalEcs, input: Record<string, unknown>): Service {
-  const cluster = clusterOf(ecs, input);
+function create(ecs: LocalEcs, input: Record<string, unknown>, caller: CallerAccount): Service {
+  const cluster = clusterOf(ecs, input, caller);
   const name = str(input, 'serviceName');
   const arn = ecs.serviceArn(cluster, name);
   const existing = ecs.services.get(arn);
@@ -82,7 +104,7 @@ function create(ecs: LocalEcs, input: Record<string, unknown>): Service {
     arn,
     name,
     cluster,
-    clusterArn: `arn:aws:ecs:${ecs.options.region}:${ecs.options.account}:cluster/${cluster}`,
+    clusterArn: `arn:aws:ecs:${ecs.options.region}:${caller.account}:cluster/${cluster}`,
     status: 'ACTIVE',
     desiredCount,
     runningCount: 0,
@@ -101,8 +123,8 @@ function create(ecs: LocalEcs, input: Record<string, unknown>): Service {
   return service;
 }
 
-function update(ecs: LocalEcs, input: Record<string, unknown>): Service {
-  const service = find(ecs, input, 'service');
+function update(ecs: LocalEcs, input: Record<string, unknown>, caller: CallerAccount): Service {
+  const service = find(ecs, input, 'service', caller);
   const definition =
     input.taskDefinition === undefined ? undefined : taskDefinition(ecs, str(input, 'taskDefinition'));
   const desiredCount = int(input, 'desiredCount');
@@ -112,8 +134,8 @@ function update(ecs: LocalEcs, input: Record<string, unknown>): Service {
   return service;
 }
 
-function remove(ecs: LocalEcs, input: Record<string, unknown>): Service {
-  const service = find(ecs, input, 'service');
+function remove(ecs: LocalEcs, input: Record<string, unknown>, caller: CallerAccount): Service {
+  const service = find(ecs, input, 'service', caller);
   if (service.desiredCount > 0 && input.force !== true)
     throw new AwsApiError(
       'InvalidParameterException',
@@ -136,9 +158,14 @@ function remove(ecs: LocalEcs, input: Record<string, unknown>): Service {
   return service;
 }
 
-function describe(ecs: LocalEcs, input: Record<string, unknown>): Record<string, unknown> {
-  const cluster = clusterOf(ecs, input);
+function describe(
+  ecs: LocalEcs,
+  input: Record<string, unknown>,
+  caller: CallerAccount,
+): Record<string, unknown> {
+  const cluster = clusterOf(ecs, input, caller);
   const refs = Array.isArray(input.services) ? input.services.map(String) : [];
+  for (const ref of refs) checkServiceAccount(ref, caller);
   if (refs.length === 0 || refs.length > 10)
     throw new AwsApiError('InvalidParameterException', 'services must name 1 to 10 services');
   const withTags = Array.isArray(input.include) && input.include.includes('TAGS');

@@ -35,6 +35,8 @@ export interface EcsEvent {
   time: Date;
   /** EventBridge's id, given when emitted: a duplicate or late redelivery keeps it, as AWS does. */
   id?: string;
+  /** The account the service runs in (EventBridge's `account`): its cluster's. */
+  account?: string;
 }
 
 /** `ECS Service Action`: eventType, eventName, clusterArn, createdAt (milliseconds, as AWS sends it). */

@@ -12,8 +12,11 @@ export interface EcsTiming {
 
 export interface LocalEcsOptions {
   region: string;
+  /** The account of every cluster `clusterAccounts` does not place elsewhere. */
   account: string;
   clusters: readonly string[];
+  /** A cluster's account when it is not `account` (each workload environment has its own). */
+  clusterAccounts?: Readonly<Record<string, string>>;
   events: EcsEventDelivery;
   timing?: Partial<EcsTiming>;
 }
@@ -74,7 +77,12 @@ export class LocalEcs {
   }
 
   serviceArn(cluster: string, name: string): string {
-    return `arn:aws:ecs:${this.options.region}:${this.options.account}:service/${cluster}/${name}`;
+    return `arn:aws:ecs:${this.options.region}:${this.accountOf(cluster)}:service/${cluster}/${name}`;
+  }
+
+  /** The account a cluster is in. */
+  accountOf(cluster: string): string {
+    return this.options.clusterAccounts?.[cluster] ?? this.options.account;
   }
 
   stop(): void {
@@ -180,7 +188,10 @@ export class LocalEcs {
   }
 
   private emitAction(service: Service, name: Parameters<typeof serviceAction>[2]): void {
-    this.options.events.emit(serviceAction(service.arn, service.clusterArn, name, new Date()));
+    this.options.events.emit({
+      ...serviceAction(service.arn, service.clusterArn, name, new Date()),
+      account: this.accountOf(service.cluster),
+    });
   }
 
   private emitDeployment(
@@ -189,7 +200,10 @@ export class LocalEcs {
     name: Parameters<typeof deploymentStateChange>[1],
     reason: string,
   ): void {
-    this.options.events.emit(deploymentStateChange(service.arn, name, d.id, new Date(), reason));
+    this.options.events.emit({
+      ...deploymentStateChange(service.arn, name, d.id, new Date(), reason),
+      account: this.accountOf(service.cluster),
+    });
   }
 
   private message(service: Service, message: string): void {

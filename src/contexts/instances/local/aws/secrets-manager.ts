@@ -23,7 +23,9 @@ export class LocalSecretsManager {
   constructor(private readonly options: { region: string; account: string }) {}
 
   readonly operations: Record<string, Operation> = {
-    CreateSecret: (input) => {
+    // The ARN is in the creating caller's account (a workload account's Terraform makes its tenants' secrets
+    // there); secrets stay one store by name (reads by name are not scoped by account locally).
+    CreateSecret: (input, caller) => {
       const name = str(input, 'Name');
       const existing = this.secrets.get(name);
       if (existing?.deletedAt !== undefined)
@@ -38,7 +40,7 @@ export class LocalSecretsManager {
         );
       const suffix = randomBytes(6).toString('base64url').replace(/[-_]/g, 'x').slice(0, 6);
       const secret: Secret = {
-        arn: `arn:aws:secretsmanager:${this.options.region}:${this.options.account}:secret:${name}-${suffix}`,
+        arn: `arn:aws:secretsmanager:${this.options.region}:${caller.account}:secret:${name}-${suffix}`,
         name,
         value: str(input, 'SecretString', true) ?? '',
         versionId: randomUUID(),

@@ -37,8 +37,15 @@ export interface ApplyTarget {
   alb: LocalLoadBalancer;
 }
 
-export function applyClients(endpoint: string, region: string) {
-  const config = { region, endpoint, credentials: { accessKeyId: 'deploy', secretAccessKey: 'deploy' } };
+export function applyClients(
+  endpoint: string,
+  region: string,
+  credentials: { accessKeyId: string; secretAccessKey: string } = {
+    accessKeyId: 'deploy',
+    secretAccessKey: 'deploy',
+  },
+) {
+  const config = { region, endpoint, credentials };
   return {
     ecs: new ECSClient(config),
     autoscaling: new ApplicationAutoScalingClient(config),
