@@ -68,6 +68,9 @@ Exit 1 (naming it) when a figure is not a finite number, 2 for a bad option.
                       one process serving every request about 15% of a core, a cost no API function has in AWS)
   --iam on|off        the runtime's local IAM enforcement (default on, as npm start runs; off shows its share,
                       a cost of the local runtime only: AWS evaluates IAM inside the service)
+  --key-cache-s N     how long the runtime's functions keep a plain data key (default 300, as deployed:
+                      config.ts's DATA_KEY_CACHE_SECONDS; 0 is npm start's, where every load unwraps its keys
+                      through the KMS stand-in and reads their items, calls a warm Lambda makes once in 5 minutes)
   --cpu-prof DIR      run the runtime process with node --cpu-prof, writing the profile into DIR
   -h, --help          this text`;
 
@@ -79,6 +82,7 @@ interface Options {
   routes: RouteKey[];
   pollMs: number;
   iam: 'on' | 'off';
+  keyCacheS: number;
   cpuProf: string | undefined;
 }
 
@@ -107,6 +111,7 @@ async function serveRuntime(): Promise<void> {
     logLevel: 'INFO',
     pollMs: Number(process.env.BBWS_BENCH_POLL_MS),
     iam: { enforce: process.env.BBWS_BENCH_IAM !== 'off' },
+    keyCacheSeconds: Number(process.env.BBWS_BENCH_KEY_CACHE_S),
   });
   const stop = async () => {
     await runtime.stop();
@@ -145,6 +150,7 @@ function options(): Options {
         routes: { type: 'string', default: ROUTE_KEYS.join(',') },
         'poll-ms': { type: 'string', default: '250' },
         iam: { type: 'string', default: 'on' },
+        'key-cache-s': { type: 'string', default: '300' },
         'cpu-prof': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -159,6 +165,7 @@ function options(): Options {
       routes: values.routes.split(',').map((r) => routeKey(r.trim())),
       pollMs: wholeNumber('poll-ms', values['poll-ms']),
       iam: onOff('iam', values.iam),
+      keyCacheS: wholeNumber('key-cache-s', values['key-cache-s'], 0),
       cpuProf: values['cpu-prof'],
     };
   });
@@ -169,7 +176,7 @@ async function main(): Promise<void> {
   const stateDir = mkdtempSync(join(tmpdir(), 'bbws-bench-api-'));
   // The parent signs the tokens with the keys the runtime verifies with: made here, before the child reads them.
   const keys = localKeys(join(stateDir, 'auth'));
-  const child = await startRuntime(stateDir, opts.pollMs, opts.iam, opts.cpuProf);
+  const child = await startRuntime(stateDir, opts);
   const doc = documentClient({ region: 'af-south-1', endpoint: child.dynamoEndpoint });
   try {
     const operator = signLocalToken(
@@ -219,7 +226,7 @@ async function main(): Promise<void> {
         '',
         `bench:api, ${new Date().toISOString()}, Node ${process.version}, ${opts.iterations} samples per figure after ${opts.warmup} warm-up rounds (and ${BLOCK_WARMUP} samples per block)`,
         `load average before ${loadBefore.map((l) => l.toFixed(1)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(1)).join(' ')}`,
-        `runtime process: ${(baseline.idlePerMs * 1000).toFixed(0)} ms CPU/s idle (stream pollers every ${opts.pollMs} ms), ${baseline.floorCpu.toFixed(2)} ms CPU per floor request; IAM enforcement ${opts.iam}`,
+        `runtime process: ${(baseline.idlePerMs * 1000).toFixed(0)} ms CPU/s idle (stream pollers every ${opts.pollMs} ms), ${baseline.floorCpu.toFixed(2)} ms CPU per floor request; IAM enforcement ${opts.iam}; data keys cached ${opts.keyCacheS} s`,
         `target: (route p50 - floor p50) / raw p50 <= ${TARGET}`,
         ...lines,
         '',
@@ -249,9 +256,7 @@ interface RuntimeProcess {
 
 async function startRuntime(
   stateDir: string,
-  pollMs: number,
-  iam: 'on' | 'off',
-  cpuProf: string | undefined,
+  { pollMs, iam, keyCacheS, cpuProf }: Pick<Options, 'pollMs' | 'iam' | 'keyCacheS' | 'cpuProf'>,
 ): Promise<RuntimeProcess> {
   const profiling = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', resolve(cpuProf)] : [];
   const child: ChildProcess = spawn(
@@ -265,6 +270,7 @@ async function startRuntime(
         BBWS_BENCH_STATE_DIR: stateDir,
         BBWS_BENCH_POLL_MS: String(pollMs),
         BBWS_BENCH_IAM: iam,
+        BBWS_BENCH_KEY_CACHE_S: String(keyCacheS),
       },
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     },
