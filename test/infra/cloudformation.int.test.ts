@@ -38,7 +38,9 @@ function ofThisStage(resource: string, stage: string): boolean {
   const workload = /:ecs:.*:service\/bbws-\*\/|:application-autoscaling:.*:scalable-target\/\*$/.test(
     resource,
   );
-  return resource === '*' || resource.includes(`-${stage}`) || generated || workload;
+  // The workload environments' roles, assumed by ECS control and the state sync, in their own accounts.
+  const workloadRole = /:iam::\*:role\/bbws-control-(dev|sit|prod)$/.test(resource);
+  return resource === '*' || resource.includes(`-${stage}`) || generated || workload || workloadRole;
 }
 
 describe.each(STAGES)('the packaged %s template', (stage) => {
@@ -85,12 +87,42 @@ describe.each(STAGES)('the packaged %s template', (stage) => {
         STAGE: stage, // the provider's environment still reaches them
       });
     }
+    // ECS control and the state sync read the same environments (roles and clusters kept once) and the account.
+    const ecs = functions(template).filter(([id]) => /^EcsStateSync|^EcsControl/.test(id));
+    expect(ecs).toHaveLength(2);
+    for (const [id, fn] of ecs) {
+      const variables = (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
+        ?.Variables;
+      expect(variables, id).toMatchObject({
+        WORKLOAD_ENVIRONMENTS: `{{resolve:ssm:/bbws/${stage}/workload-environments}}`,
+        CONTROL_PLANE_ACCOUNT: { Ref: 'AWS::AccountId' },
+      });
+    }
     // Only the functions that read them carry them.
-    const others = functions(template).filter(([id]) => !provisioners.some(([p]) => p === id));
+    const readers = [...provisioners, ...ecs];
+    const others = functions(template).filter(([id]) => !readers.some(([p]) => p === id));
     for (const [id, fn] of others) {
       const variables = (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
         ?.Variables;
       expect(variables?.WORKLOAD_ENVIRONMENTS, id).toBeUndefined();
+    }
+  });
+
+  it("lets the workload accounts of the stage's SSM list put on the default bus; names the roles they trust", () => {
+    expect((template.Parameters as Record<string, unknown> | undefined)?.WorkloadAccountIds).toEqual(
+      expect.objectContaining({
+        Type: 'AWS::SSM::Parameter::Value<List<String>>',
+        Default: `/bbws/${stage}/workload-account-ids`,
+      }),
+    );
+    expect(template.Resources.WorkloadEcsEventsBusPolicy?.Properties).toMatchObject({
+      EventBusName: 'default',
+      Statement: { Principal: { AWS: { Ref: 'WorkloadAccountIds' } }, Action: 'events:PutEvents' },
+    });
+    // the names the workload template's trust policy gives (infra/workload-account.template.json)
+    for (const fn of ['ecsControl', 'ecsStateSync']) {
+      const role = template.Resources[`${fn.charAt(0).toUpperCase()}${fn.slice(1)}ExecutionRole`];
+      expect(role?.Properties?.RoleName).toBe(`bbws-control-plane-${stage}-${fn}`);
     }
   });
 

@@ -5,9 +5,11 @@ import { CreateServiceCommand, ECSClient, RegisterTaskDefinitionCommand } from '
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStandInsEnvironment } from '#src/platform/context.js';
+import { accountAccessKey } from '#src/platform/local/iam/sessions.js';
 import { type RunningRuntime, startLocalRuntime } from '#src/platform/local/runtime.js';
 import { resolveRef } from './git/bare-repository.js';
 import { type InstancesLocal, startInstancesLocal } from './index.js';
+import { LOCAL_WORKLOAD_ACCOUNTS } from './instances-stand-ins.js';
 import { localCredentials, waitFor } from './test-support/wait.js';
 
 let stateDir: string;
@@ -56,11 +58,12 @@ describe('the instances stand-ins started by the local runtime (BoundedContext.l
     });
   });
 
-  it("sends ECS events onto the runtime's default bus", async () => {
+  it("sends ECS events onto the runtime's default bus, with the workload account's id", async () => {
+    // as the dev account itself (the control plane's own key finds no cluster there)
     const ecs = new ECSClient({
       region: 'af-south-1',
       endpoint: process.env.ECS_ENDPOINT ?? '',
-      credentials: localCredentials,
+      credentials: accountAccessKey(LOCAL_WORKLOAD_ACCOUNTS.dev),
     });
     try {
       const family = 'bbws-dev-tenant-01JD9A0B1C2D3E4F5G6H7J8K9P';
@@ -84,7 +87,11 @@ describe('the instances stand-ins started by the local runtime (BoundedContext.l
       );
       expect(arrival).toMatchObject({
         bus: 'default',
-        event: { source: 'aws.ecs', 'detail-type': 'ECS Deployment State Change' },
+        event: {
+          source: 'aws.ecs',
+          'detail-type': 'ECS Deployment State Change',
+          account: LOCAL_WORKLOAD_ACCOUNTS.dev,
+        },
       });
     } finally {
       ecs.destroy();
