@@ -57,9 +57,15 @@ describe('the ECS stand-in and credentials AWS would not accept (review)', () =>
     const session = issueSession({ arn: roleArn, trust: { Statement: [] }, policies: [] }, 'review', 900);
     // Only the key id is read (sessions.ts callerOf): knowing a session's AccessKeyId (logged, in an error message)
     // is enough to act as its role in its account.
-    const stolenId = ecs({ accessKeyId: session.accessKeyId, secretAccessKey: 'guessed', sessionToken: 'guessed' });
+    const stolenId = ecs({
+      accessKeyId: session.accessKeyId,
+      secretAccessKey: 'guessed',
+      sessionToken: 'guessed',
+    });
     expect(
-      await outcome(stolenId.send(new DescribeServicesCommand({ cluster: 'bbws-dev', services: ['anything'] }))),
+      await outcome(
+        stolenId.send(new DescribeServicesCommand({ cluster: 'bbws-dev', services: ['anything'] })),
+      ),
     ).toBe('SignatureDoesNotMatch');
   });
 
@@ -77,9 +83,9 @@ describe('the ECS stand-in and credentials AWS would not accept (review)', () =>
     expect(arn).toContain(`:${DEV}:task-definition/review-family:1`);
     const controlPlane = ecs(localCredentials);
     // AWS: another account's task definition is not found / not authorized; the stand-in keys them by family only.
-    expect(await outcome(controlPlane.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn })))).not.toBe(
-      'ok',
-    );
+    expect(
+      await outcome(controlPlane.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }))),
+    ).not.toBe('ok');
     expect(
       await outcome(
         controlPlane.send(
