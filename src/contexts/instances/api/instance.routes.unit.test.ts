@@ -101,7 +101,7 @@ describe('instance routes: creation', () => {
       store: h.deps.store,
       runner: h.deps.runner,
       services: () => ecs.services,
-      accountOf: () => '000000000000',
+      clusterArnOf: (environment) => `arn:aws:ecs:af-south-1:000000000000:cluster/bbws-${environment}`,
     }));
     const base = Date.now() + 60_000; // after the steady state provision() recorded
     const at = (minute: number) => new Date(base + minute * 60_000).toISOString();

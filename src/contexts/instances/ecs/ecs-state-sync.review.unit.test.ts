@@ -30,7 +30,9 @@ function world() {
     store,
     runner,
     services: () => ecs.services,
-    accountOf: (environment) => (environment === 'dev' ? DEV_ACCOUNT : '000000000000'),
+    // wiring.ts: the environment's cluster ARN (WORKLOAD_ENVIRONMENTS + AWS_REGION)
+    clusterArnOf: (environment) =>
+      `arn:aws:ecs:af-south-1:${environment === 'dev' ? DEV_ACCOUNT : '000000000000'}:cluster/bbws-${environment}`,
     describeDeadlineMs: 50,
   }));
   return { store, runner, info, deliver: (event: AwsServiceEvent) => sync.handle(event, { logger }) };

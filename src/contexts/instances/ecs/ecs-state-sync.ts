@@ -9,7 +9,7 @@ import { EcsFact } from '../domain/instance.events.js';
 import { instanceKey, serviceKey } from '../domain/placement.js';
 import { tenantOfService } from '../terraform/naming.js';
 import type { EcsServices, ServiceCounts } from './ecs-control.port.js';
-import { accountOfEcsArn } from './workloads.js';
+import { accountOfArn } from './workloads.js';
 
 /** What the sync reads of an ECS event's detail (both detail-types); anything else in it is ignored. */
 const EcsDetail = z.object({
@@ -74,8 +74,12 @@ export interface EcsStateSyncDependencies {
    * environment (its account, through its role).
    */
   services: (environment: InstanceEnvironment) => Pick<EcsServices, 'describe'>;
-  /** The account each environment runs in: a fact from any other account is not the instance's. */
-  accountOf: (environment: InstanceEnvironment) => string | undefined;
+  /**
+   * Each environment's cluster ARN (`arn:<p>:ecs:<region>:<account>:cluster/<name>`, wiring.ts): a fact from any
+   * other account, or of a service outside that cluster (another cluster, or the same name in another region), is
+   * not the instance's.
+   */
+  clusterArnOf: (environment: InstanceEnvironment) => string | undefined;
   /** How long the counts are waited for before the fact is recorded without them (default 2 s). */
   describeDeadlineMs?: number;
 }
@@ -127,8 +131,8 @@ export function ecsStateSync(deps: () => EcsStateSyncDependencies): AwsEventCons
     async handle(event, { logger }) {
       const found = factOf(event);
       if ('ignored' in found) return ignore(logger, found.ignored, event);
-      const { store, runner, services, accountOf, describeDeadlineMs } = deps();
-      const elsewhere = foreignAccount(event, accountOf);
+      const { store, runner, services, clusterArnOf, describeDeadlineMs } = deps();
+      const elsewhere = outsideCluster(event, clusterArnOf);
       if (elsewhere) return ignore(logger, elsewhere, event);
       const instance = await instanceOfService(store, found.fact.serviceArn);
       if (!instance) return ignore(logger, 'not a managed service', event);
@@ -174,25 +178,29 @@ export function ecsStateSync(deps: () => EcsStateSyncDependencies): AwsEventCons
 }
 
 /**
- * Why the event is not of its environment's account, if it is not: the event's `account` and its service ARN's
- * must both be the account of the environment the service's name gives (a same-named service in another account,
- * whose events reached this bus, is not the instance's: before its ARN is recorded, the fallback by name would
- * take it for the instance's).
+ * Why the event is not of its environment's cluster, if it is not: the event's `account` must be the account of the
+ * environment the service's name gives, and its service ARN must be under that environment's cluster
+ * (`arn:<p>:ecs:<region>:<account>:service/<cluster>/`). A same-named service in another account, another cluster
+ * or another region, whose events reached this bus, is not the instance's: before its ARN is recorded, the
+ * fallback by name would take it for the instance's.
  */
-function foreignAccount(
+function outsideCluster(
   event: AwsServiceEvent,
-  accountOf: EcsStateSyncDependencies['accountOf'],
+  clusterArnOf: EcsStateSyncDependencies['clusterArnOf'],
 ): string | undefined {
   const serviceArn = event.resources[0] ?? '';
   const environment = tenantOfService(serviceArn)?.environment;
   if (!environment) return undefined; // not a tenant's service: instanceOfService finds none
-  const expected = accountOf(environment);
-  if (!expected) return `the account of ${environment} is not known`;
+  const cluster = clusterArnOf(environment);
+  if (!cluster) return `the cluster of ${environment} is not known`;
+  const expected = accountOfArn(cluster);
   if (event.account !== expected)
     return `from account ${event.account ?? '(none)'}, not ${environment}'s (${expected})`;
-  const arnAccount = accountOfEcsArn(serviceArn);
+  const arnAccount = accountOfArn(serviceArn);
   if (arnAccount !== expected)
     return `a service of account ${arnAccount ?? '(none)'}, not ${environment}'s (${expected})`;
+  if (!serviceArn.startsWith(`${cluster.replace(':cluster/', ':service/')}/`))
+    return `a service outside ${environment}'s cluster ${cluster} (another cluster or region)`;
   return undefined;
 }
 

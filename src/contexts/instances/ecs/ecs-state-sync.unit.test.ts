@@ -35,7 +35,8 @@ function world(accounts: Partial<Record<InstanceEnvironment, string>> = {}) {
     store,
     runner,
     services: () => ecs.services,
-    accountOf: (environment) => accounts[environment] ?? '000000000000',
+    clusterArnOf: (environment) =>
+      `arn:aws:ecs:af-south-1:${accounts[environment] ?? '000000000000'}:cluster/bbws-${environment}`,
     describeDeadlineMs: 50,
   }));
   const deliver = (event: AwsServiceEvent) => sync.handle(event, { logger });
@@ -155,7 +156,7 @@ describe('ECS state sync: the consumer', () => {
       store,
       runner,
       services: () => ecs.services,
-      accountOf: () => '000000000000',
+      clusterArnOf: (environment) => `arn:aws:ecs:af-south-1:000000000000:cluster/bbws-${environment}`,
       describeDeadlineMs: 50,
     }));
     const logger = new Logger({ logLevel: 'SILENT' });

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import type { InstanceEnvironment } from '../domain/instance.events.js';
 import { WorkloadEnvironments } from '../provisioner/settings.js';
+import { type WorkloadPlacement, workloadPlacements } from './workloads.js';
 
 const unset = <S extends z.ZodType>(schema: S) =>
   z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
@@ -22,7 +24,14 @@ const EcsEnv = z.object({
   /** The stack's own account: an environment without a roleArn (a single-account stage) is in it. */
   CONTROL_PLANE_ACCOUNT: unset(z.string().regex(/^\d{12}$/)),
 });
-export type EcsConfig = z.infer<typeof EcsEnv>;
+export type EcsConfig = z.infer<typeof EcsEnv> & {
+  /**
+   * Each environment's account, region (its infrastructure.awsRegion, else AWS_REGION) and cluster ARN, checked
+   * here: a roleArn other than bbws-control-<env> at the root path, or a cluster ARN of another account or region
+   * than the environment's, is refused when the configuration is read.
+   */
+  placements: Partial<Record<InstanceEnvironment, WorkloadPlacement>>;
+};
 
 export function loadEcsConfig(env: NodeJS.ProcessEnv = process.env): EcsConfig {
   const parsed = EcsEnv.safeParse(env);
@@ -32,5 +41,13 @@ export function loadEcsConfig(env: NodeJS.ProcessEnv = process.env): EcsConfig {
       cause: parsed.error,
     });
   }
-  return parsed.data;
+  try {
+    const placements = workloadPlacements(parsed.data.WORKLOAD_ENVIRONMENTS, {
+      account: parsed.data.CONTROL_PLANE_ACCOUNT,
+      region: parsed.data.AWS_REGION,
+    });
+    return { ...parsed.data, placements };
+  } catch (error) {
+    throw new Error(`invalid environment for ECS control: ${(error as Error).message}`, { cause: error });
+  }
 }

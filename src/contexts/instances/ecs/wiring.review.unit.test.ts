@@ -29,11 +29,12 @@ describe("ECS control's named service per environment (review)", () => {
     const named = await namedDevService({
       cluster: 'arn:aws:ecs:af-south-1:999999999999:cluster/bbws-dev',
       roleArn: 'arn:aws:iam::111111111111:role/bbws-control-dev',
-    });
-    // clusterArn() passes an ARN through as it is: the fallback service ARN is in 999999999999 while the state
+    }).catch((error: Error) => error);
+    // clusterArn() passed an ARN through as it is: the fallback service ARN was in 999999999999 while the state
     // sync and the deploy-outcome webhook take 111111111111 for dev's account. Expected: refused at load (or the
-    // named service undefined), never an ARN of another account.
-    expect(named === undefined || named.includes(':111111111111:')).toBe(true);
+    // named service undefined), never an ARN of another account. (Fixed: refused at load, naming the field.)
+    if (named instanceof Error) expect(named.message).toMatch(/WORKLOAD_ENVIRONMENTS\.dev\.cluster/);
+    else expect(named === undefined || named.includes(':111111111111:')).toBe(true);
   });
 
   it("is in the region the environment's Terraform deploys to (infrastructure.awsRegion)", async () => {

@@ -10,7 +10,6 @@ import { type EcsConfig, loadEcsConfig } from './ecs.config.js';
 import { type EcsControlDependencies, namedServices } from './ecs-control.js';
 import type { EcsControlPorts } from './ecs-control.port.js';
 import type { EcsStateSyncDependencies } from './ecs-state-sync.js';
-import { assertControlRole, clusterArn, environmentAccount } from './workloads.js';
 
 type Caller = 'ecsControl' | 'ecsStateSync';
 
@@ -27,15 +26,16 @@ function credentialsFor(
   caller: Caller,
   sts: () => STSClient,
 ) {
-  const { roleArn } = config.WORKLOAD_ENVIRONMENTS[environment];
+  const roleArn = config.WORKLOAD_ENVIRONMENTS[environment]?.roleArn;
   if (roleArn === undefined) return config.ECS_ENDPOINT ? { credentials: localCredentials } : {};
-  assertControlRole(environment, roleArn);
+  // loadEcsConfig checked the role (bbws-control-<env>, no path: what the functions' grant covers)
   return { credentials: assumedRoleCredentials({ sts: sts(), roleArn, sessionName: `bbws-${caller}` }) };
 }
 
 /**
  * One function's ECS and Application Auto Scaling clients per workload environment, each pair built once per
- * process when first used (the state sync needs only ECS), with that environment's credentials. Per function, not
+ * process when first used (the state sync needs only ECS), with that environment's credentials, in its region
+ * (infrastructure.awsRegion, where its Terraform deploys the services; else AWS_REGION). Per function, not
  * shared: each function's role assumes the environment's role itself, under its own session name (locally, where
  * both run in one process, so each one's own grant is what is checked).
  */
@@ -54,7 +54,7 @@ function environmentPorts(caller: Caller): (environment: InstanceEnvironment) =>
     let found = ports.get(environment);
     if (!found) {
       const options = {
-        region: config.AWS_REGION,
+        region: config.placements[environment]?.region ?? config.AWS_REGION,
         ...credentialsFor(config, environment, caller, stsClient),
       };
       const endpoint = (url: string | undefined) => (url ? { endpoint: url } : {});
@@ -77,10 +77,16 @@ function environmentPorts(caller: Caller): (environment: InstanceEnvironment) =>
   };
 }
 
-/** Each environment's account (its role's, else the control plane's): ECS facts from elsewhere are ignored. */
-function accounts(config: EcsConfig): (environment: InstanceEnvironment) => string | undefined {
-  return (environment) =>
-    environmentAccount(config.WORKLOAD_ENVIRONMENTS[environment], config.CONTROL_PLANE_ACCOUNT);
+/**
+ * Each environment's cluster ARN (its account: the role's, else the control plane's; its region; its cluster):
+ * ECS facts of a service outside it are ignored.
+ */
+function clusterArns(config: EcsConfig): Partial<Record<InstanceEnvironment, string>> {
+  return Object.fromEntries(
+    Object.entries(config.placements).flatMap(([environment, placement]) =>
+      placement.clusterArn === undefined ? [] : [[environment, placement.clusterArn]],
+    ),
+  );
 }
 
 let control: EcsControlDependencies | undefined;
@@ -90,21 +96,10 @@ let sync: EcsStateSyncDependencies | undefined;
 export const ecsControlDependencies = (): EcsControlDependencies => {
   if (!control) {
     const config = loadEcsConfig();
-    const accountOf = accounts(config);
-    const clusters: Partial<Record<InstanceEnvironment, string>> = {};
-    for (const [environment, workload] of Object.entries(config.WORKLOAD_ENVIRONMENTS)) {
-      const account = accountOf(environment as InstanceEnvironment);
-      if (account)
-        clusters[environment as InstanceEnvironment] = clusterArn(
-          config.AWS_REGION,
-          account,
-          workload.cluster,
-        );
-    }
     control = {
       store: eventStore(),
       ecs: environmentPorts('ecsControl'),
-      namedService: namedServices(clusters),
+      namedService: namedServices(clusterArns(config)),
     };
   }
   return control;
@@ -113,11 +108,12 @@ export const ecsControlDependencies = (): EcsControlDependencies => {
 export const ecsStateSyncDependencies = (): EcsStateSyncDependencies => {
   if (!sync) {
     const ports = environmentPorts('ecsStateSync');
+    const clusters = clusterArns(loadEcsConfig());
     sync = {
       store: eventStore(),
       runner: runner(),
       services: (environment) => ports(environment).services,
-      accountOf: accounts(loadEcsConfig()),
+      clusterArnOf: (environment) => clusters[environment],
     };
   }
   return sync;
