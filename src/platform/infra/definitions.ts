@@ -147,12 +147,22 @@ export type Permission =
   | { service: 'kms'; actions: readonly ('GenerateDataKey' | 'Decrypt')[]; key: string }
   /**
    * Assuming roles of other accounts, by role name (`bbws-control-<env>`, one per workload account): granted on
-   * that name in any account, as which account is which environment's is the stage's SSM configuration, read at
-   * run time, not at packaging. What confines it is the other side: a role can be assumed only where its own trust
-   * policy names this function's role, and the workload accounts' template names exactly the roles of the
-   * functions holding this permission (so these get a fixed RoleName: src/platform/infra/iam.ts).
+   * that name in the accounts of `accountsParameter` (`aws:ResourceAccount`; which account is which environment's
+   * is the stage's SSM configuration, read at run time). The other side confines it too: a role can be assumed only
+   * where its own trust policy names this function's role, and the workload accounts' template names exactly the
+   * roles of the functions holding this permission (so these get a fixed RoleName: src/platform/infra/iam.ts).
    */
-  | { service: 'sts'; actions: readonly 'AssumeRole'[]; roles: readonly string[] };
+  | {
+      service: 'sts';
+      actions: readonly 'AssumeRole'[];
+      roles: readonly string[];
+      /**
+       * The template parameter (a List<String> / CommaDelimitedList of account ids) the roles' accounts must be in:
+       * the grant carries `StringEquals aws:ResourceAccount` on it, so these credentials are never exchanged for a
+       * same-named role of an account outside it.
+       */
+      accountsParameter: string;
+    };
 
 /**
  * A value of a function's own environment: a literal, or a String parameter the operator keeps per stage in SSM

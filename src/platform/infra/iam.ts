@@ -66,6 +66,8 @@ function permissionStatement(permission: Permission, stage: string): Json {
         Effect: 'Allow',
         Action: permission.actions.map((a) => `sts:${a}`),
         Resource: permission.roles.map((role) => sub(`arn:\${AWS::Partition}:iam::*:role/${role}`)),
+        // The role names are the same in every workload account: the accounts are what confines the grant.
+        Condition: { StringEquals: { 'aws:ResourceAccount': { Ref: permission.accountsParameter } } },
       };
     case 'secretsmanager':
       // Secrets Manager appends six random characters to a secret's ARN.

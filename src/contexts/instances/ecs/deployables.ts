@@ -22,11 +22,16 @@ const workloadEnvironment: FunctionDefinition['environment'] = {
   CONTROL_PLANE_ACCOUNT: { stackValue: 'AWS::AccountId' },
 };
 
-/** Each workload environment's role (`bbws-control-<env>`, in its account): the ECS calls run with it. */
+/**
+ * Each workload environment's role (`bbws-control-<env>`, in its account): the ECS calls run with it. Confined to
+ * the workload accounts (WorkloadAccountIds, below) by `aws:ResourceAccount`.
+ */
 const assumeWorkloadRoles: Permission = {
   service: 'sts',
   actions: ['AssumeRole'],
   roles: InstanceEnvironment.options.map(controlRoleName),
+  // only in the workload accounts (the SSM list the bus policy reads too): never a same-named role elsewhere
+  accountsParameter: 'WorkloadAccountIds',
 };
 
 /**

@@ -15,6 +15,15 @@ import { type FunctionPolicies, policiesFromTemplate } from './template-policies
 /** The account and region the local runtime's ARNs live in (DynamoDB Local's own account is rewritten to this). */
 export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_REGION = 'af-south-1';
+/**
+ * The workload accounts of the local runtime (dev, sit, prod: the instances context's LOCAL_WORKLOAD_ACCOUNTS), what
+ * the stack's WorkloadAccountIds parameter (the SSM list `/bbws/<stage>/workload-account-ids`) holds locally.
+ */
+export const LOCAL_WORKLOAD_ACCOUNT_IDS: readonly string[] = ['111111111111', '222222222222', '333333333333'];
+/** Values of the template's parameters that AWS reads from SSM at deploy time, as the local runtime has them. */
+export const LOCAL_TEMPLATE_PARAMETERS: Readonly<Record<string, string>> = {
+  WorkloadAccountIds: LOCAL_WORKLOAD_ACCOUNT_IDS.join(','),
+};
 /** The user pool id CloudFormation would generate: locally a fixed stand-in. */
 export const LOCAL_USER_POOL_ID = `${LOCAL_REGION}_bbwsLocal`;
 /** The stage the local runtime packages (the only deployable stage it renames to its own). */
@@ -126,6 +135,7 @@ export function templateFunctionPolicies(
       stage,
       region: LOCAL_REGION,
       account: LOCAL_ACCOUNT,
+      parameters: LOCAL_TEMPLATE_PARAMETERS,
       physicalIds: localPhysicalIds(template),
     }).byLogicalId,
   );

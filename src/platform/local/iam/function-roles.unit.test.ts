@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   functionNamed,
+  LOCAL_WORKLOAD_ACCOUNT_IDS,
   restage,
   restageName,
   templateFunctionPolicies,
   templateRoles,
 } from './function-roles.js';
+import { AccessDeniedException, commandChecker } from './middleware.js';
 import type { CloudFormationTemplate } from './packaged-template.js';
 
 /** The shape serverless packages: a function, its own role, a table, a FIFO queue, a log group ARN. */
@@ -102,5 +104,65 @@ describe('restageName', () => {
       'arn:${AWS::Partition}:iam::*:role/bbws-control-dev',
     );
     expect(restageName('bbws-events-dev', 'dev', 'rt1')).toBe('bbws-events-rt1');
+  });
+});
+
+describe("sts:AssumeRole confined to the workload accounts (the stack's WorkloadAccountIds)", () => {
+  const assuming: CloudFormationTemplate = {
+    Parameters: {
+      WorkloadAccountIds: {
+        Type: 'AWS::SSM::Parameter::Value<List<String>>',
+        Default: '/bbws/dev/workload-account-ids',
+      },
+    },
+    Resources: {
+      EcsControlExecutionRole: {
+        Type: 'AWS::IAM::Role',
+        Properties: {
+          RoleName: 'bbws-control-plane-dev-ecsControl',
+          Policies: [
+            {
+              PolicyName: 'ecsControl-least-privilege',
+              PolicyDocument: {
+                Version: '2012-10-17',
+                Statement: [
+                  {
+                    Effect: 'Allow',
+                    Action: ['sts:AssumeRole'],
+                    Resource: [{ 'Fn::Sub': 'arn:${AWS::Partition}:iam::*:role/bbws-control-dev' }],
+                    Condition: { StringEquals: { 'aws:ResourceAccount': { Ref: 'WorkloadAccountIds' } } },
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      },
+      EcsControlLambdaFunction: {
+        Type: 'AWS::Lambda::Function',
+        Properties: {
+          FunctionName: 'bbws-control-plane-dev-ecsControl',
+          Role: { 'Fn::GetAtt': ['EcsControlExecutionRole', 'Arn'] },
+        },
+      },
+    },
+  } as unknown as CloudFormationTemplate;
+
+  it('resolves the parameter to the local workload accounts and denies a role of any other account', () => {
+    const fn = functionNamed(templateFunctionPolicies(assuming, 'dev'), 'ecsControl');
+    const check = commandChecker(fn.policies, {
+      region: 'af-south-1',
+      account: '000000000000',
+      roleName: fn.roleName,
+      functionName: fn.functionName,
+    });
+    const assume = (account: string) => () =>
+      check('STSClient', 'AssumeRoleCommand', {
+        RoleArn: `arn:aws:iam::${account}:role/bbws-control-dev`,
+        RoleSessionName: 'bbws-ecsControl',
+      });
+    for (const account of LOCAL_WORKLOAD_ACCOUNT_IDS) expect(assume(account)).not.toThrow();
+    expect(assume('999999999999')).toThrow(AccessDeniedException);
+    expect(assume('000000000000')).toThrow(AccessDeniedException);
   });
 });

@@ -383,7 +383,8 @@ class Resolver {
       this.ctx.parameters?.[name] ?? (definition.Default === undefined ? stage : String(definition.Default));
     if (value === undefined) return fail(path, `parameter ${name} has no value and no Default`);
     const type = typeof definition.Type === 'string' ? definition.Type : 'String';
-    return type.startsWith('List<') || type === 'CommaDelimitedList'
+    // List<...>, CommaDelimitedList and AWS::SSM::Parameter::Value<List<String>> (a StringList): a list of strings
+    return type.startsWith('List<') || type === 'CommaDelimitedList' || type.includes('<List<')
       ? value.split(',').map((v) => v.trim())
       : value;
   }
