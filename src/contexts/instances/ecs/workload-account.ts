@@ -67,19 +67,17 @@ const controlRole: Json = {
               ),
             },
             {
-              // AWS names a scalable target by a generated id: only the namespace and dimension can narrow it.
+              // AWS names a scalable target by a generated id, and Application Auto Scaling has no condition key of
+              // its own (the Service Authorization Reference lists only aws:RequestTag, aws:ResourceTag,
+              // aws:TagKeys): a namespace/dimension condition would never match, denying every call. The account's
+              // scalable targets are what IAM can name; registering an ECS service's target also takes
+              // ecs:DescribeServices/UpdateService on it, which this role has on the tenants' services only.
               Sid: 'TenantScalableTargets',
               Effect: 'Allow',
               Action: 'application-autoscaling:RegisterScalableTarget',
               Resource: sub(
                 'arn:${AWS::Partition}:application-autoscaling:${AWS::Region}:${AWS::AccountId}:scalable-target/*',
               ),
-              Condition: {
-                StringEquals: {
-                  'application-autoscaling:service-namespace': 'ecs',
-                  'application-autoscaling:scalable-dimension': 'ecs:service:DesiredCount',
-                },
-              },
             },
             {
               // No resource type: only `*` grants it.
@@ -95,8 +93,12 @@ const controlRole: Json = {
   },
 };
 
+/**
+ * The control plane's default bus, in the control plane's region: the workload stack runs in the environment's
+ * region (infrastructure.awsRegion, where its cluster is), which may differ (a cross-region bus target).
+ */
 const controlPlaneBus = sub(
-  'arn:${AWS::Partition}:events:${AWS::Region}:${ControlPlaneAccountId}:event-bus/default',
+  'arn:${AWS::Partition}:events:${ControlPlaneRegion}:${ControlPlaneAccountId}:event-bus/default',
 );
 
 const forwarderRole: Json = {
@@ -159,6 +161,13 @@ export function workloadAccountTemplate(): Json {
         Type: 'String',
         AllowedPattern: '^\\d{12}$',
         Description: 'The account of the control plane stack (bbws-control-plane-<stage>)',
+      },
+      ControlPlaneRegion: {
+        Type: 'String',
+        AllowedPattern: '^[a-z]{2}(-[a-z]+)+-\\d$',
+        Default: 'af-south-1',
+        Description:
+          "The control plane stack's region (its default bus receives this account's ECS events); deploy this stack in the environment's own region (infrastructure.awsRegion, else the control plane's)",
       },
       ControlPlaneStage: {
         Type: 'String',

@@ -449,12 +449,10 @@ function scalableTargetArn(ctx: Ctx, input: Input): string {
 const APPLICATION_AUTOSCALING: Readonly<Record<string, Mapper>> = {
   RegisterScalableTarget: (input, ctx) => {
     const target = scalableTargetArn(ctx, input);
-    const context = {
-      'application-autoscaling:service-namespace': str(input, 'ServiceNamespace', ctx),
-      'application-autoscaling:scalable-dimension': str(input, 'ScalableDimension', ctx),
-    };
+    // No service-specific condition keys: Application Auto Scaling defines none (Service Authorization Reference),
+    // so a policy conditioned on one is denied here as in AWS.
     return [
-      on('application-autoscaling:RegisterScalableTarget', target, context),
+      on('application-autoscaling:RegisterScalableTarget', target),
       ...tagAndPass(ctx, input, 'application-autoscaling:TagResource', target, 'RoleARN'),
     ];
   },
