@@ -54,7 +54,7 @@ describe('the instances stand-ins started by the local runtime (BoundedContext.l
     expect(JSON.parse(SecretString ?? '{}')).toEqual({
       token: process.env.LOCAL_GITHUB_TOKEN,
       webhookSecret: process.env.LOCAL_GITHUB_WEBHOOK_SECRET,
-      deployOutcomeSecret: process.env.LOCAL_DEPLOY_OUTCOME_SECRET,
+      deployOutcomeSecrets: JSON.parse(process.env.LOCAL_DEPLOY_OUTCOME_SECRETS ?? '{}'),
     });
   });
 

@@ -36,7 +36,8 @@ export const startInstancesLocal: StartLocalStandIns = async (env): Promise<Inst
   const random = () => randomBytes(16).toString('hex');
   const token = `ghs_local${random()}`;
   const webhookSecret = random();
-  const deployOutcomeSecret = random();
+  // Each environment repository its own deploy-outcome secret, as in AWS: no environment reports for another.
+  const deployOutcomeSecrets = Object.fromEntries(WORKLOAD_ENVIRONMENTS.map((e) => [e, random()]));
   const roleArns = Object.fromEntries(
     WORKLOAD_ENVIRONMENTS.map((environment) => {
       const role = controlRoleOf({
@@ -69,11 +70,17 @@ export const startInstancesLocal: StartLocalStandIns = async (env): Promise<Inst
       BBWS_AWS_REGION: env.region,
       BBWS_DEPLOY_ROLE_ARN: `arn:aws:iam::${env.account}:role/bbws-deploy`,
     },
-    secrets: { BBWS_CONTROL_PLANE_WEBHOOK_SECRET: deployOutcomeSecret },
+    secrets: {},
+    environmentSecrets: Object.fromEntries(
+      WORKLOAD_ENVIRONMENTS.map((e) => [
+        e,
+        { BBWS_CONTROL_PLANE_WEBHOOK_SECRET: deployOutcomeSecrets[e] ?? '' },
+      ]),
+    ),
     log: env.log,
   });
   const { aws, git, albs } = standIns;
-  const credentials = { token, webhookSecret, deployOutcomeSecret };
+  const credentials = { token, webhookSecret, deployOutcomeSecrets };
   const secrets = new SecretsManagerClient({
     region: env.region,
     endpoint: aws.endpoint,
@@ -103,7 +110,7 @@ export const startInstancesLocal: StartLocalStandIns = async (env): Promise<Inst
       GITHUB_API_URL: standIns.githubUrl,
       LOCAL_GITHUB_TOKEN: token,
       LOCAL_GITHUB_WEBHOOK_SECRET: webhookSecret,
-      LOCAL_DEPLOY_OUTCOME_SECRET: deployOutcomeSecret,
+      LOCAL_DEPLOY_OUTCOME_SECRETS: JSON.stringify(deployOutcomeSecrets),
       ECS_ENDPOINT: aws.endpoint,
       APPLICATION_AUTOSCALING_ENDPOINT: aws.endpoint,
       SECRETS_MANAGER_ENDPOINT: aws.endpoint,
