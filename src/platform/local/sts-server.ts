@@ -2,13 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { evaluate, type PolicyDocument, type PolicyStatement } from './iam/policy.js';
 import {
-  accessKeyOfAuthorization,
+  authenticate,
+  type Caller,
   CONTROL_PLANE_ACCOUNT,
-  callerOf,
+  CredentialsRefused,
   issueSession,
   LOCAL_PRINCIPAL_HEADER,
   type LocalRole,
   roleOf,
+  verifiedPrincipal,
 } from './iam/sessions.js';
 
 /** The principal outside any invocation (the CLI, tests, the runtime's own set-up): the operator's user. */
@@ -67,8 +69,9 @@ export class LocalSts {
     try {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
-      const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
-      const principal = principalOf(req);
+      const body = Buffer.concat(chunks);
+      const form = new URLSearchParams(body.toString('utf8'));
+      const principal = principalOf(req, body);
       const action = form.get('Action');
       if (action !== 'AssumeRole')
         throw new StsError(
@@ -83,18 +86,24 @@ export class LocalSts {
   }
 }
 
-function principalOf(req: IncomingMessage): Principal {
+/**
+ * Who signed the request, as STS decides it: STS's own temporary credentials checked (sessions.ts authenticate:
+ * unknown key InvalidClientTokenId, wrong signature SignatureDoesNotMatch, expired ExpiredTokenException); the
+ * plain local key inside an invocation is the invocation's role, named by the principal header only with this
+ * process's proof (enforcement.ts puts it there); any other caller is the operator (or an account key's root).
+ */
+function principalOf(req: IncomingMessage, body: Buffer): Principal {
   const authorization = req.headers.authorization;
   if (!String(authorization ?? '').startsWith('AWS4-HMAC-SHA256'))
     throw new StsError('MissingAuthenticationToken', 'Request is missing Authentication Token', 403);
-  const caller = callerOf(accessKeyOfAuthorization(authorization));
-  if (caller.kind === 'session') {
-    if (caller.expired)
-      throw new StsError('ExpiredTokenException', 'The security token included in the request is expired');
+  const caller = stsCaller(req, body);
+  if (caller.kind === 'unknown')
+    throw new StsError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403);
+  if (caller.kind === 'session')
     return { arn: caller.session.role.arn, account: caller.account, roleSession: true };
-  }
-  const invocationRole = req.headers[LOCAL_PRINCIPAL_HEADER];
-  if (typeof invocationRole === 'string' && invocationRole !== '')
+  const header = req.headers[LOCAL_PRINCIPAL_HEADER];
+  const invocationRole = verifiedPrincipal(typeof header === 'string' ? header : undefined);
+  if (invocationRole !== undefined && caller.account === CONTROL_PLANE_ACCOUNT)
     return {
       arn: invocationRole,
       account: invocationRole.split(':')[4] ?? caller.account,
@@ -103,6 +112,18 @@ function principalOf(req: IncomingMessage): Principal {
   if (caller.account !== CONTROL_PLANE_ACCOUNT)
     return { arn: `arn:aws:iam::${caller.account}:root`, account: caller.account, roleSession: false };
   return { arn: OPERATOR_ARN, account: CONTROL_PLANE_ACCOUNT, roleSession: false };
+}
+
+/** The request's caller (sessions.ts authenticate), its refusal in STS's words. */
+function stsCaller(req: IncomingMessage, body: Buffer): Caller {
+  try {
+    return authenticate({ method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body });
+  } catch (error) {
+    if (!(error instanceof CredentialsRefused)) throw error;
+    if (error.reason === 'expired') throw new StsError('ExpiredTokenException', error.message);
+    if (error.reason === 'signature') throw new StsError('SignatureDoesNotMatch', error.message, 403);
+    throw new StsError('InvalidClientTokenId', error.message, 403);
+  }
 }
 
 const ROLE_CHAINING_MAX_SECONDS = 3600;

@@ -4,7 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FunctionRole, installSdkEnforcement, runAs } from './iam/enforcement.js';
 import { commandChecker } from './iam/middleware.js';
 import type { PolicyDocument } from './iam/policy.js';
-import { accountAccessKey, defineRole, issueSession, roleOf } from './iam/sessions.js';
+import {
+  accountAccessKey,
+  defineRole,
+  issueSession,
+  principalHeaderValue,
+  roleOf,
+  verifiedPrincipal,
+} from './iam/sessions.js';
 import { LocalSts, OPERATOR_ARN } from './sts-server.js';
 
 const CP = '000000000000';
@@ -211,5 +218,15 @@ describe('the IAM hook on calls made with assumed-role credentials', () => {
     };
     expect((await failure(describeService(ecsClient(credentials)))).name).toBe('ExpiredTokenException');
     expect((await failure(assume({}, stsClient(credentials)))).name).toBe('ExpiredTokenException');
+  });
+});
+
+describe('the principal header (an invocation role, with this process proof)', () => {
+  it('is believed only with the proof this process made', () => {
+    const role = 'arn:aws:iam::000000000000:role/bbws-control-plane-t-ecsControl';
+    expect(verifiedPrincipal(principalHeaderValue(role))).toBe(role);
+    expect(verifiedPrincipal(role)).toBeUndefined();
+    expect(verifiedPrincipal(`${role} forged`)).toBeUndefined();
+    expect(verifiedPrincipal(principalHeaderValue(role).replace('ecsControl', 'tenantApi'))).toBeUndefined();
   });
 });

@@ -29,7 +29,7 @@ import {
   NO_CLIENT,
   NO_COMMAND,
 } from './middleware.js';
-import { checkSessionCommand, LOCAL_PRINCIPAL_HEADER } from './sessions.js';
+import { checkSessionCommand, LOCAL_PRINCIPAL_HEADER, principalHeaderValue } from './sessions.js';
 
 /** A function's execution role as the local runtime enforces it. */
 export interface FunctionRole {
@@ -86,11 +86,15 @@ async function accessKeyOf(client: SdkClient): Promise<string | undefined> {
   return ((await provider()) as { accessKeyId?: string } | undefined)?.accessKeyId;
 }
 
-/** Inside an invocation, an STS request names the function's role (sts-server.ts: the trust policy's caller). */
+/**
+ * Inside an invocation, an STS request names the function's role with this process's proof (sts-server.ts: the
+ * trust policy's caller; a header without the proof is ignored there).
+ */
 const principalHeader: BuildMiddleware = (next) => async (args) => {
   const principal = scopes.getStore()?.role.principalArn;
   const request = args.request as { headers?: Record<string, string> } | undefined;
-  if (principal && request?.headers) request.headers[LOCAL_PRINCIPAL_HEADER] = principal;
+  if (principal && request?.headers)
+    request.headers[LOCAL_PRINCIPAL_HEADER] = principalHeaderValue(principal);
   return next(args);
 };
 

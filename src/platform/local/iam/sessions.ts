@@ -8,19 +8,49 @@
  *
  * Nothing here is bundled into a Lambda: only the local runtime and its stand-ins import it.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AccessDeniedException, type CommandCheck, commandChecker } from './middleware.js';
 import type { PolicyDocument } from './policy.js';
+import { type SignedRequest, signatureMatches } from './sigv4.js';
 
 /** The account the control plane and the plain local/operator credentials live in (function-roles.ts's too). */
 export const CONTROL_PLANE_ACCOUNT = '000000000000';
 
 /**
  * The header the local IAM hook (enforcement.ts) puts on a request made inside an invocation: the function's
- * execution role ARN. In AWS, STS knows the caller from the signature; locally every function signs with the same
- * `local` key, so the role the invocation runs as travels with the request (sts-server.ts reads it).
+ * execution role ARN with a proof ({@link principalHeaderValue}). In AWS, STS knows the caller from the signature;
+ * locally every function signs with the same `local` key, so the role the invocation runs as travels with the
+ * request (sts-server.ts reads it), and only a value this process made is believed: a header claiming a role
+ * without the proof (the operator's call, any other process) is ignored.
  */
 export const LOCAL_PRINCIPAL_HEADER = 'x-bbws-local-principal';
+
+/**
+ * A secret of this process, kept on globalThis so every module instance of this file (the runtime loads a
+ * function's modules apart: function-scope.ts) shares it; never sent, only its HMACs are.
+ */
+const PROCESS_SECRET: Buffer = (() => {
+  const shared = globalThis as Record<symbol, unknown>;
+  const key = Symbol.for('bbws.local.iam.principalSecret');
+  if (!Buffer.isBuffer(shared[key])) shared[key] = randomBytes(32);
+  return shared[key] as Buffer;
+})();
+
+const proofOf = (principalArn: string) =>
+  createHmac('sha256', PROCESS_SECRET).update(principalArn).digest('base64url');
+
+/** The principal header's value for `principalArn`: `<arn> <HMAC of the arn with this process's secret>`. */
+export const principalHeaderValue = (principalArn: string): string =>
+  `${principalArn} ${proofOf(principalArn)}`;
+
+/** The principal a header value names, if this process made it (its proof holds); undefined otherwise. */
+export function verifiedPrincipal(value: string | undefined): string | undefined {
+  const [arn, proof, ...rest] = (value ?? '').split(' ');
+  if (!arn || !proof || rest.length > 0) return undefined;
+  const expected = Buffer.from(proofOf(arn));
+  const given = Buffer.from(proof);
+  return given.length === expected.length && timingSafeEqual(given, expected) ? arn : undefined;
+}
 
 export interface LocalRole {
   /** `arn:aws:iam::<account>:role/<name>` */
@@ -46,10 +76,25 @@ export interface Session {
   readonly check: CommandCheck;
 }
 
-/** Who signed a request: a session of an assumed role, or an account's own long-term key. */
+/**
+ * Who signed a request: a session of an assumed role, an account's own long-term key, or temporary credentials STS
+ * never issued (an ASIA key this process does not know: made up, or a previous run's).
+ */
 export type Caller =
   | { kind: 'session'; session: Session; account: string; expired: boolean }
-  | { kind: 'account'; account: string };
+  | { kind: 'account'; account: string }
+  | { kind: 'unknown'; accessKeyId: string };
+
+/** Why a request's credentials are refused ({@link authenticate}); each stand-in answers with its service's code. */
+export class CredentialsRefused extends Error {
+  constructor(
+    readonly reason: 'unrecognized' | 'signature' | 'expired',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CredentialsRefused';
+  }
+}
 
 /** AWS's answer to a request signed with expired temporary credentials. */
 export class ExpiredTokenException extends Error {
@@ -115,8 +160,9 @@ export function issueSession(
 }
 
 /**
- * The caller an access key stands for: a session (expired or not), an account key's account, else the control
- * plane's account (the plain `local` keys and the operator's credentials).
+ * The caller an access key stands for: a session (expired or not), an unknown temporary key (ASIA...: STS never
+ * issued it), an account key's account, else the control plane's account (the plain `local` keys and the
+ * operator's credentials).
  */
 export function callerOf(accessKeyId: string | undefined, now = Date.now()): Caller {
   const session = accessKeyId === undefined ? undefined : sessions.get(accessKeyId);
@@ -127,8 +173,40 @@ export function callerOf(accessKeyId: string | undefined, now = Date.now()): Cal
       account: session.account,
       expired: session.expiration.getTime() <= now,
     };
+  if (accessKeyId?.startsWith('ASIA')) return { kind: 'unknown', accessKeyId };
   const account = accessKeyId === undefined ? undefined : accountKeys.get(accessKeyId);
   return { kind: 'account', account: account ?? CONTROL_PLANE_ACCOUNT };
+}
+
+/**
+ * The caller of a SigV4-signed request, as AWS decides it: temporary credentials must be ones STS issued
+ * ('unrecognized' otherwise), signed with their secret ('signature'), carry their session token
+ * (`x-amz-security-token`; 'unrecognized' otherwise) and not have expired ('expired'). An account key's request
+ * is checked against its secret too; the plain local keys (operator, functions) are taken as they are.
+ */
+export function authenticate(request: SignedRequest, now = Date.now()): Caller {
+  const accessKeyId = accessKeyOfAuthorization(request.headers.authorization as string | undefined);
+  const caller = callerOf(accessKeyId, now);
+  if (caller.kind === 'unknown')
+    throw new CredentialsRefused('unrecognized', 'The security token included in the request is invalid.');
+  if (caller.kind === 'session') {
+    if (!signatureMatches(request, caller.session.secretAccessKey))
+      throw new CredentialsRefused(
+        'signature',
+        'The request signature we calculated does not match the signature you provided.',
+      );
+    if (request.headers['x-amz-security-token'] !== caller.session.sessionToken)
+      throw new CredentialsRefused('unrecognized', 'The security token included in the request is invalid.');
+    if (caller.expired)
+      throw new CredentialsRefused('expired', 'The security token included in the request is expired');
+  } else if (accessKeyId !== undefined && accountKeys.has(accessKeyId)) {
+    if (!signatureMatches(request, `local-${caller.account}`))
+      throw new CredentialsRefused(
+        'signature',
+        'The request signature we calculated does not match the signature you provided.',
+      );
+  }
+  return caller;
 }
 
 /** The access key of a SigV4 `Authorization` header (`... Credential=<key>/<date>/<region>/<service>/...`). */

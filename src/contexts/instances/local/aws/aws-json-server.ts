@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { accessKeyOfAuthorization, callerOf } from '#src/platform/local/iam/sessions.js';
+import { authenticate, CredentialsRefused } from '#src/platform/local/iam/sessions.js';
 
 /** An AWS API error as the JSON protocol sends it: the SDK throws an exception named by `__type`. */
 export class AwsApiError extends Error {
@@ -60,9 +60,7 @@ async function handle(services: Services, req: IncomingMessage, res: ServerRespo
         'Request is missing Authentication Token',
         403,
       );
-    const caller = callerOf(accessKeyOfAuthorization(req.headers.authorization));
-    if (caller.kind === 'session' && caller.expired)
-      throw new AwsApiError('ExpiredTokenException', 'The security token included in the request is expired');
+    const caller = authenticated(req, Buffer.concat(chunks));
     const target = String(req.headers['x-amz-target'] ?? '');
     const dot = target.lastIndexOf('.');
     const operation = services[target.slice(0, dot)]?.[target.slice(dot + 1)];
@@ -73,11 +71,36 @@ async function handle(services: Services, req: IncomingMessage, res: ServerRespo
     } catch {
       throw new AwsApiError('SerializationException', 'the request body is not JSON');
     }
-    send(res, 200, (await operation(input, { account: caller.account })) ?? {});
+    send(res, 200, (await operation(input, caller)) ?? {});
   } catch (error) {
     const e = error instanceof AwsApiError ? error : new AwsApiError('InternalFailure', String(error), 500);
     res.setHeader('x-amzn-errortype', e.type);
     send(res, e.status, { __type: e.type, message: e.message });
+  }
+}
+
+/**
+ * The caller's account, as AWS authenticates the request (sessions.ts): STS's credentials checked against their
+ * secret and token; unknown temporary keys UnrecognizedClientException, a wrong signature SignatureDoesNotMatch.
+ */
+function authenticated(req: IncomingMessage, body: Buffer): { account: string } {
+  try {
+    const caller = authenticate({
+      method: req.method ?? 'POST',
+      url: req.url ?? '/',
+      headers: req.headers,
+      body,
+    });
+    if (caller.kind === 'unknown') throw new Error('unreachable: authenticate refuses unknown keys');
+    return { account: caller.account };
+  } catch (error) {
+    if (!(error instanceof CredentialsRefused)) throw error;
+    const code = {
+      unrecognized: 'UnrecognizedClientException',
+      signature: 'SignatureDoesNotMatch',
+      expired: 'ExpiredTokenException',
+    }[error.reason];
+    throw new AwsApiError(code, error.message, error.reason === 'expired' ? 400 : 403);
   }
 }
 

@@ -8,8 +8,8 @@ export function ecsOperations(ecs: LocalEcs): Record<string, Operation> {
     RegisterTaskDefinition: (input, caller) => ({
       taskDefinition: taskDefinitionView(register(ecs, input, caller)),
     }),
-    DescribeTaskDefinition: (input) => ({
-      taskDefinition: taskDefinitionView(taskDefinition(ecs, str(input, 'taskDefinition'))),
+    DescribeTaskDefinition: (input, caller) => ({
+      taskDefinition: taskDefinitionView(taskDefinition(ecs, str(input, 'taskDefinition'), caller)),
     }),
     CreateService: (input, caller) => ({ service: serviceView(create(ecs, input, caller), false) }),
     UpdateService: (input, caller) => ({ service: serviceView(update(ecs, input, caller), false) }),
@@ -26,7 +26,8 @@ export function ecsOperations(ecs: LocalEcs): Record<string, Operation> {
 
 function register(ecs: LocalEcs, input: Record<string, unknown>, caller: CallerAccount): TaskDefinition {
   const family = str(input, 'family');
-  const revisions = ecs.taskDefinitions.get(family) ?? [];
+  const key = familyKey(caller, family);
+  const revisions = ecs.taskDefinitions.get(key) ?? [];
   const revision = revisions.length + 1;
   const definition: TaskDefinition = {
     arn: `arn:aws:ecs:${ecs.options.region}:${caller.account}:task-definition/${family}:${revision}`,
@@ -37,13 +38,18 @@ function register(ecs: LocalEcs, input: Record<string, unknown>, caller: CallerA
     input,
     registeredAt: Date.now(),
   };
-  ecs.taskDefinitions.set(family, [...revisions, definition]);
+  ecs.taskDefinitions.set(key, [...revisions, definition]);
   return definition;
 }
 
-function taskDefinition(ecs: LocalEcs, ref: string): TaskDefinition {
+/** Task definitions are an account's own, as in AWS: each account's families and revisions apart. */
+const familyKey = (caller: CallerAccount, family: string) => `${caller.account}/${family}`;
+
+/** The caller's task definition a reference names (family, family:revision or ARN); another account's: denied. */
+function taskDefinition(ecs: LocalEcs, ref: string, caller: CallerAccount): TaskDefinition {
+  if (ref.startsWith('arn:') && ref.split(':')[4] !== caller.account) throw denied(caller, ref);
   const [family = '', revision] = ref.replace(/^arn:[^/]*task-definition\//, '').split(':');
-  const revisions = ecs.taskDefinitions.get(family) ?? [];
+  const revisions = ecs.taskDefinitions.get(familyKey(caller, family)) ?? [];
   const found = revision === undefined ? revisions.at(-1) : revisions[Number(revision) - 1];
   if (!found) throw new AwsApiError('ClientException', 'Unable to describe task definition.');
   return found;
@@ -97,7 +103,7 @@ function create(ecs: LocalEcs, input: Record<string, unknown>, caller: CallerAcc
   const desiredCount = int(input, 'desiredCount');
   if (desiredCount === undefined)
     throw new AwsApiError('InvalidParameterException', 'desiredCount is required');
-  const definition = taskDefinition(ecs, str(input, 'taskDefinition'));
+  const definition = taskDefinition(ecs, str(input, 'taskDefinition'), caller);
   const breaker = (input.deploymentConfiguration as { deploymentCircuitBreaker?: Service['circuitBreaker'] })
     ?.deploymentCircuitBreaker;
   const service: Service = {
@@ -126,7 +132,9 @@ function create(ecs: LocalEcs, input: Record<string, unknown>, caller: CallerAcc
 function update(ecs: LocalEcs, input: Record<string, unknown>, caller: CallerAccount): Service {
   const service = find(ecs, input, 'service', caller);
   const definition =
-    input.taskDefinition === undefined ? undefined : taskDefinition(ecs, str(input, 'taskDefinition'));
+    input.taskDefinition === undefined
+      ? undefined
+      : taskDefinition(ecs, str(input, 'taskDefinition'), caller);
   const desiredCount = int(input, 'desiredCount');
   if (desiredCount !== undefined) ecs.setDesiredCount(service, desiredCount, 'user');
   if ((definition && definition.arn !== service.taskDefinition) || input.forceNewDeployment === true)

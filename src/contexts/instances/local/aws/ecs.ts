@@ -31,6 +31,7 @@ export interface LocalEcsOptions {
 export class LocalEcs {
   readonly timing: EcsTiming;
   readonly services = new Map<string, Service>();
+  /** By `<account>/<family>` (ecs-api.ts): each account its own families and revisions. */
   readonly taskDefinitions = new Map<string, TaskDefinition[]>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly failing = new Map<string, number>();
