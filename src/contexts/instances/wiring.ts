@@ -6,10 +6,10 @@ import { httpWiring } from '#src/platform/http/http-wiring.js';
 import { client, eventStore, logger, registry, runner } from '#src/platform/wiring.js';
 import type { InstanceApiDependencies } from './api/instance.routes.js';
 import type { InstanceEnvironment } from './domain/instance.events.js';
+import { workloadPlacements } from './ecs/workloads.js';
 import { IsomorphicGitEnvironmentRepository } from './git/isomorphic-git.environment-repository.js';
 import { githubSecretName, secretsManagerCredentials } from './provisioner/credentials.js';
 import { followQueue } from './provisioner/deployables.js';
-import { environmentAccounts } from './provisioner/environment-account.js';
 import { DEFAULT_WORDPRESS_IMAGE } from './provisioner/folder.js';
 import { OctokitDeployWorkflow } from './provisioner/octokit.github.js';
 import type { CredentialsProvider, WorkloadEnvironment } from './provisioner/ports.js';
@@ -97,6 +97,23 @@ export function provisionerDependencies(): ProvisionerDependencies {
   return provisioner;
 }
 
+/**
+ * Each environment's account and cluster, as ECS control and the state sync read them (ecs/workloads.ts): a bad
+ * roleArn or a cluster ARN outside the environment's account and region is refused here, at the first request.
+ */
+function webhookPlacements(
+  settings: ReturnType<typeof provisionerSettings>,
+): WebhookDependencies['placements'] {
+  try {
+    return workloadPlacements(settings.WORKLOAD_ENVIRONMENTS, {
+      account: settings.CONTROL_PLANE_ACCOUNT,
+      region: settings.AWS_REGION,
+    });
+  } catch (error) {
+    throw new Error(`invalid environment for the webhooks: ${(error as Error).message}`, { cause: error });
+  }
+}
+
 let webhooks: WebhookDependencies | undefined;
 /** The webhook routes' adapters. */
 export function webhookDependencies(): WebhookDependencies {
@@ -112,7 +129,7 @@ export function webhookDependencies(): WebhookDependencies {
         { owner: w.repository.owner, name: w.repository.name },
       ]),
     ),
-    accounts: environmentAccounts(settings.WORKLOAD_ENVIRONMENTS),
+    placements: webhookPlacements(settings),
     logger: logger(),
   };
   return webhooks;

@@ -9,7 +9,7 @@ import { EcsFact } from '../domain/instance.events.js';
 import { instanceKey, serviceKey } from '../domain/placement.js';
 import { tenantOfService } from '../terraform/naming.js';
 import type { EcsServices, ServiceCounts } from './ecs-control.port.js';
-import { accountOfArn } from './workloads.js';
+import { accountOfArn, inCluster } from './workloads.js';
 
 /** What the sync reads of an ECS event's detail (both detail-types); anything else in it is ignored. */
 const EcsDetail = z.object({
@@ -199,7 +199,7 @@ function outsideCluster(
   const arnAccount = accountOfArn(serviceArn);
   if (arnAccount !== expected)
     return `a service of account ${arnAccount ?? '(none)'}, not ${environment}'s (${expected})`;
-  if (!serviceArn.startsWith(`${cluster.replace(':cluster/', ':service/')}/`))
+  if (!inCluster(serviceArn, cluster))
     return `a service outside ${environment}'s cluster ${cluster} (another cluster or region)`;
   return undefined;
 }

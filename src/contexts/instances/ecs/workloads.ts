@@ -3,7 +3,7 @@ import { controlRoleName } from './workload-account.js';
 
 /**
  * The one place that says where a workload environment is: its account, region and cluster (ECS control, the state
- * sync and the provisioner's deploy-outcome webhook read them from here).
+ * sync and the provisioner's deploy-outcome webhook read them from here, through {@link workloadPlacements}).
  */
 
 /** What is read here of a workload environment (WORKLOAD_ENVIRONMENTS, provisioner/settings.ts parses it). */
@@ -30,8 +30,8 @@ export const accountOfEcsArn = (arn: string): string | undefined =>
 /**
  * The account a workload environment runs in: its role ARN's account (the role is what the control plane acts
  * through there: one source of truth), else — no role, a single-account stage — `controlPlaneAccount` when given
- * (ECS control and the state sync pass the stack's account), else undefined (the deploy-outcome webhook: nothing
- * to check beyond the naming rule).
+ * (ECS control, the state sync and the deploy-outcome webhook pass the stack's CONTROL_PLANE_ACCOUNT), else
+ * undefined.
  */
 export function accountOfEnvironment(
   workload: Pick<WorkloadTarget, 'roleArn'> | undefined,
@@ -77,6 +77,14 @@ export function clusterArn(region: string, account: string, cluster: string): st
     );
   return cluster;
 }
+
+/**
+ * Whether an ECS service ARN lies under the cluster `clusterArn` names
+ * (`arn:<partition>:ecs:<region>:<account>:service/<cluster>/<name>`): the same account, region and cluster. The
+ * state sync drops the facts of any other service, and the deploy-outcome webhook refuses to record one.
+ */
+export const inCluster = (serviceArn: string, clusterArn: string): boolean =>
+  serviceArn.startsWith(`${clusterArn.replace(':cluster/', ':service/')}/`);
 
 /**
  * Refuses a role the functions' own policy cannot assume: they are granted `sts:AssumeRole` on the role

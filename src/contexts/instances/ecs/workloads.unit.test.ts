@@ -6,6 +6,7 @@ import {
   assertControlRole,
   clusterArn,
   environmentAccounts,
+  inCluster,
   workloadPlacements,
 } from './workloads.js';
 
@@ -40,7 +41,7 @@ describe('workload environments', () => {
     expect(() => assertControlRole('sit', 'arn:aws:iam::222222222222:role/admin')).toThrow(RangeError);
   });
 
-  it('without a control plane account given, an environment without a role has none (the webhook: unchecked)', () => {
+  it('without a control plane account given, an environment without a role has none', () => {
     expect(accountOfEnvironment(undefined)).toBeUndefined();
     expect(accountOfEnvironment({})).toBeUndefined();
     expect(
@@ -49,6 +50,21 @@ describe('workload environments', () => {
     expect(environmentAccounts({ dev: {} }, '000000000000')).toEqual({ dev: '000000000000' });
     expect(accountOfArn('arn:aws:ecs:af-south-1:123456789012:service/c/s')).toBe('123456789012');
     expect(accountOfArn('arn:aws:s3:::bucket')).toBeUndefined();
+  });
+
+  it('a service is in a cluster when its ARN is under the cluster ARN: same partition, region, account, cluster', () => {
+    const cluster = 'arn:aws:ecs:af-south-1:111111111111:cluster/bbws-dev';
+    expect(
+      inCluster('arn:aws:ecs:af-south-1:111111111111:service/bbws-dev/bbws-dev-tenant-t1', cluster),
+    ).toBe(true);
+    for (const other of [
+      'arn:aws:ecs:af-south-1:111111111111:service/bbws-prod/bbws-dev-tenant-t1',
+      'arn:aws:ecs:eu-west-1:111111111111:service/bbws-dev/bbws-dev-tenant-t1',
+      'arn:aws:ecs:af-south-1:222222222222:service/bbws-dev/bbws-dev-tenant-t1',
+      'arn:aws:ecs:af-south-1:111111111111:service/bbws-dev-2/bbws-dev-tenant-t1',
+      'arn:aws:ecs:af-south-1:111111111111:service/bbws-dev',
+    ])
+      expect(inCluster(other, cluster), other).toBe(false);
   });
 
   it('refuses a role with a path: the grant (iam::<account>:role/bbws-control-<env>) does not cover it', () => {

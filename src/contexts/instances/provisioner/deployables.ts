@@ -106,7 +106,8 @@ export const provisionerDeployables: Required<Pick<Deployables, 'queues' | 'rule
       description:
         "GitHub's workflow_run webhook and the deploy workflow's outcome report (signed, no token)",
       routes: webhookRoutes,
-      environment: provisionerEnvironment,
+      // The stack's account: an environment without a roleArn is in it (the outputs' account and cluster checked).
+      environment: { ...provisionerEnvironment, CONTROL_PLANE_ACCOUNT: { stackValue: 'AWS::AccountId' } },
       permissions: [
         // The tenant's instance in the environment (GetItem on its reservation), loaded (Query); the run's
         // steps and the resources appended (Put, the ecs-service reservation with them).

@@ -15,8 +15,8 @@ const Workload = z.object({
   /**
    * The role the control plane assumes in the environment's account (`bbws-control-<env>`, made by
    * infra/workload-account.template.json): ECS control and the ECS state sync act in the environment with its
-   * credentials, and the environment's account is this ARN's (ecs/workloads.ts, environmentAccount). Absent: a
-   * single-account stage, where they act with their own role in the control plane's account.
+   * credentials, and the environment's account is this ARN's (ecs/workloads.ts, accountOfEnvironment). Absent: a
+   * single-account stage, where they act with their own role in the control plane's account (CONTROL_PLANE_ACCOUNT).
    */
   roleArn: z
     .string()
@@ -42,6 +42,11 @@ const ProvisionerEnv = z.object({
   AWS_REGION: z.string().default('af-south-1'),
   GITHUB_API_URL: unset(z.url()),
   WORKLOAD_ENVIRONMENTS: WorkloadEnvironments,
+  /**
+   * The stack's own account (the deploy-outcome webhook's: an environment without a roleArn is in it, and the
+   * outputs it reports must be; ecs/workloads.ts workloadPlacements).
+   */
+  CONTROL_PLANE_ACCOUNT: unset(z.string().regex(/^\d{12}$/)),
   SECRETS_MANAGER_ENDPOINT: unset(z.url()),
   SQS_ENDPOINT: unset(z.url()),
   /** How long the GitHub credentials are kept after a read. */

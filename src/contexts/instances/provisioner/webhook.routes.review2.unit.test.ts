@@ -28,7 +28,9 @@ function world() {
     runner,
     store,
     credentials: async () => ({ token: 't', webhookSecret: 'w', deployOutcomeSecrets: { dev: DEV_SECRET } }),
-    accounts: { dev: DEV_ACCOUNT },
+    placements: {
+      dev: { account: DEV_ACCOUNT, clusterArn: `arn:aws:ecs:af-south-1:${DEV_ACCOUNT}:cluster/bbws-dev` },
+    },
     repositories: { dev: { owner: 'o', name: 'dev-env' } },
     logger: new Logger({ logLevel: 'SILENT' }),
   };

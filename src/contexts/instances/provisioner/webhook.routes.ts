@@ -10,7 +10,7 @@ import { InstanceEnvironment, type Resources as ResourcesSchema } from '../domai
 import type { Live } from '../domain/instance.state.js';
 import { instanceStream } from '../domain/instance.stream.js';
 import { instanceKey } from '../domain/placement.js';
-import { accountOfArn } from './environment-account.js';
+import { accountOfArn, inCluster, type WorkloadPlacement } from '../ecs/workloads.js';
 import { type CredentialsProvider, parseRunTitle, type RepositoryRef } from './ports.js';
 import { resourcesOf } from './resources.js';
 import { notSignedFor, signingKeys, verifySignature } from './signature.js';
@@ -22,10 +22,11 @@ export interface WebhookDependencies {
   credentials: CredentialsProvider;
   repositories: Partial<Record<InstanceEnvironment, RepositoryRef>>;
   /**
-   * Each environment's account (the account of its `roleArn`): the resources a report names must be in it. An
-   * environment without one (a single-account stage) is checked by the naming rule only.
+   * Each environment's account (its `roleArn`'s, else the control plane's) and cluster ARN, as ECS control and the
+   * state sync read them (ecs/workloads.ts `workloadPlacements`): the service a report names must be under that
+   * cluster, and every ARN it reports in that account. An environment whose cluster is not known takes no outputs.
    */
-  accounts: Partial<Record<InstanceEnvironment, string>>;
+  placements: Partial<Record<InstanceEnvironment, Pick<WorkloadPlacement, 'account' | 'clusterArn'>>>;
   /** Reports that are valid but ignored are logged here (INFO, `webhook ignored`, with the reason). */
   logger: Pick<Logger, 'info'>;
 }
@@ -212,7 +213,7 @@ const deployOutcome: Route<WebhookDependencies> = {
       const field = wrong.field === 'serviceArn' ? 'outputs.service_arn' : 'outputs.service_name';
       throw new UnprocessableError(field, 'service_not_this_instance', wrong.message);
     }
-    if (resources) inEnvironmentAccount(resources, environment, deps.accounts[environment]);
+    if (resources) inEnvironment(resources, environment, deps.placements[environment]);
     // The resources before the outcome: a recorded success may start the next change at once (a folder sync
     // after a suspension during the run), and a step of a superseded change is dropped.
     if (resources) await record(deps.runner, ctx, { type: 'RecordResources', change, resources });
@@ -240,12 +241,23 @@ const ARN_OUTPUTS = {
 } as const satisfies Record<string, keyof Resources>;
 
 /**
- * Every ARN reported must be in the environment's account (Terraform applies there with the environment's deploy
- * role): a same-named service in another account is not this instance's. 422 naming the output; no account known
- * (a single-account stage): nothing to compare with.
+ * The outputs must be where the environment's services are (ecs/workloads.ts): every ARN in its account (Terraform
+ * applies there with the environment's deploy role), 422 `not_in_environment_account` naming the output; the
+ * service under its cluster, the one ECS control acts in and the state sync reports on (the same rule as the
+ * sync's), 422 `not_in_environment_cluster`. A service of the right name elsewhere is not this instance's. An
+ * environment whose cluster is not known (no CONTROL_PLANE_ACCOUNT and no roleArn) cannot be checked: an error, and
+ * nothing recorded (the state sync would drop its facts too).
  */
-function inEnvironmentAccount(resources: Resources, environment: InstanceEnvironment, account?: string) {
-  if (account === undefined) return;
+function inEnvironment(
+  resources: Resources,
+  environment: InstanceEnvironment,
+  placement: Pick<WorkloadPlacement, 'account' | 'clusterArn'> | undefined,
+) {
+  const { account, clusterArn } = placement ?? {};
+  if (account === undefined || clusterArn === undefined)
+    throw new Error(
+      `the cluster of ${environment} is not known (no roleArn in WORKLOAD_ENVIRONMENTS and no CONTROL_PLANE_ACCOUNT)`,
+    );
   for (const [output, field] of Object.entries(ARN_OUTPUTS)) {
     const arn = resources[field];
     if (arn !== undefined && accountOfArn(arn) !== account)
@@ -255,6 +267,12 @@ function inEnvironmentAccount(resources: Resources, environment: InstanceEnviron
         `must be in ${environment}'s account ${account}`,
       );
   }
+  if (!inCluster(resources.serviceArn, clusterArn))
+    throw new UnprocessableError(
+      'outputs.service_arn',
+      'not_in_environment_cluster',
+      `must be a service of ${environment}'s cluster ${clusterArn}`,
+    );
 }
 
 export const webhookRoutes: readonly Route<WebhookDependencies>[] = [workflowRun, deployOutcome];

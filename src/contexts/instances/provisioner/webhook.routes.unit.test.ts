@@ -11,7 +11,7 @@ import { InMemoryEventStore } from '#src/platform/event-store/in-memory.event-st
 import { httpHandler } from '#src/platform/http/http-handler.js';
 import { instanceDecider } from '../domain/instance.decider.js';
 import { activeInstance, serviceArnOf } from '../ecs/instance-fixtures.js';
-import { accountOfArn, accountOfEnvironment, environmentAccounts } from './environment-account.js';
+import { type WorkloadTarget, workloadPlacements } from '../ecs/workloads.js';
 import { runningInstance } from './test-support/running-instance.js';
 import { webhookRoutes } from './webhook.routes.js';
 
@@ -21,7 +21,16 @@ const signWith = (secret: string, body: string) =>
   `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 const sign = (body: string) => signWith(SECRET, body);
 
-function world(accounts: Partial<Record<'dev' | 'sit' | 'prod', string>> = {}) {
+/** Where dev and prod are, as the wiring reads them (single-account unless a role is given). */
+const placements = (roles: { dev?: string; prod?: string } = {}) => {
+  const target = (e: 'dev' | 'prod'): WorkloadTarget => ({ cluster: `bbws-${e}`, roleArn: roles[e] });
+  return workloadPlacements(
+    { dev: target('dev'), prod: target('prod') },
+    { account: '000000000000', region: 'af-south-1' },
+  );
+};
+
+function world(where: ReturnType<typeof placements> = placements()) {
   const store = new InMemoryEventStore(catalogue);
   const runner = new CommandRunner({ store, clock: () => new Date(), newEventId: ulid });
   const logger = new Logger({ logLevel: 'SILENT' });
@@ -34,7 +43,7 @@ function world(accounts: Partial<Record<'dev' | 'sit' | 'prod', string>> = {}) {
       webhookSecret: 'w',
       deployOutcomeSecrets: { dev: DEV_SECRET, prod: SECRET },
     }),
-    accounts,
+    placements: where,
     repositories: { dev: { owner: 'o', name: 'dev-env' }, prod: { owner: 'o', name: 'prod-env' } },
     logger,
   };
@@ -146,7 +155,10 @@ describe('the deploy-outcome webhook and the ecs-service mapping (review 10, #2)
   });
 
   it("refuses other outputs for a change that recorded its own (409 resources_already_recorded): the tenant's name in another account", async () => {
-    const { runner, post, head, store, report } = world();
+    // prod's account is now 999999999999 (its role moved): the report passes the placement check, not the decider
+    const { runner, post, head, store, report } = world(
+      placements({ prod: 'arn:aws:iam::999999999999:role/bbws-control-prod' }),
+    );
     const a = await activeInstance(runner, { environment: 'prod' });
     const elsewhere = serviceArnOf('prod', a.tenantId, '999999999999');
     await expect(post(report(a.tenantId, elsewhere))).rejects.toMatchObject({
@@ -337,9 +349,10 @@ describe('the deploy-outcome webhook trusts a report only for the environment wh
 
 describe("the deploy-outcome webhook refuses ARNs outside the environment's account (its roleArn's)", () => {
   const PROD_ACCOUNT = '111111111111';
+  const prodInItsAccount = () => placements({ prod: `arn:aws:iam::${PROD_ACCOUNT}:role/bbws-control-prod` });
 
   it('a service of the right name in another account: 422 outputs.service_arn, nothing appended', async () => {
-    const { runner, post, store, report } = world({ prod: PROD_ACCOUNT });
+    const { runner, post, store, report } = world(prodInItsAccount());
     const a = await runningInstance(runner, 'prod');
     const version = (await store.load(a.streamId)).version;
     const elsewhere = serviceArnOf('prod', a.tenantId, '999999999999');
@@ -353,7 +366,7 @@ describe("the deploy-outcome webhook refuses ARNs outside the environment's acco
   });
 
   it('another output in another account: 422 naming it', async () => {
-    const { runner, post, report } = world({ prod: PROD_ACCOUNT });
+    const { runner, post, report } = world(prodInItsAccount());
     const a = await runningInstance(runner, 'prod');
     const serviceArn = serviceArnOf('prod', a.tenantId, PROD_ACCOUNT);
     const outputs = {
@@ -365,31 +378,50 @@ describe("the deploy-outcome webhook refuses ARNs outside the environment's acco
     });
   });
 
-  it("the environment's own account is recorded; an environment without a role is checked by name only", async () => {
-    const { runner, post, head, report } = world({ prod: PROD_ACCOUNT });
+  it("the environment's own account is recorded; an environment without a role is in the control plane's", async () => {
+    const { runner, post, head, report } = world(prodInItsAccount());
     const a = await runningInstance(runner, 'prod');
     const own = serviceArnOf('prod', a.tenantId, PROD_ACCOUNT);
     await expect(post(report(a.tenantId, own))).resolves.toMatchObject({ body: { result: 'recorded' } });
     expect((await head(a.streamId)).resources?.serviceArn).toBe(own);
     const d = await runningInstance(runner, 'dev');
-    const anyAccount = serviceArnOf('dev', d.tenantId, '222222222222');
-    const devReport = { ...report(d.tenantId, anyAccount), repository: 'o/dev-env' };
-    await expect(post(devReport, DEV_SECRET)).resolves.toMatchObject({ body: { result: 'recorded' } });
+    const devReport = (arn: string) => ({ ...report(d.tenantId, arn), repository: 'o/dev-env' });
+    await expect(
+      post(devReport(serviceArnOf('dev', d.tenantId, '222222222222')), DEV_SECRET),
+    ).rejects.toMatchObject({
+      field: 'outputs.service_arn',
+      code: 'not_in_environment_account',
+    });
+    const controlPlane = serviceArnOf('dev', d.tenantId, '000000000000');
+    await expect(post(devReport(controlPlane), DEV_SECRET)).resolves.toMatchObject({
+      body: { result: 'recorded' },
+    });
+    expect((await head(d.streamId)).resources?.serviceArn).toBe(controlPlane);
   });
-});
 
-describe('the account of an environment', () => {
-  it("is its roleArn's account, none without a role", () => {
-    expect(accountOfEnvironment({ roleArn: 'arn:aws:iam::123456789012:role/bbws-control-prod' })).toBe(
-      '123456789012',
+  it("a service of the environment's account in another cluster: 422 not_in_environment_cluster", async () => {
+    const { runner, post, store, report } = world(prodInItsAccount());
+    const a = await runningInstance(runner, 'prod');
+    const version = (await store.load(a.streamId)).version;
+    const own = serviceArnOf('prod', a.tenantId, PROD_ACCOUNT);
+    const elsewhere = own.replace(':service/bbws-prod/', ':service/bbws-other/');
+    await expect(post(report(a.tenantId, elsewhere))).rejects.toMatchObject({
+      constructor: UnprocessableError,
+      field: 'outputs.service_arn',
+      code: 'not_in_environment_cluster',
+    });
+    expect((await store.load(a.streamId)).version).toBe(version);
+  });
+
+  it('an environment whose cluster is not known (no role, no control plane account) records no outputs', async () => {
+    const unknown = workloadPlacements(
+      { prod: { cluster: 'bbws-prod' } },
+      { account: undefined, region: 'af-south-1' },
     );
-    expect(accountOfEnvironment({})).toBeUndefined();
-    expect(accountOfEnvironment(undefined)).toBeUndefined();
-    expect(() => accountOfEnvironment({ roleArn: 'bbws-control-prod' })).toThrow(RangeError);
-    expect(
-      environmentAccounts({ dev: {}, prod: { roleArn: 'arn:aws:iam::123456789012:role/bbws-control-prod' } }),
-    ).toEqual({ prod: '123456789012' });
-    expect(accountOfArn('arn:aws:ecs:af-south-1:123456789012:service/c/s')).toBe('123456789012');
-    expect(accountOfArn('arn:aws:s3:::bucket')).toBeUndefined();
+    const { runner, post, store, report } = world(unknown);
+    const a = await runningInstance(runner, 'prod');
+    const version = (await store.load(a.streamId)).version;
+    await expect(post(report(a.tenantId, a.serviceArn))).rejects.toThrow(/the cluster of prod is not known/);
+    expect((await store.load(a.streamId)).version).toBe(version);
   });
 });

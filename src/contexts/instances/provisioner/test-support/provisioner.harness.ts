@@ -109,7 +109,12 @@ export async function startProvisionerHarness(options: { follow?: boolean } = {}
       ]),
     ),
     // The stand-ins run every environment in one account (startHarness): the check runs, and passes.
-    accounts: { dev: '000000000000', sit: '000000000000', prod: '000000000000' },
+    placements: Object.fromEntries(
+      (['dev', 'sit', 'prod'] as const).map((e) => [
+        e,
+        { account: '000000000000', clusterArn: `arn:aws:ecs:af-south-1:000000000000:cluster/bbws-${e}` },
+      ]),
+    ),
     logger,
   };
   const webhooks = httpHandler(webhookRoutes, {
