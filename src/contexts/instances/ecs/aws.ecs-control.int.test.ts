@@ -37,27 +37,32 @@ afterAll(async () => {
   await aws?.stop();
 });
 
+/** A service of bbws-dev, with a task definition of its own family, by its ARN. */
+async function createService(serviceName: string, desiredCount: number): Promise<string> {
+  const { taskDefinition } = await ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: serviceName,
+      cpu: '256',
+      memory: '512',
+      containerDefinitions: [],
+    }),
+  );
+  const { service } = await ecs.send(
+    new CreateServiceCommand({
+      cluster: 'bbws-dev',
+      serviceName,
+      desiredCount,
+      taskDefinition: taskDefinition?.taskDefinitionArn,
+    }),
+  );
+  return service?.serviceArn ?? '';
+}
+
 ecsControlContract('AWS SDK on the local stand-in', () => ({
   ports: { services: new AwsEcsServices(ecs), targets: new AwsScalableTargets(scaling) },
-  newService: async (desiredCount) => {
-    const serviceName = `bbws-dev-tenant-contract${++n}`;
-    const { taskDefinition } = await ecs.send(
-      new RegisterTaskDefinitionCommand({
-        family: serviceName,
-        cpu: '256',
-        memory: '512',
-        containerDefinitions: [],
-      }),
-    );
-    const { service } = await ecs.send(
-      new CreateServiceCommand({
-        cluster: 'bbws-dev',
-        serviceName,
-        desiredCount,
-        taskDefinition: taskDefinition?.taskDefinitionArn,
-      }),
-    );
-    return service?.serviceArn ?? '';
+  newService: (desiredCount) => createService(`bbws-dev-tenant-contract${++n}`, desiredCount),
+  recreateService: async (serviceArn, desiredCount) => {
+    await createService(serviceArn.split('/').pop() ?? '', desiredCount);
   },
   deleteService: async (serviceArn) => {
     await ecs.send(new DeleteServiceCommand({ cluster: 'bbws-dev', service: serviceArn, force: true }));

@@ -30,7 +30,11 @@ export class AwsEcsServices implements EcsServices {
     );
     const service = out.services?.find((s) => s.serviceArn === serviceArn && s.status !== 'INACTIVE');
     if (!service) return undefined;
-    return { desiredCount: service.desiredCount ?? 0, runningCount: service.runningCount ?? 0 };
+    return {
+      desiredCount: service.desiredCount ?? 0,
+      runningCount: service.runningCount ?? 0,
+      createdAt: service.createdAt?.toISOString(),
+    };
   }
 
   async setDesiredCount(serviceArn: string, desiredCount: number): Promise<void> {

@@ -7,6 +7,8 @@ export interface EcsControlFixture {
   newService(desiredCount: number): Promise<string>;
   /** The service deleted (forced), until ECS no longer describes it as live. */
   deleteService(serviceArn: string): Promise<void>;
+  /** The deleted service created again, same cluster and name: the same ARN, a new service. */
+  recreateService(serviceArn: string, desiredCount: number): Promise<void>;
   /** An ARN no service has. */
   missingArn: string;
 }
@@ -20,6 +22,7 @@ export function ecsControlContract(name: string, fixture: () => EcsControlFixtur
       expect(await ports.services.describe(arn)).toEqual({
         desiredCount: 2,
         runningCount: expect.any(Number),
+        createdAt: expect.any(String),
       });
       expect(await ports.services.describe(missingArn)).toBeUndefined();
     });
@@ -29,6 +32,20 @@ export function ecsControlContract(name: string, fixture: () => EcsControlFixtur
       const arn = await newService(1);
       await deleteService(arn);
       expect(await ports.services.describe(arn)).toBeUndefined();
+    });
+
+    it('gives the service’s creation time (ISO 8601); the same ARN created again, a later one', async () => {
+      const { ports, newService, deleteService, recreateService } = fixture();
+      const before = Date.now();
+      const arn = await newService(1);
+      const first = (await ports.services.describe(arn))?.createdAt ?? '';
+      expect(new Date(first).toISOString()).toBe(first);
+      expect(Date.parse(first)).toBeGreaterThanOrEqual(before - 1000);
+      await deleteService(arn);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await recreateService(arn, 1);
+      const second = (await ports.services.describe(arn))?.createdAt ?? '';
+      expect(Date.parse(second), 'the re-created service is a new one').toBeGreaterThan(Date.parse(first));
     });
 
     it("gives up a describe whose signal is aborted (the state sync's deadline)", async () => {

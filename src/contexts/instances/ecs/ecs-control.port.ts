@@ -6,6 +6,12 @@
 export interface ServiceCounts {
   desiredCount: number;
   runningCount: number;
+  /**
+   * When the service was created (DescribeServices' `createdAt`, ECS's clock, ISO 8601): a service deleted and
+   * created again under the same ARN has a new one. The ECS state sync records it with each fact
+   * (`serviceCreatedAt`), and the decider drops facts dated before it (a predecessor's).
+   */
+  createdAt?: string | undefined;
 }
 
 export interface EcsServices {

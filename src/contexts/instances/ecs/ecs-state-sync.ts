@@ -70,8 +70,8 @@ export interface EcsStateSyncDependencies {
   store: Pick<EventStore, 'reservationHolder'>;
   runner: Pick<CommandRunner, 'run'>;
   /**
-   * The service's counts, read with each fact (ECS's events carry none, or only a desired count), in the service's
-   * environment (its account, through its role).
+   * The service's counts and creation time, read with each fact (ECS's events carry none, or only a desired
+   * count), in the service's environment (its account, through its role).
    */
   services: (environment: InstanceEnvironment) => Pick<EcsServices, 'describe'>;
   /**
@@ -120,7 +120,8 @@ export async function countsOf(
  * The ECS state sync (README, "The ECS state sync's contract"): each aws.ecs event becomes RecordEcsEvent on its
  * instance, with the service's desired and running counts read by DescribeServices when the event arrives (ECS's
  * events carry none: a fact without them would leave the status's counts empty). The counts replace an event's own
- * desiredCount (they are read later, as one pair). Counts that cannot be read (the service gone, a throttled or
+ * desiredCount (they are read later, as one pair); the service's `createdAt` goes in as `serviceCreatedAt`, by which
+ * the decider drops a late fact of a deleted predecessor of the same ARN. Counts that cannot be read (the service gone, a throttled or
  * failed call) leave the fact without them, logged at WARN: the fact is never lost over its counts. A repeat or a
  * late arrival is the decider's no-op (ordered by ECS's clock and event id, so an older fact's counts never replace
  * a newer one's), so neither a ledger nor any order of delivery is needed.
@@ -149,10 +150,7 @@ export function ecsStateSync(deps: () => EcsStateSyncDependencies): AwsEventCons
           serviceArn: found.fact.serviceArn,
           ecsEventId: event.id,
         });
-      const fact: EcsFact =
-        'counts' in read
-          ? { ...found.fact, desiredCount: read.counts.desiredCount, runningCount: read.counts.runningCount }
-          : found.fact;
+      const fact = 'counts' in read ? withService(found.fact, read.counts) : found.fact;
       const outcome = await runner.run({
         decider: instanceDecider,
         streamId: instance.streamId,
@@ -202,6 +200,27 @@ function outsideCluster(
   if (!inCluster(serviceArn, cluster))
     return `a service outside ${environment}'s cluster ${cluster} (another cluster or region)`;
   return undefined;
+}
+
+/**
+ * The fact with what DescribeServices said: the counts, and the service's creation (`serviceCreatedAt`: the decider
+ * drops a fact dated before it, a deleted predecessor's of the same ARN).
+ */
+function withService(fact: EcsFact, counts: ServiceCounts): EcsFact {
+  const createdAt = isoTime(counts.createdAt);
+  return {
+    ...fact,
+    desiredCount: counts.desiredCount,
+    runningCount: counts.runningCount,
+    ...(createdAt === undefined ? {} : { serviceCreatedAt: createdAt }),
+  };
+}
+
+/** DescribeServices' `createdAt` as the ISO 8601 time a fact holds (undefined: absent, or not a time). */
+function isoTime(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const ms = new Date(value).getTime();
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
 }
 
 function ignore(logger: Logger, why: string, event: AwsServiceEvent): void {

@@ -29,7 +29,8 @@ function world(accounts: Partial<Record<InstanceEnvironment, string>> = {}) {
   const logger = new Logger({ logLevel: 'SILENT' });
   const info = vi.spyOn(logger, 'info');
   const warn = vi.spyOn(logger, 'warn');
-  const ecs = new InMemoryEcsControl();
+  // services created when their instance was requested, before the facts (2026-02-01): not predecessors' facts
+  const ecs = new InMemoryEcsControl(() => new Date(REQUESTED_AT));
   const describe = vi.spyOn(ecs.services, 'describe');
   const sync = ecsStateSync(() => ({
     store,

@@ -11,9 +11,13 @@ export class InMemoryEcsControl implements EcsControlPorts {
   /** Every call made, in order (tests assert the order: bounds before counts). */
   readonly calls: string[] = [];
 
-  create(serviceArn: string, desiredCount: number): void {
+  /** `clock`: ECS's, which dates a service's creation (tests whose facts are dated in the past give theirs). */
+  constructor(private readonly clock: () => Date = () => new Date()) {}
+
+  /** A service (again, after a delete: a new creation time, as ECS gives a re-created service). */
+  create(serviceArn: string, desiredCount: number, createdAt = this.clock().toISOString()): void {
     serviceOfArn(serviceArn);
-    this.counts.set(serviceArn, { desiredCount, runningCount: desiredCount });
+    this.counts.set(serviceArn, { desiredCount, runningCount: desiredCount, createdAt });
   }
 
   /** The service deleted: ECS describes it no more (INACTIVE). */
@@ -32,7 +36,7 @@ export class InMemoryEcsControl implements EcsControlPorts {
       const found = this.counts.get(serviceArn);
       if (!found) throw new Error(`ServiceNotFoundException: ${serviceArn}`);
       this.calls.push(`desired ${desiredCount}`);
-      this.counts.set(serviceArn, { desiredCount, runningCount: desiredCount });
+      this.counts.set(serviceArn, { ...found, desiredCount, runningCount: desiredCount });
     },
   };
 
@@ -48,7 +52,7 @@ export class InMemoryEcsControl implements EcsControlPorts {
       this.calls.push(`bounds ${bounds.minCount}..${bounds.maxCount}`);
       this.bounds.set(serviceArn, { ...bounds });
       const desired = Math.min(Math.max(found.desiredCount, bounds.minCount), bounds.maxCount);
-      this.counts.set(serviceArn, { desiredCount: desired, runningCount: desired });
+      this.counts.set(serviceArn, { ...found, desiredCount: desired, runningCount: desired });
     },
   };
 }

@@ -14,6 +14,7 @@ ecsControlContract('in memory', () => {
       return arn;
     },
     deleteService: async (arn) => ports.delete(arn),
+    recreateService: async (arn, desiredCount) => ports.create(arn, desiredCount),
     missingArn: arnOf('missing'),
   };
 });
