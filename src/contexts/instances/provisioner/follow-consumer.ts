@@ -1,10 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import {
-  type ConsumerDependencies,
-  EventBusyError,
-  recordFailure,
-} from '#src/platform/consumers/consumer.js';
+import { type ConsumerDependencies, recordFailure } from '#src/platform/consumers/consumer.js';
 import type { ConsumerLedger } from '#src/platform/consumers/ledger.js';
 import { concurrently, parseBody } from '#src/platform/consumers/sqs-consumer.js';
 import { FollowUpMessage, followRun } from './follow.js';
@@ -32,7 +28,9 @@ export const pollKey = (f: FollowUp): string => `${f.instanceId}:${f.change}:${f
  * The follow-up queue's entry point: each message is one poll of a run (follow.ts). Messages are independent:
  * each failure is counted (ConsumerFailures), logged and reported alone (ReportBatchItemFailures), retried after
  * the visibility timeout; a body that is not a follow-up can never succeed and is reported too, so it ends in the
- * DLQ rather than vanishing.
+ * DLQ rather than vanishing. A duplicate that arrives while its poll is still being handled elsewhere ('busy') is
+ * reported for a retry too, but is no failure: logged at INFO, not counted (an alarm on ConsumerFailures or on ERROR
+ * lines must not fire for SQS's at-least-once delivery). Its retry finds the poll done (dropped) or given back.
  */
 export function followConsumer(deps: () => FollowDependencies) {
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
@@ -46,7 +44,10 @@ export function followConsumer(deps: () => FollowDependencies) {
   };
 }
 
-/** true: done; false: failed (counted, logged, left for a retry or the DLQ). */
+/**
+ * true: done; false: left for a retry (or the DLQ after its receives): failed (counted, logged at ERROR), or busy
+ * (logged at INFO only).
+ */
 async function one(deps: FollowDependencies, record: SQSRecord): Promise<boolean> {
   let logger: Logger = deps.logger.createChild({
     persistentKeys: { consumer: CONSUMER, messageId: record.messageId },
@@ -68,7 +69,10 @@ async function one(deps: FollowDependencies, record: SQSRecord): Promise<boolean
       deps.metrics.count('ConsumerDuplicates', 1, { consumer: CONSUMER });
       return true;
     }
-    if (claim === 'busy') throw new EventBusyError(`poll ${key} is being handled by another invocation`);
+    if (claim === 'busy') {
+      logger.info('follow-up busy: retried later', { poll: key });
+      return false;
+    }
     try {
       await followRun(deps.provisioner, followUp, logger);
     } catch (error) {

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSEvent } from 'aws-lambda';
 import { ulid } from 'ulid';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { catalogue } from '#src/contexts/catalogue.js';
 import { CommandRunner } from '#src/platform/command/command-runner.js';
 import { InMemoryConsumerLedger } from '#src/platform/consumers/ledger.js';
@@ -88,10 +88,17 @@ describe('a follow-up is polled once (review leftovers, #6)', () => {
     expect(w.counted).toEqual(['ConsumerDuplicates']);
   });
 
-  it('twice in one batch: one poll; the other is retried (busy) and then dropped as done', async () => {
+  it('twice in one batch: one poll; the other is retried (busy, no failure) and then dropped as done', async () => {
     const w = await world();
+    const error = vi.spyOn(Logger.prototype, 'error');
+    const info = vi.spyOn(Logger.prototype, 'info');
     const first = await w.deliver(w.followUp(3), w.followUp(3));
-    expect(first.batchItemFailures).toHaveLength(1);
+    expect(first.batchItemFailures, 'the busy one is retried, not dropped').toHaveLength(1);
+    expect(w.counted, 'busy is not a failure (ConsumerFailures alarms)').not.toContain('ConsumerFailures');
+    expect(error).not.toHaveBeenCalled();
+    expect(info).toHaveBeenCalledWith('follow-up busy: retried later', expect.anything());
+    error.mockRestore();
+    info.mockRestore();
     expect(w.scheduled.map((f) => f.attempt)).toEqual([4]);
     expect(await w.deliver(w.followUp(3))).toEqual({ batchItemFailures: [] });
     expect(w.scheduled.map((f) => f.attempt)).toEqual([4]);
