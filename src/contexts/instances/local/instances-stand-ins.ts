@@ -58,7 +58,10 @@ export interface InstanceStandIns {
 
 export const clusterName = (environment: TerraformEnvironment): string => `bbws-${environment}`;
 
-/** Each local workload environment's account, apart from the control plane's (000000000000), as in AWS. */
+/**
+ * Each local workload environment's account, apart from the control plane's (000000000000), as in AWS. The platform's
+ * local IAM repeats them (LOCAL_WORKLOAD_ACCOUNT_IDS, the stack's WorkloadAccountIds): workload-accounts.unit.test.ts.
+ */
 export const LOCAL_WORKLOAD_ACCOUNTS: Readonly<Record<TerraformEnvironment, string>> = {
   dev: '111111111111',
   sit: '222222222222',

@@ -18,6 +18,8 @@ export const LOCAL_REGION = 'af-south-1';
 /**
  * The workload accounts of the local runtime (dev, sit, prod: the instances context's LOCAL_WORKLOAD_ACCOUNTS), what
  * the stack's WorkloadAccountIds parameter (the SSM list `/bbws/<stage>/workload-account-ids`) holds locally.
+ * Repeated, not imported (this module may not reach into a context): kept in step by
+ * src/contexts/instances/local/workload-accounts.unit.test.ts.
  */
 export const LOCAL_WORKLOAD_ACCOUNT_IDS: readonly string[] = ['111111111111', '222222222222', '333333333333'];
 /** Values of the template's parameters that AWS reads from SSM at deploy time, as the local runtime has them. */
