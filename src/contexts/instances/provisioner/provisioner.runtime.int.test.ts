@@ -19,6 +19,7 @@ import { BIGGER_PLAN } from '../domain/transition-table.js';
 import { signature } from '../local/github/webhooks.js';
 import type { InstancesLocal } from '../local/index.js';
 import { tenantFolder } from '../terraform/index.js';
+import { FollowUpMessage } from './follow.js';
 import { loadInstance } from './steps.js';
 
 /**
@@ -153,6 +154,63 @@ describe('the provisioner on the local runtime', () => {
       expect(answer.headers.get('content-type')).toMatch(/problem\+json/);
     }
   });
+
+  it('keeps a poll that fails for a retry (its ledger claim given back), never dropping it', async () => {
+    const timing = standIns().github.timing;
+    const before = timing.inProgressMs;
+    timing.inProgressMs = 15_000; // the change stays unsettled while the bogus poll is handled
+    try {
+      const { instanceId, tenantId } = await request(11);
+      await eventually(
+        async () => expect(await types(instanceId)).toContain('INSTANCE_WORKFLOW_QUEUED'),
+        60_000,
+      );
+      const queueUrl = runtime.sqs.queueUrls.ProvisionerFollowQueue ?? '';
+      // A run the GitHub stand-in never had: the poll fails (404), under provisionerFollow's enforced role.
+      const followUp = {
+        instanceId,
+        tenantId,
+        change: 1,
+        runId: 987_654_321,
+        action: 'apply',
+        eventId: ulid(),
+        correlationId: ulid(),
+        attempt: 0,
+      };
+      // a valid follow-up of a live instance: it is claimed and polled, not refused before its claim
+      expect(FollowUpMessage.parse(followUp)).toEqual(followUp);
+      expect((await loadInstance(store, instanceId)).status).not.toBe('NEW');
+      await runtime.sqs.client.send(
+        new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(followUp) }),
+      );
+      const key = `provisionerFollow#${instanceId}:1:${followUp.runId}:0`;
+      const notVisible = async () => {
+        const { Attributes } = await runtime.sqs.client.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: queueUrl,
+            AttributeNames: ['ApproximateNumberOfMessagesNotVisible'],
+          }),
+        );
+        return Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+      };
+      // Received and failed: in flight until its visibility timeout, the claim given back (DeleteItem), so the
+      // retry polls again; after maxReceiveCount it rests in the DLQ.
+      await eventually(async () => {
+        expect(await notVisible()).toBeGreaterThanOrEqual(1);
+        const ledger = await client.send(
+          new GetCommand({
+            TableName: tableName('ConsumerLedgerTable', STAGE),
+            Key: { pk: key },
+            ConsistentRead: true,
+          }),
+        );
+        expect(ledger.Item).toBeUndefined();
+        expect(standIns().github.runs.some((r) => r.id === followUp.runId)).toBe(false);
+      }, 20_000);
+    } finally {
+      timing.inProgressMs = before;
+    }
+  }, 120_000);
 
   it('keeps a change it cannot handle for a retry (the ledger claim given back), never dropping it', async () => {
     const queueUrl = runtime.sqs.queueUrls.ProvisionerQueue ?? '';
