@@ -93,10 +93,20 @@ async function accessKeyOf(client: SdkClient): Promise<string | undefined> {
 const principalHeader: BuildMiddleware = (next) => async (args) => {
   const principal = scopes.getStore()?.role.principalArn;
   const request = args.request as { headers?: Record<string, string> } | undefined;
-  if (principal && request?.headers)
-    request.headers[LOCAL_PRINCIPAL_HEADER] = principalHeaderValue(principal);
+  if (principal && request?.headers) request.headers[LOCAL_PRINCIPAL_HEADER] = headerValueOf(principal);
   return next(args);
 };
+
+/** The header's value per role ARN: an HMAC with this process's secret, the same every time, made once. */
+const headerValues = new Map<string, string>();
+function headerValueOf(principal: string): string {
+  let value = headerValues.get(principal);
+  if (value === undefined) {
+    value = principalHeaderValue(principal);
+    headerValues.set(principal, value);
+  }
+  return value;
+}
 
 type BuildMiddleware = (
   next: (args: { request?: unknown }) => Promise<unknown>,

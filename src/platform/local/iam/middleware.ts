@@ -16,7 +16,7 @@ import {
   type RequestContext,
   type StatementRef,
 } from './policy.js';
-import { requestsOf, type SdkContext } from './sdk-actions.js';
+import { type IamRequest, requestsOf, type SdkContext } from './sdk-actions.js';
 
 export interface IamIdentity extends SdkContext {
   /** The execution role's name (as in `arn:aws:iam::<account>:role/<path><name>`). */
@@ -133,12 +133,28 @@ export function commandChecker(
 ): CommandCheck {
   const principal = `arn:${identity.partition ?? 'aws'}:sts::${identity.account}:assumed-role/${identity.roleName}/${identity.functionName}`;
   const globalContext = globalKeys(identity);
+  // The decision is a function of the (unchanging) policies, the action, the resource and the request's context
+  // (the global keys are the identity's, `aws:ResourceAccount` the resource's): evaluated once per distinct
+  // request, then remembered. Every decision is still reported to `onDecision`, as often as it is made.
+  const decisions = new Map<string, Decision>();
+  const decide = (request: IamRequest): Decision => {
+    const key = decisionKey(request);
+    let decision = decisions.get(key);
+    if (decision === undefined) {
+      const context = { ...globalContext, ...resourceKeys(request.resource), ...request.context };
+      const evaluated = evaluate(policies, request.action, request.resource, context);
+      // shared by every report of the request from now on: nobody may change it
+      decision = Object.freeze({ ...evaluated, allowedBy: Object.freeze([...evaluated.allowedBy]) });
+      if (decisions.size >= MAX_REMEMBERED_DECISIONS) decisions.clear();
+      decisions.set(key, decision);
+    }
+    return decision;
+  };
   return (clientName, commandName, rawInput) => {
     const input = inputOf(rawInput);
     let denied: IamDecision | undefined;
     for (const request of requestsOf(clientName, commandName, input, identity)) {
-      const context = { ...globalContext, ...resourceKeys(request.resource), ...request.context };
-      const decision = evaluate(policies, request.action, request.resource, context);
+      const decision = decide(request);
       const recorded: IamDecision = {
         functionName: identity.functionName,
         principal,
@@ -156,6 +172,21 @@ export function commandChecker(
     }
     if (denied !== undefined) throw new AccessDeniedException(denied);
   };
+}
+
+/** Distinct requests remembered per checker (a bound, never reached by the runtime's few tables, keys and queues). */
+const MAX_REMEMBERED_DECISIONS = 10_000;
+
+/**
+ * What decides a request besides the policies: action, resource and the request's own condition keys, in order,
+ * a key known to be absent (`undefined`) told apart from a missing one.
+ */
+function decisionKey(request: IamRequest): string {
+  const context =
+    request.context === undefined
+      ? ''
+      : JSON.stringify(Object.entries(request.context).map(([k, v]) => (v === undefined ? [k] : [k, v])));
+  return `${request.action}\u0000${request.resource}\u0000${context}`;
 }
 
 function inputOf(input: unknown): Record<string, unknown> {

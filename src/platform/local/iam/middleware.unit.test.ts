@@ -13,7 +13,13 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { AccessDeniedException, enforceIam, type IamDecision, type IamIdentity } from './middleware.js';
+import {
+  AccessDeniedException,
+  commandChecker,
+  enforceIam,
+  type IamDecision,
+  type IamIdentity,
+} from './middleware.js';
 import type { PolicyDocument } from './policy.js';
 import { UnmappedCommandError } from './sdk-actions.js';
 
@@ -288,5 +294,56 @@ describe('enforceIam on other services', () => {
     expect(error).toBeInstanceOf(UnmappedCommandError);
     expect(error.message).toContain('EventBridgeClient ListRulesCommand');
     events.destroy();
+  });
+});
+
+describe('commandChecker remembers decisions', () => {
+  it('reports every decision, as often as it is made, the same as when first evaluated', () => {
+    const seen: IamDecision[] = [];
+    const check = commandChecker(policies, identity, (d) => seen.push(d));
+    for (let i = 0; i < 3; i++) {
+      check('DynamoDBClient', 'GetItemCommand', { TableName: 'events', Key: {} });
+      expect(() => check('DynamoDBClient', 'GetItemCommand', { TableName: 'gdpr', Key: {} })).toThrow(
+        AccessDeniedException,
+      );
+      expect(() => check('DynamoDBClient', 'DeleteItemCommand', { TableName: 'events', Key: {} })).toThrow(
+        /no identity-based policy allows the dynamodb:DeleteItem action/,
+      );
+    }
+    expect(seen).toHaveLength(9);
+    const firsts = seen.slice(0, 3);
+    for (let i = 3; i < 9; i++) expect(seen[i]).toEqual(firsts[i % 3]);
+    expect(firsts.map((d) => [d.allowed, d.decidedBy])).toEqual([
+      [true, 'allow'],
+      [false, 'explicit-deny'],
+      [false, 'implicit-deny'],
+    ]);
+  });
+
+  it('tells requests apart by their condition keys (a KMS alias the request names)', () => {
+    const kmsKey = `arn:aws:kms:${A}:key/k1`;
+    const aliasPolicies: PolicyDocument[] = [
+      {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'kms:Decrypt',
+            Resource: kmsKey,
+            Condition: { StringEquals: { 'kms:RequestAlias': 'alias/a' } },
+          },
+        ],
+      },
+    ];
+    const kmsIdentity = { ...identity, kmsAliases: { 'alias/a': kmsKey, 'alias/b': kmsKey } };
+    const check = commandChecker(aliasPolicies, kmsIdentity);
+    for (let i = 0; i < 2; i++) {
+      expect(() =>
+        check('KMSClient', 'DecryptCommand', { KeyId: 'alias/a', CiphertextBlob: 'x' }),
+      ).not.toThrow();
+      expect(() => check('KMSClient', 'DecryptCommand', { KeyId: 'alias/b', CiphertextBlob: 'x' })).toThrow(
+        AccessDeniedException,
+      );
+    }
   });
 });

@@ -71,17 +71,31 @@ export function requestsOf(
   input: Input,
   ctx: SdkContext,
 ): IamRequest[] {
-  const service = serviceKey(serviceId);
-  const command = commandName.replace(/Command$/, '');
-  const commands = Object.hasOwn(SERVICES, service) ? SERVICES[service] : undefined;
-  const mapper = commands !== undefined && Object.hasOwn(commands, command) ? commands[command] : undefined;
+  const { mapper, where } = mapperOf(serviceId, commandName);
   if (mapper === undefined) {
     throw new UnmappedCommandError(
       `No IAM mapping for ${serviceId} ${commandName}: add it to src/platform/local/iam/sdk-actions.ts ` +
         '(the local IAM check refuses to allow an unknown command)',
     );
   }
-  return dedupe(mapper(input ?? {}, { ...ctx, where: `${serviceId} ${command}` }));
+  return dedupe(mapper(input ?? {}, { ...ctx, where }));
+}
+
+/** The mapper of a (client, command) pair, looked up once per pair (the lookup is a function of the names). */
+const mappers = new Map<string, { readonly mapper: Mapper | undefined; readonly where: string }>();
+function mapperOf(serviceId: string, commandName: string) {
+  const key = `${serviceId}\u0000${commandName}`;
+  let found = mappers.get(key);
+  if (found === undefined) {
+    const service = serviceKey(serviceId);
+    const command = commandName.replace(/Command$/, '');
+    const commands = Object.hasOwn(SERVICES, service) ? SERVICES[service] : undefined;
+    const mapper = commands !== undefined && Object.hasOwn(commands, command) ? commands[command] : undefined;
+    found = { mapper, where: `${serviceId} ${command}` };
+    if (mappers.size >= 1_000) mappers.clear();
+    mappers.set(key, found);
+  }
+  return found;
 }
 
 function serviceKey(serviceId: string): string {
@@ -92,6 +106,7 @@ function serviceKey(serviceId: string): string {
 }
 
 function dedupe(requests: IamRequest[]): IamRequest[] {
+  if (requests.length < 2) return requests;
   const seen = new Set<string>();
   return requests.filter((r) => {
     const key = `${r.action} ${r.resource} ${JSON.stringify(r.context ?? {})}`;
