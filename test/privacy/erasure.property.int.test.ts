@@ -126,8 +126,13 @@ async function assign(run: Run, s: Extract<Step, { kind: 'assign' }>, op: string
   const role = s.admin ? 'TenantAdmin' : 'TenantMember';
   const body = s.byEmail ? { email: person.email, role } : { userId: person.userId, role };
   const key = { 'idempotency-key': `assign-${ulid()}` };
+  const streamId = `tenant-${run.tenants[s.tenant]}`;
+  const before = (await commitItems(streamId)).length;
   const reply = await api('POST', `/tenants/${run.tenants[s.tenant]}/users`, op, body, key);
-  if (reply.status === 201 && s.byEmail) run.written.add(s.person);
+  // A member assigned again with the role it has is answered 201 with nothing appended (the decider's no-op):
+  // the e-mail is held only when the assignment appended its event.
+  const appended = (await commitItems(streamId)).length > before;
+  if (reply.status === 201 && s.byEmail && appended) run.written.add(s.person);
 }
 
 async function play(run: Run, s: Step, op: string) {
