@@ -35,7 +35,22 @@ let store: DynamoEventStore;
 let runner: CommandRunner;
 let client: ReturnType<typeof documentClient>;
 
+/**
+ * The functions' JSON log lines (their loggers write to this process's stdout, ERROR lines to stderr), kept and
+ * printed as before.
+ */
+const logs: string[] = [];
+const writes = { stdout: process.stdout.write, stderr: process.stderr.write };
+const capture = (stream: 'stdout' | 'stderr') =>
+  ((chunk: unknown, ...rest: unknown[]) => {
+    const text = String(chunk);
+    if (text.startsWith('{"level"')) logs.push(text);
+    return (writes[stream] as (...a: unknown[]) => boolean).call(process[stream], chunk, ...rest);
+  }) as typeof process.stdout.write;
+
 beforeAll(async () => {
+  process.stdout.write = capture('stdout');
+  process.stderr.write = capture('stderr');
   stateDir = await mkdtemp(join(tmpdir(), 'bbws-provisioner-runtime-'));
   runtime = await startLocalRuntime({
     stage: STAGE,
@@ -49,6 +64,8 @@ beforeAll(async () => {
   runner = new CommandRunner({ store, clock: () => new Date(), newEventId: ulid });
 }, 600_000);
 afterAll(async () => {
+  process.stdout.write = writes.stdout;
+  process.stderr.write = writes.stderr;
   client?.destroy();
   await runtime?.stop();
   await rm(stateDir, { recursive: true, force: true });
@@ -158,7 +175,7 @@ describe('the provisioner on the local runtime', () => {
   it('keeps a poll that fails for a retry (its ledger claim given back), never dropping it', async () => {
     const timing = standIns().github.timing;
     const before = timing.inProgressMs;
-    timing.inProgressMs = 15_000; // the change stays unsettled while the bogus poll is handled
+    timing.inProgressMs = 8_000; // the change stays unsettled while the bogus poll is handled
     try {
       const { instanceId, tenantId } = await request(11);
       await eventually(
@@ -183,6 +200,14 @@ describe('the provisioner on the local runtime', () => {
       await runtime.sqs.client.send(
         new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(followUp) }),
       );
+      // Its failure is logged after the claim was given back: the checks below run after the poll, not before the
+      // message was received.
+      await eventually(() => {
+        const failed = logs.filter(
+          (l) => l.includes('"consumer":"provisionerFollow"') && l.includes(`"runId":${followUp.runId}`),
+        );
+        expect(failed.some((l) => l.includes('"level":"ERROR"'))).toBe(true);
+      }, 30_000);
       const key = `provisionerFollow#${instanceId}:1:${followUp.runId}:0`;
       const notVisible = async () => {
         const { Attributes } = await runtime.sqs.client.send(
