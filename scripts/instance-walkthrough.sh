@@ -3,7 +3,8 @@
 # polled to ACTIVE, its WordPress through the prod ALB stand-in, a scale. BASE is the API, ALB the "ALB (prod)"
 # address npm start printed. Prints each command and its answer (polls: one line per state, with the seconds since
 # the POST). ECS, when set to the "ECS, autoscaling, Secrets Manager" address, adds what the ECS stand-in says
-# (DescribeServices, AWS's JSON protocol; the stand-in checks that a SigV4 header is there, not its signature).
+# (DescribeServices, AWS's JSON protocol, signed with SigV4 by curl as the prod account's local key: the stand-in
+# verifies the signature and serves a cluster only to its own account).
 set -euo pipefail
 BASE=${BASE:-http://localhost:3000/v1.0}
 ALB=${ALB:?set ALB to the address of "ALB (prod)" that npm start printed}
@@ -53,6 +54,6 @@ show "curl -s -X POST $BASE/tenants/$ID/instances/$INSTANCE/scale -H 'authorizat
 poll "/v1.0/tenants/$ID/instances/$INSTANCE/status" ACTIVE "$STARTED"
 if [ -n "${ECS:-}" ]; then
   echo "# out of band: the service as the ECS stand-in has it"
-  show "curl -s -X POST $ECS/ -H 'x-amz-target: AmazonEC2ContainerServiceV20141113.DescribeServices' -H 'content-type: application/x-amz-json-1.1' -H 'authorization: AWS4-HMAC-SHA256 Credential=local/20261129/af-south-1/ecs/aws4_request, SignedHeaders=host, Signature=0' -d '{\"cluster\":\"bbws-prod\",\"services\":[\"bbws-prod-tenant-$ID\"]}' | jq -c '.services[] | {serviceName, status, desiredCount, runningCount, taskDefinition}'"
+  show "curl -s -X POST $ECS/ -H 'x-amz-target: AmazonEC2ContainerServiceV20141113.DescribeServices' -H 'content-type: application/x-amz-json-1.1' --aws-sigv4 'aws:amz:af-south-1:ecs' --user 'AKIALOCAL333333333333:local-333333333333' -d '{\"cluster\":\"bbws-prod\",\"services\":[\"bbws-prod-tenant-$ID\"]}' | jq -c '.services[] | {serviceName, status, desiredCount, runningCount, taskDefinition}'"
 fi
 show "curl -s '$BASE/instances?state=ACTIVE&environment=prod&limit=5' -H 'authorization: Bearer $OP' | jq -c '[.items[] | {tenantId, instanceId, state, desiredCount, albSlot}]'"
