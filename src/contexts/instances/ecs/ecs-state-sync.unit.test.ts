@@ -2,19 +2,16 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { ulid } from 'ulid';
 import { describe, expect, it, vi } from 'vitest';
 import { catalogue } from '#src/contexts/catalogue.js';
-import { planOf } from '#src/contexts/plans/index.js';
 import { CommandRunner } from '#src/platform/command/command-runner.js';
 import { stateOf } from '#src/platform/command/dependency.js';
 import type { AwsServiceEvent } from '#src/platform/consumers/aws-event-consumer.js';
 import { InMemoryEventStore } from '#src/platform/event-store/in-memory.event-store.js';
-import type { InstanceCommand } from '../domain/instance.commands.js';
 import { instanceDecider } from '../domain/instance.decider.js';
 import type { InstanceEnvironment } from '../domain/instance.events.js';
 import type { InstanceState } from '../domain/instance.state.js';
-import { instanceStream } from '../domain/instance.stream.js';
 import { ecsStateSync, factOf } from './ecs-state-sync.js';
 import { InMemoryEcsControl } from './in-memory.ecs-control.js';
-import { activeInstance, serviceArnOf } from './instance-fixtures.js';
+import { activeInstance, runningInstance, serviceArnOf } from './instance-fixtures.js';
 
 /**
  * The platform's clock: instances are requested at the start of 2026, before the fixture's steady state and the
@@ -161,34 +158,7 @@ describe('ECS state sync: the consumer', () => {
       describeDeadlineMs: 50,
     }));
     const logger = new Logger({ logLevel: 'SILENT' });
-    const tenantId = ulid();
-    const instanceId = ulid();
-    const streamId = instanceStream.id(instanceId);
-    const run = (command: InstanceCommand) =>
-      runner.run({
-        decider: instanceDecider,
-        streamId,
-        command,
-        metadata: { correlationId: ulid(), actor: 't', tenantId },
-        result: () => undefined,
-      });
-    const { planId, version, tier, environments } = planOf('business');
-    const ref = { runId: 8, runUrl: 'https://github.com/o/sit/actions/runs/8' };
-    for (const command of [
-      {
-        type: 'RequestProvisioning',
-        instanceId,
-        tenantId,
-        environment: 'sit',
-        tenantEnvironment: 'prod',
-        plan: { planId, version, tier, environments },
-        albSlot: { alb: 1, priority: 41 },
-      },
-      { type: 'RecordCommit', change: 1, commitSha: 'b'.repeat(40), changed: true },
-      { type: 'RecordWorkflowQueued', change: 1, ...ref },
-      { type: 'RecordWorkflowRunning', change: 1, ...ref },
-    ] satisfies InstanceCommand[])
-      await run(command);
+    const { tenantId, streamId, run } = await runningInstance(runner, { environment: 'sit' });
     const steady = (createdAt: string): AwsServiceEvent => ({
       id: ulid(),
       source: 'aws.ecs',
@@ -203,7 +173,7 @@ describe('ECS state sync: the consumer', () => {
     await run({
       type: 'RecordWorkflowOutcome',
       change: 1,
-      runId: 8,
+      runId: 7,
       outcome: 'succeeded',
       conclusion: 'success',
     });

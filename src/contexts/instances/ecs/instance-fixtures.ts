@@ -7,8 +7,8 @@ import type { InstanceEnvironment } from '../domain/instance.events.js';
 import { instanceStream } from '../domain/instance.stream.js';
 import { serviceName } from '../terraform/naming.js';
 
-// Tests only: an instance brought to ACTIVE through the decider's own commands (the provisioner's reports and a
-// steady ECS fact), with its service recorded, as the provisioner would leave it.
+// Tests only: an instance brought through the decider's own commands to a running workflow, or on to ACTIVE (the
+// provisioner's reports and a steady ECS fact) with its service recorded, as the provisioner would leave it.
 
 export const serviceArnOf = (environment: InstanceEnvironment, tenantId: string, account = '000000000000') =>
   `arn:aws:ecs:af-south-1:${account}:service/bbws-${environment}/${serviceName(environment, tenantId)}`;
@@ -23,19 +23,21 @@ export interface ActiveInstance {
   serviceArn: string;
 }
 
-export async function activeInstance(
+export interface RunningInstance extends ActiveInstance {
+  /** Runs a further command on the instance's stream (metadata of the tenant). */
+  run: (command: InstanceCommand) => Promise<unknown>;
+}
+
+/** An instance whose change 1 runs as run 7 (committed with the tier's counts): the provisioner mid-deployment. */
+export async function runningInstance(
   runner: Pick<CommandRunner, 'run'>,
   options: {
     tenantId?: string;
     environment?: InstanceEnvironment;
     planId?: string;
     serviceArn?: string;
-    /** When ECS said steady (ECS's clock): a real service's earlier events must not be newer. */
-    steadyAt?: string;
-    /** false: the workflow succeeded, its resources not recorded yet. */
-    withResources?: boolean;
   } = {},
-): Promise<ActiveInstance> {
+): Promise<RunningInstance> {
   const tenantId = options.tenantId ?? ulid();
   const environment = options.environment ?? 'dev';
   const instanceId = ulid();
@@ -64,6 +66,27 @@ export async function activeInstance(
     { type: 'RecordCommit', change: 1, commitSha: 'b'.repeat(40), changed: true },
     { type: 'RecordWorkflowQueued', change: 1, ...runRef },
     { type: 'RecordWorkflowRunning', change: 1, ...runRef },
+  ] satisfies InstanceCommand[])
+    await run(command);
+  return { instanceId, streamId, tenantId, serviceArn, run };
+}
+
+/** A running instance whose workflow succeeded, its resources recorded (unless not asked) and ECS steady. */
+export async function activeInstance(
+  runner: Pick<CommandRunner, 'run'>,
+  options: {
+    tenantId?: string;
+    environment?: InstanceEnvironment;
+    planId?: string;
+    serviceArn?: string;
+    /** When ECS said steady (ECS's clock): a real service's earlier events must not be newer. */
+    steadyAt?: string;
+    /** false: the workflow succeeded, its resources not recorded yet. */
+    withResources?: boolean;
+  } = {},
+): Promise<ActiveInstance> {
+  const { instanceId, streamId, tenantId, serviceArn, run } = await runningInstance(runner, options);
+  for (const command of [
     { type: 'RecordWorkflowOutcome', change: 1, runId: 7, outcome: 'succeeded', conclusion: 'success' },
     ...(options.withResources === false
       ? []

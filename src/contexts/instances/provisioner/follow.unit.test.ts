@@ -6,11 +6,11 @@ import { catalogue } from '#src/contexts/catalogue.js';
 import { CommandRunner } from '#src/platform/command/command-runner.js';
 import { InMemoryConsumerLedger } from '#src/platform/consumers/ledger.js';
 import { InMemoryEventStore } from '#src/platform/event-store/in-memory.event-store.js';
+import { runningInstance } from '../ecs/instance-fixtures.js';
 import { followRun, MAX_POLLS, RunNotSettledError } from './follow.js';
 import { followConsumer } from './follow-consumer.js';
 import type { DeployWorkflow, FollowUp, WorkflowRunView } from './ports.js';
 import type { ProvisionerDependencies } from './provisioner.js';
-import { runningInstance } from './test-support/running-instance.js';
 
 const logger = new Logger({ logLevel: 'SILENT' });
 
@@ -18,7 +18,7 @@ const logger = new Logger({ logLevel: 'SILENT' });
 async function world(status: WorkflowRunView['status'] = 'in_progress') {
   const store = new InMemoryEventStore(catalogue);
   const runner = new CommandRunner({ store, clock: () => new Date(), newEventId: ulid });
-  const instance = await runningInstance(runner, 'prod');
+  const instance = await runningInstance(runner, { environment: 'prod' });
   const scheduled: FollowUp[] = [];
   const polls: number[] = [];
   const workflow: DeployWorkflow = {

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { catalogue } from '#src/contexts/catalogue.js';
 import { CommandRunner } from '#src/platform/command/command-runner.js';
 import { InMemoryEventStore } from '#src/platform/event-store/in-memory.event-store.js';
+import { runningInstance } from '../ecs/instance-fixtures.js';
 import { serviceName } from '../terraform/naming.js';
-import { runningInstance } from './test-support/running-instance.js';
 import { webhookRoutes } from './webhook.routes.js';
 
 // Review 2: the deploy-outcome webhook checks a reported ARN's account only. ECS control acts in the cluster the
@@ -69,7 +69,7 @@ describe('deploy-outcome: a service ARN in the right account but outside the env
     ],
   ])('%s: refused (422), nothing recorded', async (_label, arnOf) => {
     const { runner, store, post } = world();
-    const a = await runningInstance(runner, 'dev');
+    const a = await runningInstance(runner, { environment: 'dev' });
     const arn = arnOf(a.tenantId);
     const version = (await store.load(a.streamId)).version;
     const outcome = await post(report(a.tenantId, arn)).then(

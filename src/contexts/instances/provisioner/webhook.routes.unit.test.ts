@@ -10,9 +10,8 @@ import { IllegalStateError, UnprocessableError } from '#src/platform/domain/erro
 import { InMemoryEventStore } from '#src/platform/event-store/in-memory.event-store.js';
 import { httpHandler } from '#src/platform/http/http-handler.js';
 import { instanceDecider } from '../domain/instance.decider.js';
-import { activeInstance, serviceArnOf } from '../ecs/instance-fixtures.js';
+import { activeInstance, runningInstance, serviceArnOf } from '../ecs/instance-fixtures.js';
 import { type WorkloadTarget, workloadPlacements } from '../ecs/workloads.js';
-import { runningInstance } from './test-support/running-instance.js';
 import { webhookRoutes } from './webhook.routes.js';
 
 const SECRET = 'deploy-outcome-secret';
@@ -94,7 +93,7 @@ function world(where: ReturnType<typeof placements> = placements()) {
 describe('the deploy-outcome webhook and the ecs-service mapping (review 10, #2)', () => {
   it('records the resources even when the outcome starts a folder sync (suspended during the run)', async () => {
     const { runner, post, head, store, report } = world();
-    const a = await runningInstance(runner);
+    const a = await runningInstance(runner, { environment: 'prod' });
     await a.run({ type: 'Suspend', reason: 'tenant parked' });
     await expect(post(report(a.tenantId, a.serviceArn))).resolves.toMatchObject({ status: 202 });
     const state = await head(a.streamId);
@@ -173,7 +172,7 @@ describe('the deploy-outcome webhook and the ecs-service mapping (review 10, #2)
 describe('the deploy-outcome webhook refuses a broken report with a 4xx naming the problem, nothing appended', () => {
   it('a body that is not JSON: 400 problem+json naming the body', async () => {
     const { runner, send, store } = world();
-    const a = await runningInstance(runner);
+    const a = await runningInstance(runner, { environment: 'prod' });
     const version = (await store.load(a.streamId)).version;
     const body = '{"tenantId": "x", oops';
     const answer = await send('/v1.0/webhooks/deploy-outcome', body, { 'x-bbws-signature-256': sign(body) });
@@ -184,7 +183,7 @@ describe('the deploy-outcome webhook refuses a broken report with a 4xx naming t
 
   it('outputs that are not what Terraform gives: 422 naming outputs.<name>', async () => {
     const { runner, post, send, store, report } = world();
-    const a = await runningInstance(runner);
+    const a = await runningInstance(runner, { environment: 'prod' });
     const version = (await store.load(a.streamId)).version;
     const cases: [Record<string, unknown>, string][] = [
       [{ service_arn: 42 }, 'outputs.service_arn'],
@@ -214,7 +213,7 @@ describe('the deploy-outcome webhook refuses a broken report with a 4xx naming t
 
   it('a failed run needs no outputs: its outcome is recorded', async () => {
     const { runner, post, head, report } = world();
-    const a = await runningInstance(runner);
+    const a = await runningInstance(runner, { environment: 'prod' });
     const failed = { ...report(a.tenantId, a.serviceArn), outcome: 'failure', outputs: {} };
     await expect(post(failed)).resolves.toMatchObject({ status: 202, body: { result: 'recorded' } });
     expect((await head(a.streamId)).status).toBe('FAILED');
@@ -224,7 +223,7 @@ describe('the deploy-outcome webhook refuses a broken report with a 4xx naming t
 describe('a valid report that is ignored is logged with its reason (202 ignored)', () => {
   it('an unknown run, an unknown tenant: one log line each', async () => {
     const { runner, post, store, report, ignoredLogs } = world();
-    const a = await runningInstance(runner);
+    const a = await runningInstance(runner, { environment: 'prod' });
     const version = (await store.load(a.streamId)).version;
     const ignoredAnswer = { status: 202, body: { result: 'ignored' } };
     await expect(post({ ...report(a.tenantId, a.serviceArn), runId: 8 })).resolves.toMatchObject(
@@ -301,7 +300,7 @@ describe('a valid report that is ignored is logged with its reason (202 ignored)
 describe('the deploy-outcome webhook trusts a report only for the environment whose secret signed it', () => {
   it("a report for a prod instance signed with dev's secret: the same 401 as a bad signature, nothing appended", async () => {
     const { runner, post, send, store, report } = world();
-    const a = await runningInstance(runner, 'prod');
+    const a = await runningInstance(runner, { environment: 'prod' });
     const version = (await store.load(a.streamId)).version;
     await expect(post(report(a.tenantId, a.serviceArn), DEV_SECRET)).rejects.toMatchObject({ status: 401 });
     const body = JSON.stringify(report(a.tenantId, a.serviceArn));
@@ -333,7 +332,7 @@ describe('the deploy-outcome webhook trusts a report only for the environment wh
 
   it("a dev instance's report signed with dev's secret is recorded", async () => {
     const { runner, post, head, report } = world();
-    const a = await runningInstance(runner, 'dev');
+    const a = await runningInstance(runner, { environment: 'dev' });
     const own = { ...report(a.tenantId, a.serviceArn), repository: 'o/dev-env' };
     await expect(post(own, DEV_SECRET)).resolves.toMatchObject({ body: { result: 'recorded' } });
     expect((await head(a.streamId)).resources?.serviceArn).toBe(a.serviceArn);
@@ -341,7 +340,7 @@ describe('the deploy-outcome webhook trusts a report only for the environment wh
 
   it('an environment without a secret takes no report (sit here)', async () => {
     const { runner, post, report } = world();
-    const a = await runningInstance(runner, 'prod');
+    const a = await runningInstance(runner, { environment: 'prod' });
     const forSit = { ...report(a.tenantId, a.serviceArn), repository: 'o/sit-env' };
     await expect(post(forSit)).rejects.toMatchObject({ status: 401 });
   });
@@ -353,7 +352,7 @@ describe("the deploy-outcome webhook refuses ARNs outside the environment's acco
 
   it('a service of the right name in another account: 422 outputs.service_arn, nothing appended', async () => {
     const { runner, post, store, report } = world(prodInItsAccount());
-    const a = await runningInstance(runner, 'prod');
+    const a = await runningInstance(runner, { environment: 'prod' });
     const version = (await store.load(a.streamId)).version;
     const elsewhere = serviceArnOf('prod', a.tenantId, '999999999999');
     await expect(post(report(a.tenantId, elsewhere))).rejects.toMatchObject({
@@ -367,7 +366,7 @@ describe("the deploy-outcome webhook refuses ARNs outside the environment's acco
 
   it('another output in another account: 422 naming it', async () => {
     const { runner, post, report } = world(prodInItsAccount());
-    const a = await runningInstance(runner, 'prod');
+    const a = await runningInstance(runner, { environment: 'prod' });
     const serviceArn = serviceArnOf('prod', a.tenantId, PROD_ACCOUNT);
     const outputs = {
       service_arn: serviceArn,
@@ -380,11 +379,11 @@ describe("the deploy-outcome webhook refuses ARNs outside the environment's acco
 
   it("the environment's own account is recorded; an environment without a role is in the control plane's", async () => {
     const { runner, post, head, report } = world(prodInItsAccount());
-    const a = await runningInstance(runner, 'prod');
+    const a = await runningInstance(runner, { environment: 'prod' });
     const own = serviceArnOf('prod', a.tenantId, PROD_ACCOUNT);
     await expect(post(report(a.tenantId, own))).resolves.toMatchObject({ body: { result: 'recorded' } });
     expect((await head(a.streamId)).resources?.serviceArn).toBe(own);
-    const d = await runningInstance(runner, 'dev');
+    const d = await runningInstance(runner, { environment: 'dev' });
     const devReport = (arn: string) => ({ ...report(d.tenantId, arn), repository: 'o/dev-env' });
     await expect(
       post(devReport(serviceArnOf('dev', d.tenantId, '222222222222')), DEV_SECRET),
@@ -401,7 +400,7 @@ describe("the deploy-outcome webhook refuses ARNs outside the environment's acco
 
   it("a service of the environment's account in another cluster: 422 not_in_environment_cluster", async () => {
     const { runner, post, store, report } = world(prodInItsAccount());
-    const a = await runningInstance(runner, 'prod');
+    const a = await runningInstance(runner, { environment: 'prod' });
     const version = (await store.load(a.streamId)).version;
     const own = serviceArnOf('prod', a.tenantId, PROD_ACCOUNT);
     const elsewhere = own.replace(':service/bbws-prod/', ':service/bbws-other/');
@@ -419,7 +418,7 @@ describe("the deploy-outcome webhook refuses ARNs outside the environment's acco
       { account: undefined, region: 'af-south-1' },
     );
     const { runner, post, store, report } = world(unknown);
-    const a = await runningInstance(runner, 'prod');
+    const a = await runningInstance(runner, { environment: 'prod' });
     const version = (await store.load(a.streamId)).version;
     await expect(post(report(a.tenantId, a.serviceArn))).rejects.toThrow(/the cluster of prod is not known/);
     expect((await store.load(a.streamId)).version).toBe(version);
