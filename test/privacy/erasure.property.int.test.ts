@@ -14,7 +14,7 @@ import { leakForms } from '#src/platform/event-store/personal-data.fixtures.js';
 import { LocalIdentityDirectory } from '#src/platform/identity/local.identity-directory.js';
 import { app, tableName } from '#src/platform/infra/app.js';
 import { type RunningRuntime, startLocalRuntime } from '#src/platform/local/runtime.js';
-import { eventually } from '#test/runtime.js';
+import { captureLogs, eventually } from '#test/runtime.js';
 
 /**
  * Issue 9, "must show": random histories of tenant commands touching several people (contacts, users assigned by
@@ -31,21 +31,12 @@ let keys: LocalKeys;
 let client: ReturnType<typeof documentClient>;
 let store: DynamoEventStore;
 let directory: LocalIdentityDirectory;
-const logs: string[] = [];
-const writes = { stdout: process.stdout.write, stderr: process.stderr.write };
-
-/** The functions' log lines (Powertools JSON) are kept and searched, not printed; anything else passes through. */
-const capture = (stream: 'stdout' | 'stderr') =>
-  ((chunk: unknown, ...rest: unknown[]) => {
-    const text = String(chunk);
-    logs.push(text);
-    if (text.startsWith('{"level"')) return true;
-    return (writes[stream] as (...a: unknown[]) => boolean).call(process[stream], chunk, ...rest);
-  }) as typeof process.stdout.write;
+/** The functions' log lines and everything else written, searched for leaks (not printed: test/runtime.ts). */
+let logs: string[] = [];
+let restoreLogs: () => void = () => {};
 
 beforeAll(async () => {
-  process.stdout.write = capture('stdout');
-  process.stderr.write = capture('stderr');
+  ({ lines: logs, restore: restoreLogs } = captureLogs({ keep: 'all' }));
   const stateDir = join(
     (await import('node:fs')).mkdtempSync(join((await import('node:os')).tmpdir(), 'bbws-erasure-')),
   );
@@ -62,8 +53,7 @@ beforeAll(async () => {
   directory = new LocalIdentityDirectory(join(stateDir, 'identity', 'users.json'));
 }, 120_000);
 afterAll(async () => {
-  process.stdout.write = writes.stdout;
-  process.stderr.write = writes.stderr;
+  restoreLogs();
   client?.destroy();
   await runtime?.stop();
 });

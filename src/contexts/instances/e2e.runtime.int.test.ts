@@ -24,7 +24,7 @@ import { DynamoEventStore } from '#src/platform/event-store/dynamodb/dynamodb.ev
 import { tableName } from '#src/platform/infra/app.js';
 import { accountAccessKey } from '#src/platform/local/iam/sessions.js';
 import { type RunningRuntime, startLocalRuntime } from '#src/platform/local/runtime.js';
-import { eventually } from '#test/runtime.js';
+import { captureLogs, eventually } from '#test/runtime.js';
 import { instanceDecider } from './domain/instance.decider.js';
 import type { EcsFact } from './domain/instance.events.js';
 import type { InstanceState, Live } from './domain/instance.state.js';
@@ -53,16 +53,12 @@ let client: ReturnType<typeof documentClient>;
 let ecs: ECSClient;
 let scaling: ApplicationAutoScalingClient;
 let admin: string;
-const logs: string[] = [];
-const write = process.stdout.write;
+/** The functions' JSON log lines (an ignored event's line is asserted), kept and not printed. */
+let logs: string[] = [];
+let restoreLogs: () => void = () => {};
 
 beforeAll(async () => {
-  // The functions' JSON log lines are kept (the ignored event's line is asserted), not printed.
-  process.stdout.write = ((chunk: unknown, ...rest: unknown[]) => {
-    const text = String(chunk);
-    if (text.startsWith('{"level"')) return logs.push(text) > 0;
-    return (write as (...a: unknown[]) => boolean).call(process.stdout, chunk, ...rest);
-  }) as typeof process.stdout.write;
+  ({ lines: logs, restore: restoreLogs } = captureLogs());
   stateDir = await mkdtemp(join(tmpdir(), 'bbws-instances-e2e-'));
   runtime = await startLocalRuntime({
     stage: STAGE,
@@ -85,7 +81,7 @@ beforeAll(async () => {
   admin = signLocalToken(localKeys(join(stateDir, 'auth')), { sub: 'admin', 'cognito:groups': ['Admin'] });
 }, 600_000);
 afterAll(async () => {
-  process.stdout.write = write;
+  restoreLogs();
   ecs?.destroy();
   scaling?.destroy();
   client?.destroy();
@@ -302,7 +298,13 @@ describe('ECS events: redelivered, late, or of a service the platform does not m
     await eventually(() => expect(recorded()).toHaveLength(2), 30_000);
     expect(recorded()).toContain(0);
     expect(recorded().reduce((sum, n) => sum + n, 0)).toBeLessThanOrEqual(1);
-    await new Promise((resolve) => setTimeout(resolve, 1500)); // the late redelivery's handler done
+    // The late redelivery's handler done: its event handled twice (first delivery and redelivery).
+    const late = delivery.delivered
+      .filter(ofService)
+      .find((e) => e.detail.eventName === 'SERVICE_DEPLOYMENT_IN_PROGRESS');
+    const handled = (eventId: string) =>
+      logs.filter((l) => l.includes('ECS fact recorded') && l.includes(eventId)).length;
+    await eventually(() => expect(handled(String(late?.id))).toBeGreaterThanOrEqual(2), 30_000);
     const facts = await factsOf(streamId);
     // Each redelivery came under its event's id (AWS's), so the state sync saw it as not newer: one fact per ECS
     // event. Under a new id, a copy whose id sorted after the original's would have been recorded a second time.

@@ -11,7 +11,7 @@ import { CommandRunner } from '#src/platform/command/command-runner.js';
 import { DynamoEventStore } from '#src/platform/event-store/dynamodb/dynamodb.event-store.js';
 import { tableName } from '#src/platform/infra/app.js';
 import { type RunningRuntime, startLocalRuntime } from '#src/platform/local/runtime.js';
-import { eventually } from '#test/runtime.js';
+import { captureLogs, eventually } from '#test/runtime.js';
 import type { InstanceCommand } from '../domain/instance.commands.js';
 import { instanceDecider } from '../domain/instance.decider.js';
 import { instanceStream } from '../domain/instance.stream.js';
@@ -35,22 +35,12 @@ let store: DynamoEventStore;
 let runner: CommandRunner;
 let client: ReturnType<typeof documentClient>;
 
-/**
- * The functions' JSON log lines (their loggers write to this process's stdout, ERROR lines to stderr), kept and
- * printed as before.
- */
-const logs: string[] = [];
-const writes = { stdout: process.stdout.write, stderr: process.stderr.write };
-const capture = (stream: 'stdout' | 'stderr') =>
-  ((chunk: unknown, ...rest: unknown[]) => {
-    const text = String(chunk);
-    if (text.startsWith('{"level"')) logs.push(text);
-    return (writes[stream] as (...a: unknown[]) => boolean).call(process[stream], chunk, ...rest);
-  }) as typeof process.stdout.write;
+/** The functions' JSON log lines (a failed poll's line is awaited), kept and not printed. */
+let logs: string[] = [];
+let restoreLogs: () => void = () => {};
 
 beforeAll(async () => {
-  process.stdout.write = capture('stdout');
-  process.stderr.write = capture('stderr');
+  ({ lines: logs, restore: restoreLogs } = captureLogs());
   stateDir = await mkdtemp(join(tmpdir(), 'bbws-provisioner-runtime-'));
   runtime = await startLocalRuntime({
     stage: STAGE,
@@ -64,8 +54,7 @@ beforeAll(async () => {
   runner = new CommandRunner({ store, clock: () => new Date(), newEventId: ulid });
 }, 600_000);
 afterAll(async () => {
-  process.stdout.write = writes.stdout;
-  process.stderr.write = writes.stderr;
+  restoreLogs();
   client?.destroy();
   await runtime?.stop();
   await rm(stateDir, { recursive: true, force: true });
@@ -96,6 +85,16 @@ const request = async (priority: number) => {
 const types = async (instanceId: string) =>
   (await store.readStream(instanceStream.id(instanceId))).map((e) => e.type);
 const standIns = () => (runtime.standIns.get('instances') as InstancesLocal).standIns;
+/** Messages of a queue received and not yet deleted (in flight until their visibility timeout). */
+const inFlight = async (queueUrl: string) => {
+  const { Attributes } = await runtime.sqs.client.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+};
 
 describe('the provisioner on the local runtime', () => {
   it('takes a requested instance to a succeeded workflow with its resources and to ACTIVE, then deprovisions it', async () => {
@@ -209,19 +208,10 @@ describe('the provisioner on the local runtime', () => {
         expect(failed.some((l) => l.includes('"level":"ERROR"'))).toBe(true);
       }, 30_000);
       const key = `provisionerFollow#${instanceId}:1:${followUp.runId}:0`;
-      const notVisible = async () => {
-        const { Attributes } = await runtime.sqs.client.send(
-          new GetQueueAttributesCommand({
-            QueueUrl: queueUrl,
-            AttributeNames: ['ApproximateNumberOfMessagesNotVisible'],
-          }),
-        );
-        return Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
-      };
       // Received and failed: in flight until its visibility timeout, the claim given back (DeleteItem), so the
       // retry polls again; after maxReceiveCount it rests in the DLQ.
       await eventually(async () => {
-        expect(await notVisible()).toBeGreaterThanOrEqual(1);
+        expect(await inFlight(queueUrl)).toBeGreaterThanOrEqual(1);
         const ledger = await client.send(
           new GetCommand({
             TableName: tableName('ConsumerLedgerTable', STAGE),
@@ -268,16 +258,7 @@ describe('the provisioner on the local runtime', () => {
     );
     // Received and failed (the instance is not in the store): in flight until its visibility timeout, the
     // ledger's claim given back (DeleteItem) so the retry handles it, and after maxReceiveCount the DLQ.
-    const inFlight = async () => {
-      const { Attributes } = await runtime.sqs.client.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: queueUrl,
-          AttributeNames: ['ApproximateNumberOfMessagesNotVisible'],
-        }),
-      );
-      return Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
-    };
-    await eventually(async () => expect(await inFlight()).toBe(1), 20_000);
+    await eventually(async () => expect(await inFlight(queueUrl)).toBe(1), 20_000);
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const ledger = await client.send(
       new GetCommand({
@@ -287,6 +268,6 @@ describe('the provisioner on the local runtime', () => {
       }),
     );
     expect(ledger.Item).toBeUndefined();
-    expect(await inFlight()).toBe(1);
+    expect(await inFlight(queueUrl)).toBe(1);
   });
 });
