@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { blobOf, parseBlob, unwrapKey, wrapKey } from '#src/platform/privacy/local.master-key.js';
 import { MasterKeyError } from '#src/platform/privacy/master-key.port.js';
+import { closeServer, listenLocal } from './ports.js';
 
 /** A KMS API error as AWS's JSON protocol sends it: the SDK reads `__type` and throws an exception of that name. */
 class KmsError extends Error {
@@ -48,15 +49,13 @@ export class LocalKms {
   async listen(port = 0): Promise<string> {
     const server = createServer((req, res) => void this.handle(req, res));
     this.server = server;
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-    const address = server.address();
-    return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : port}`;
+    return listenLocal(server, port);
   }
 
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await closeServer(server);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -12,6 +12,7 @@ import {
   roleOf,
   verifiedPrincipal,
 } from './iam/sessions.js';
+import { closeServer, listenLocal } from './ports.js';
 
 /** The principal outside any invocation (the CLI, tests, the runtime's own set-up): the operator's user. */
 export const OPERATOR_ARN = `arn:aws:iam::${CONTROL_PLANE_ACCOUNT}:user/local-operator`;
@@ -49,19 +50,13 @@ export class LocalSts {
   async listen(port = 0): Promise<string> {
     const server = createServer((req, res) => void this.handle(req, res));
     this.server = server;
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-    const address = server.address();
-    return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : port}`;
+    return listenLocal(server, port);
   }
 
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    await new Promise<void>((resolve) => {
-      if (!server) return resolve();
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await closeServer(server);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

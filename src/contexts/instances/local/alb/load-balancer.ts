@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
+import { closeServer, listenLocal } from '#src/platform/local/ports.js';
 
 interface TenantRules {
   priority: number;
@@ -59,19 +60,13 @@ export class LocalLoadBalancer {
   async listen(port = 0): Promise<string> {
     const server = createServer((req, res) => this.route(req, res));
     this.server = server;
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-    const address = server.address();
-    return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : port}`;
+    return listenLocal(server, port);
   }
 
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (!server) return;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await closeServer(server);
   }
 
   /** Rules in priority order, as the listener evaluates them; the first match wins. */

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { authenticate, CredentialsRefused } from '#src/platform/local/iam/sessions.js';
+import { closeServer, listenLocal } from '#src/platform/local/ports.js';
 
 /** An AWS API error as the JSON protocol sends it: the SDK throws an exception named by `__type`. */
 export class AwsApiError extends Error {
@@ -37,16 +38,10 @@ export interface AwsJsonServer {
  */
 export async function startAwsJsonServer(services: Services, port = 0): Promise<AwsJsonServer> {
   const server: Server = createServer((req, res) => void handle(services, req, res));
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  const address = server.address();
-  const endpoint = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : port}`;
+  const endpoint = await listenLocal(server, port);
   return {
     endpoint,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }
 

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { closeServer, listenLocal } from '#src/platform/local/ports.js';
 import { GitHubError, type LocalGitHub } from './local-github.js';
 import { jobView, matchesFilters, runHtmlUrl, runView, workflowView } from './runs.js';
 
@@ -48,17 +49,11 @@ export async function startGitHubServer(
   port = 0,
 ): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => void handle(github, req, res));
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  const address = server.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : port}`;
+  const url = await listenLocal(server, port);
   github.urls = { api: url };
   return {
     url,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }
 
