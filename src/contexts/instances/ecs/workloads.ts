@@ -43,19 +43,6 @@ export function accountOfEnvironment(
   return account;
 }
 
-/** Each environment's account, where one is known ({@link accountOfEnvironment}). */
-export function environmentAccounts(
-  workloads: Partial<Record<InstanceEnvironment, Pick<WorkloadTarget, 'roleArn'>>>,
-  controlPlaneAccount?: string | undefined,
-): Partial<Record<InstanceEnvironment, string>> {
-  return Object.fromEntries(
-    Object.entries(workloads).flatMap(([environment, workload]) => {
-      const account = accountOfEnvironment(workload, controlPlaneAccount);
-      return account === undefined ? [] : [[environment, account]];
-    }),
-  );
-}
-
 /** The region a workload environment's services are in: its Terraform's (infrastructure.awsRegion), else ours. */
 export const regionOfEnvironment = (
   workload: Pick<WorkloadTarget, 'infrastructure'> | undefined,

@@ -5,7 +5,6 @@ import {
   accountOfEnvironment,
   assertControlRole,
   clusterArn,
-  environmentAccounts,
   inCluster,
   workloadPlacements,
 } from './workloads.js';
@@ -44,10 +43,6 @@ describe('workload environments', () => {
   it('without a control plane account given, an environment without a role has none', () => {
     expect(accountOfEnvironment(undefined)).toBeUndefined();
     expect(accountOfEnvironment({})).toBeUndefined();
-    expect(
-      environmentAccounts({ dev: {}, prod: { roleArn: 'arn:aws:iam::123456789012:role/bbws-control-prod' } }),
-    ).toEqual({ prod: '123456789012' });
-    expect(environmentAccounts({ dev: {} }, '000000000000')).toEqual({ dev: '000000000000' });
     expect(accountOfArn('arn:aws:ecs:af-south-1:123456789012:service/c/s')).toBe('123456789012');
     expect(accountOfArn('arn:aws:s3:::bucket')).toBeUndefined();
   });
