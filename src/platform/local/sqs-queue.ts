@@ -65,6 +65,8 @@ export class LocalQueue {
     { messageId: string; sequenceNumber: string; at: number }
   >();
   private sequence = 0;
+  /** Long polls waiting on this queue (the server's ReceiveMessage), woken by whatever may make a message receivable. */
+  private readonly waiting = new Set<() => void>();
 
   constructor(
     readonly name: string,
@@ -130,6 +132,7 @@ export class LocalQueue {
       ...(input.deadLetterSourceArn ? { deadLetterSourceArn: input.deadLetterSourceArn } : {}),
     };
     this.messages.push(message);
+    this.wake();
     return message;
   }
 
@@ -174,6 +177,8 @@ export class LocalQueue {
     const message = this.messages.find((m) => m.receiptHandle === receiptHandle);
     if (message && (!this.settings.fifo || this.inFlight(message, this.now()))) {
       this.remove(message);
+      // a FIFO group's next message may be received now
+      if (this.settings.fifo) this.wake();
       return;
     }
     if (this.settings.fifo)
@@ -191,6 +196,39 @@ export class LocalQueue {
         'The message is not in flight.',
       );
     message.visibleAt = this.now() + 1000 * seconds;
+    this.wake();
+  }
+
+  /**
+   * Waits, as a long poll does, until a message may be receivable: one is sent, a FIFO group is unlocked by a
+   * delete, a visibility is changed (a retry's 0 s), or the soonest invisible message's time comes; at most until
+   * `until` (and never over a second, in case a clock other than Date.now is given), or until `signal` aborts
+   * (the client went away). Only a wait: the caller receives again, and may find nothing (another poll took it).
+   */
+  async waitForMessages(until: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return;
+    const now = this.now();
+    const visibleNext = this.messages.reduce(
+      (soonest, m) => (m.visibleAt > now && m.visibleAt < soonest ? m.visibleAt : soonest),
+      Number.POSITIVE_INFINITY,
+    );
+    const ms = Math.max(0, Math.min(until, visibleNext) - now, 1);
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiting.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.min(ms, 1000));
+      this.waiting.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /** Wakes every waiting long poll (each receives again). */
+  private wake(): void {
+    for (const done of [...this.waiting]) done();
   }
 
   /** Every visible message, removed (a move task's source). */

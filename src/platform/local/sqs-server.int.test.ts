@@ -1,4 +1,5 @@
 import {
+  ChangeMessageVisibilityCommand,
   CreateQueueCommand,
   DeleteMessageCommand,
   GetQueueAttributesCommand,
@@ -8,7 +9,7 @@ import {
   SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { disconnectMidRequest, unhandledDuring } from '#test/broken-clients.js';
 import { freePort } from './ports.js';
 import { LocalSqs } from './sqs-server.js';
@@ -139,6 +140,101 @@ describe('the local SQS server', () => {
         }),
       ),
     ).rejects.toThrow(/FIFO/);
+  });
+});
+
+describe('local SQS: long polling', () => {
+  /** A ReceiveMessage with WaitTimeSeconds, answered when `until` is, and how long after starting it came back. */
+  const longPoll = async (url: string, seconds = 5) => {
+    const started = Date.now();
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: seconds, MaxNumberOfMessages: 10 }),
+    );
+    return { bodies: Messages.map((m) => m.Body), ms: Date.now() - started };
+  };
+
+  it('answers a waiting poll when a message is sent, not at its deadline', async () => {
+    const { url } = await queue(false);
+    const poll = longPoll(url);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await send(url, 'woken');
+    const { bodies, ms } = await poll;
+    expect(bodies).toEqual(['woken']);
+    expect(ms).toBeLessThan(2_000);
+  });
+
+  it('answers when a received message becomes visible again at the end of its visibility timeout', async () => {
+    const { url } = await queue(false, { VisibilityTimeout: '1' });
+    await send(url, 'retried');
+    expect((await receive(url)).map((m) => m.Body)).toEqual(['retried']);
+    // in flight for 1 s, within the 5 s wait
+    const again = await longPoll(url);
+    expect(again.bodies).toEqual(['retried']);
+    expect(again.ms).toBeLessThan(2_500);
+  });
+
+  it("answers a FIFO group's next message once the one in flight is deleted", async () => {
+    const { url } = await queue(true, { VisibilityTimeout: '30' });
+    await send(url, 'g1-first', 'g1');
+    const [first] = await receive(url, 1);
+    await send(url, 'g1-second', 'g1');
+    const poll = longPoll(url);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: first?.ReceiptHandle }));
+    const { bodies, ms } = await poll;
+    expect(bodies).toEqual(['g1-second']);
+    expect(ms).toBeLessThan(2_000);
+  });
+
+  it('does not poll the queue while it waits: each wait ends on an event or a deadline', async () => {
+    const { url } = await queue(false);
+    const name = url.split('/').at(-1) ?? '';
+    const local = server.queue(name);
+    if (!local) throw new Error(`no queue ${name}`);
+    const receives = vi.spyOn(local, 'receive');
+    try {
+      expect((await longPoll(url, 1)).bodies).toEqual([]);
+      // one look when the poll arrives, one at its deadline (a loop on a 10 ms timer looked about 100 times)
+      expect(receives.mock.calls.length).toBeLessThanOrEqual(3);
+    } finally {
+      receives.mockRestore();
+    }
+  });
+
+  it('answers with nothing at WaitTimeSeconds, and a poll whose client left stops waiting', async () => {
+    const { url } = await queue(false);
+    const empty = await longPoll(url, 1);
+    expect(empty.bodies).toEqual([]);
+    expect(empty.ms).toBeGreaterThanOrEqual(950);
+    const abort = new AbortController();
+    const left = sqs.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 20 }), {
+      abortSignal: abort.signal,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    abort.abort();
+    await expect(left).rejects.toThrow();
+    // once the server has seen the connection close, the abandoned poll takes nothing
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await send(url, 'kept');
+    expect((await receive(url)).map((m) => m.Body)).toEqual(['kept']);
+  });
+
+  it('changing a message to visible (0 s) wakes a waiting poll', async () => {
+    const { url } = await queue(false, { VisibilityTimeout: '30' });
+    await send(url, 'again');
+    const [taken] = await receive(url);
+    const poll = longPoll(url);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: url,
+        ReceiptHandle: taken?.ReceiptHandle,
+        VisibilityTimeout: 0,
+      }),
+    );
+    const { bodies, ms } = await poll;
+    expect(bodies).toEqual(['again']);
+    expect(ms).toBeLessThan(2_000);
   });
 });
 

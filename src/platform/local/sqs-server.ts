@@ -23,7 +23,6 @@ interface MoveTask {
 const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 const seconds = (value: unknown, fallback: number): number =>
   value === undefined || value === null || value === '' ? fallback : Number(value);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * An SQS-API server on 127.0.0.1 (the AWS JSON protocol the SDK speaks), so the pollers, the local EventBridge
@@ -79,7 +78,10 @@ export class LocalSqs {
     const operation = String(req.headers['x-amz-target'] ?? '').replace(/^AmazonSQS\./, '');
     try {
       const input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Input;
-      const output = await this.dispatch(operation, input, () => res.destroyed);
+      // the client going away ends a long poll at once (its answer would go nowhere)
+      const gone = new AbortController();
+      res.on('close', () => gone.abort());
+      const output = await this.dispatch(operation, input, gone.signal);
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
       res.end(JSON.stringify(output));
     } catch (error) {
@@ -90,7 +92,7 @@ export class LocalSqs {
     }
   }
 
-  private dispatch(operation: string, input: Input, gone: () => boolean): unknown {
+  private dispatch(operation: string, input: Input, gone: AbortSignal): unknown {
     switch (operation) {
       case 'CreateQueue':
         return this.createQueue(input);
@@ -263,8 +265,11 @@ export class LocalSqs {
     return { Successful, Failed };
   }
 
-  /** Long polling: waits up to WaitTimeSeconds for a message, as SQS does. */
-  private async receive(queue: LocalQueue, input: Input, gone: () => boolean) {
+  /**
+   * Long polling: waits up to WaitTimeSeconds for a message, as SQS does; the wait is woken by the queue
+   * (LocalQueue.waitForMessages), not a timer every few milliseconds.
+   */
+  private async receive(queue: LocalQueue, input: Input, gone: AbortSignal) {
     const max = Number(input.MaxNumberOfMessages ?? 1);
     if (!(max >= 1 && max <= 10)) throw invalidParameter('MaxNumberOfMessages must be between 1 and 10');
     const visibility = input.VisibilityTimeout === undefined ? undefined : Number(input.VisibilityTimeout);
@@ -275,9 +280,9 @@ export class LocalSqs {
     ];
     for (;;) {
       const messages = queue.receive(max, visibility);
-      if (messages.length > 0 || this.now() >= deadline || gone())
+      if (messages.length > 0 || this.now() >= deadline || gone.aborted)
         return { Messages: messages.map((m) => wireMessage(m, names)) };
-      await sleep(10);
+      await queue.waitForMessages(deadline, gone);
     }
   }
 
