@@ -201,18 +201,22 @@ export class LocalQueue {
 
   /**
    * Waits, as a long poll does, until a message may be receivable: one is sent, a FIFO group is unlocked by a
-   * delete, a visibility is changed (a retry's 0 s), or the soonest invisible message's time comes; at most until
+   * delete, a visibility is changed (a retry's 0 s), or the soonest invisible message's time comes (its
+   * visibility, or the end of its retention: a FIFO group's lock with it); at most until
    * `until` (and never over a second, in case a clock other than Date.now is given), or until `signal` aborts
    * (the client went away). Only a wait: the caller receives again, and may find nothing (another poll took it).
    */
   async waitForMessages(until: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return;
     const now = this.now();
-    const visibleNext = this.messages.reduce(
-      (soonest, m) => (m.visibleAt > now && m.visibleAt < soonest ? m.visibleAt : soonest),
-      Number.POSITIVE_INFINITY,
-    );
-    const ms = Math.max(0, Math.min(until, visibleNext) - now, 1);
+    // the next moment a message may become receivable by time alone: it becomes visible, or a FIFO group's
+    // in-flight message reaches the end of its retention (and with it, its lock on the group: expire() drops a
+    // message once it is strictly older than the retention, hence the + 1)
+    const retentionMs = 1000 * this.settings.retentionSeconds;
+    let next = Number.POSITIVE_INFINITY;
+    for (const m of this.messages)
+      for (const at of [m.visibleAt, m.sentAt + retentionMs + 1]) if (at > now) next = Math.min(next, at);
+    const ms = Math.max(1, Math.min(until, next) - now);
     await new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);

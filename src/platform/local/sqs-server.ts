@@ -272,15 +272,25 @@ export class LocalSqs {
   private async receive(queue: LocalQueue, input: Input, gone: AbortSignal) {
     const max = Number(input.MaxNumberOfMessages ?? 1);
     if (!(max >= 1 && max <= 10)) throw invalidParameter('MaxNumberOfMessages must be between 1 and 10');
-    const visibility = input.VisibilityTimeout === undefined ? undefined : Number(input.VisibilityTimeout);
-    const deadline = this.now() + 1000 * Number(input.WaitTimeSeconds ?? 0);
+    const visibility =
+      input.VisibilityTimeout === undefined
+        ? undefined
+        : wholeSeconds(input.VisibilityTimeout, 'VisibilityTimeout', 43_200);
+    const deadline =
+      this.now() +
+      1000 *
+        (input.WaitTimeSeconds === undefined
+          ? 0
+          : wholeSeconds(input.WaitTimeSeconds, 'WaitTimeSeconds', 20));
     const names = [
       ...((input.AttributeNames as string[] | undefined) ?? []),
       ...((input.MessageSystemAttributeNames as string[] | undefined) ?? []),
     ];
     for (;;) {
+      // a client that left takes nothing: its messages would stay in flight for nobody
+      if (gone.aborted) return { Messages: [] };
       const messages = queue.receive(max, visibility);
-      if (messages.length > 0 || this.now() >= deadline || gone.aborted)
+      if (messages.length > 0 || this.now() >= deadline)
         return { Messages: messages.map((m) => wireMessage(m, names)) };
       await queue.waitForMessages(deadline, gone);
     }
@@ -381,4 +391,19 @@ function sendError(res: ServerResponse, e: SqsError): void {
     'x-amzn-query-error': `${e.queryCode};Sender`,
   });
   res.end(JSON.stringify({ __type: `com.amazonaws.sqs#${e.type}`, message: e.message }));
+}
+
+/** A whole number of seconds from 0 to `max`, or SQS's InvalidParameterValue naming the parameter. */
+function wholeSeconds(value: unknown, name: string, max: number): number {
+  const n =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && value.trim() !== ''
+        ? Number(value)
+        : Number.NaN;
+  if (!Number.isInteger(n) || n < 0 || n > max)
+    throw invalidParameter(
+      `Value ${String(value)} for parameter ${name} is invalid. Reason: Must be >= 0 and <= ${max}, if provided.`,
+    );
+  return n;
 }
