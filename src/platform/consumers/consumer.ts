@@ -129,7 +129,13 @@ export function eventLogger(
   });
 }
 
-/** A failure, counted and logged once, wherever it happened (parsing, claiming, handling). */
+/**
+ * A failed attempt, counted and logged once, wherever it happened (parsing, claiming, handling): a failure
+ * (`ConsumerFailures`, ERROR), or a duplicate delivered while the original is still being handled elsewhere
+ * (`ConsumerBusy`, INFO: SQS's and EventBridge's at-least-once delivery, not a fault; an alarm on failures or on
+ * ERROR lines must not fire for it). Either way the message is retried: a busy one finds the event done (skipped)
+ * or given back, the lease being no longer than the invocation that holds it.
+ */
 export function recordFailure(
   deps: ConsumerDependencies,
   consumer: string,
@@ -137,6 +143,11 @@ export function recordFailure(
   error: unknown,
   extra = {},
 ) {
+  if (error instanceof EventBusyError) {
+    deps.metrics.count('ConsumerBusy', 1, { consumer });
+    logger.info('event busy: retried later', { ...extra, reason: error.message });
+    return;
+  }
   deps.metrics.count('ConsumerFailures', 1, { consumer });
   logger.error('event failed', {
     ...extra,

@@ -144,7 +144,7 @@ describe('sqsConsumer', () => {
     ).toEqual(['InvalidMessageError', 'InvalidMessageError', 'InvalidMessageError']);
   });
 
-  it('never handles one event twice at once: a live claim elsewhere makes it a retryable failure', async () => {
+  it('never handles one event twice at once: a live claim elsewhere has it retried, counted as busy, not failed', async () => {
     const consumer = recorder();
     const event = assigned('alice');
     await deps.ledger?.claim('recorder', event.eventId, 60_000);
@@ -152,10 +152,36 @@ describe('sqsConsumer', () => {
     const out = await sqsConsumer(consumer, () => deps)(sqsEvent([record]));
     expect(out.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
     expect(consumer.handled).toEqual([]);
+    // at-least-once delivery, not a fault: no failure metric, no ERROR line (alarms watch both)
+    expect(deps.metrics.points).toEqual([
+      { name: 'ConsumerBusy', value: 1, dimensions: { consumer: 'recorder' } },
+    ]);
+    expect(lines.filter((l) => l.level === 'ERROR')).toEqual([]);
+    expect(lines.find((l) => l.message === 'event busy: retried later')).toMatchObject({
+      level: 'INFO',
+      eventId: event.eventId,
+      messageId: record.messageId,
+    });
+    // once the other invocation has finished, the retry finds the event done
+    await deps.ledger?.complete('recorder', event.eventId);
+    expect((await sqsConsumer(consumer, () => deps)(sqsEvent([record]))).batchItemFailures).toEqual([]);
+    expect(consumer.handled).toEqual([]);
   });
 });
 
 describe('eventBridgeConsumer', () => {
+  it('a live claim elsewhere: thrown for a retry, counted as busy, not as a failure', async () => {
+    const event = assigned('alice');
+    await deps.ledger?.claim('recorder', event.eventId, 60_000);
+    await expect(eventBridgeConsumer(recorder(), () => deps)(busEvent(event))).rejects.toThrow(
+      /another invocation/,
+    );
+    expect(deps.metrics.points).toEqual([
+      { name: 'ConsumerBusy', value: 1, dimensions: { consumer: 'recorder' } },
+    ]);
+    expect(lines.filter((l) => l.level === 'ERROR')).toEqual([]);
+  });
+
   it('throws a failure (Lambda retries the invocation) and counts it', async () => {
     const handler = eventBridgeConsumer(recorder(['alice']), () => deps);
     await expect(handler(busEvent(assigned('alice')))).rejects.toThrow(/cannot handle alice/);

@@ -29,8 +29,8 @@ export const pollKey = (f: FollowUp): string => `${f.instanceId}:${f.change}:${f
  * each failure is counted (ConsumerFailures), logged and reported alone (ReportBatchItemFailures), retried after
  * the visibility timeout; a body that is not a follow-up can never succeed and is reported too, so it ends in the
  * DLQ rather than vanishing. A duplicate that arrives while its poll is still being handled elsewhere ('busy') is
- * reported for a retry too, but is no failure: logged at INFO, not counted (an alarm on ConsumerFailures or on ERROR
- * lines must not fire for SQS's at-least-once delivery). Its retry finds the poll done (dropped) or given back.
+ * reported for a retry too, but is no failure: logged at INFO and counted as ConsumerBusy, as the consumer kit does
+ * (an alarm on ConsumerFailures or on ERROR lines must not fire for SQS's at-least-once delivery). Its retry finds the poll done (dropped) or given back.
  */
 export function followConsumer(deps: () => FollowDependencies) {
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
@@ -71,6 +71,7 @@ async function one(deps: FollowDependencies, record: SQSRecord): Promise<boolean
     }
     if (claim === 'busy') {
       logger.info('follow-up busy: retried later', { poll: key });
+      deps.metrics.count('ConsumerBusy', 1, { consumer: CONSUMER });
       return false;
     }
     try {
