@@ -174,7 +174,12 @@ export type EnvironmentValue =
   | string
   | { readonly ssmParameter: string }
   /** A value of the stack itself (`{Ref: 'AWS::AccountId'}`): locally unset too, the stand-ins set their own. */
-  | { readonly stackValue: 'AWS::AccountId' | 'AWS::Region' };
+  | { readonly stackValue: 'AWS::AccountId' | 'AWS::Region' }
+  /**
+   * A list parameter of the template (a context's `parameters`, e.g. an SSM StringList), its items joined with
+   * commas (`Fn::Join`): the function reads the very list its grants and resources are built on. Locally unset too.
+   */
+  | { readonly stackList: string };
 
 export interface FunctionDefinition {
   /** The function's name in serverless.yml (camelCase). */

@@ -125,7 +125,9 @@ function functionEnvironment(
         ? value
         : 'stackValue' in value
           ? ref(value.stackValue)
-          : `{{resolve:ssm:${ssmParameterName(stage, value.ssmParameter)}}}`,
+          : 'stackList' in value
+            ? { 'Fn::Join': [',', ref(value.stackList)] }
+            : `{{resolve:ssm:${ssmParameterName(stage, value.ssmParameter)}}}`,
     ]),
   );
 }

@@ -20,6 +20,8 @@ const queue = (baseName: string) => ({ baseName, visibilityTimeoutSeconds: 60, m
 const workloadEnvironment: FunctionDefinition['environment'] = {
   WORKLOAD_ENVIRONMENTS: { ssmParameter: 'workload-environments' },
   CONTROL_PLANE_ACCOUNT: { stackValue: 'AWS::AccountId' },
+  // the accounts the AssumeRole grant and the bus policy admit: checked against the environments' roles (ecs.config.ts)
+  WORKLOAD_ACCOUNT_IDS: { stackList: 'WorkloadAccountIds' },
 };
 
 /**

@@ -23,6 +23,16 @@ const EcsEnv = z.object({
   WORKLOAD_ENVIRONMENTS: WorkloadEnvironments,
   /** The stack's own account: an environment without a roleArn (a single-account stage) is in it. */
   CONTROL_PLANE_ACCOUNT: unset(z.string().regex(/^\d{12}$/)),
+  /**
+   * The workload accounts the stack admits (its WorkloadAccountIds, the SSM list `/bbws/<stage>/workload-account-ids`,
+   * comma-joined): the AssumeRole grant's `aws:ResourceAccount` and the default bus's policy are built on it.
+   */
+  WORKLOAD_ACCOUNT_IDS: unset(
+    z
+      .string()
+      .transform((list) => list.split(',').map((id) => id.trim()))
+      .pipe(z.array(z.string().regex(/^\d{12}$/, 'not a 12-digit account id'))),
+  ),
 });
 export type EcsConfig = z.infer<typeof EcsEnv> & {
   /**
@@ -46,8 +56,33 @@ export function loadEcsConfig(env: NodeJS.ProcessEnv = process.env): EcsConfig {
       account: parsed.data.CONTROL_PLANE_ACCOUNT,
       region: parsed.data.AWS_REGION,
     });
+    admittedAccounts(parsed.data, placements);
     return { ...parsed.data, placements };
   } catch (error) {
     throw new Error(`invalid environment for ECS control: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/**
+ * Every environment reached through a role must be in an account the stack admits: the account ids are kept twice
+ * (in the roles' ARNs of WORKLOAD_ENVIRONMENTS and in the WorkloadAccountIds list the grant and the bus policy are
+ * built on), and an account missing from the list would have its AssumeRole denied and its ECS events refused by
+ * this account's bus. Refused when the configuration is read, naming both. (An account listed that no environment
+ * uses is harmless: its events are ignored, logged by the state sync.)
+ */
+function admittedAccounts(
+  env: z.infer<typeof EcsEnv>,
+  placements: Partial<Record<InstanceEnvironment, WorkloadPlacement>>,
+): void {
+  const admitted = env.WORKLOAD_ACCOUNT_IDS;
+  if (admitted === undefined) return;
+  for (const [environment, workload] of Object.entries(env.WORKLOAD_ENVIRONMENTS)) {
+    const account = placements[environment as InstanceEnvironment]?.account;
+    if (!workload?.roleArn || account === undefined || admitted.includes(account)) continue;
+    throw new RangeError(
+      `WORKLOAD_ACCOUNT_IDS (the stack's WorkloadAccountIds, /bbws/<stage>/workload-account-ids: ${admitted.join(', ')}) ` +
+        `lacks ${account}, the account of WORKLOAD_ENVIRONMENTS.${environment}.roleArn: the role could not be assumed ` +
+        "and the environment's ECS events would be refused by this account's default bus",
+    );
   }
 }

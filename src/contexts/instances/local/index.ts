@@ -116,6 +116,8 @@ export const startInstancesLocal: StartLocalStandIns = async (env): Promise<Inst
       SECRETS_MANAGER_ENDPOINT: aws.endpoint,
       WORKLOAD_ENVIRONMENTS: JSON.stringify(environments),
       CONTROL_PLANE_ACCOUNT: env.account,
+      // what the stack's WorkloadAccountIds holds locally (the local roles' grant is built on the same list)
+      WORKLOAD_ACCOUNT_IDS: WORKLOAD_ENVIRONMENTS.map((e) => LOCAL_WORKLOAD_ACCOUNTS[e]).join(','),
     },
     describe: () => [
       `GitHub API        ${standIns.githubUrl}  (token in LOCAL_GITHUB_TOKEN; workflow_run -> ${env.httpUrl}${WORKFLOW_RUN_WEBHOOK_PATH})`,
