@@ -49,6 +49,12 @@ export class EventBusyError extends Error {
   override readonly name = 'EventBusyError';
 }
 
+/**
+ * The busy refusals the kit itself made, at the ledger's claim: only these count as busy, not an EventBusyError
+ * (or a subclass) a handler throws or that reaches a consumer without a claim: those are failures.
+ */
+const claimedElsewhere = new WeakSet<Error>();
+
 export type Outcome = 'handled' | 'duplicate';
 
 /** Parses an EventBridge event (a rule's direct payload or an SQS message body) into the consumer's terms. */
@@ -98,7 +104,11 @@ export async function consumeOne<S extends EventSchemas>(
     deps.metrics.count('ConsumerDuplicates', 1, { consumer: consumer.name });
     return 'duplicate';
   }
-  if (claim === 'busy') throw new EventBusyError(`${event.eventId} is being handled by another invocation`);
+  if (claim === 'busy') {
+    const busy = new EventBusyError(`${event.eventId} is being handled by another invocation`);
+    claimedElsewhere.add(busy);
+    throw busy;
+  }
   try {
     await consumer.handle(event, { logger });
   } catch (error) {
@@ -133,8 +143,9 @@ export function eventLogger(
  * A failed attempt, counted and logged once, wherever it happened (parsing, claiming, handling): a failure
  * (`ConsumerFailures`, ERROR), or a duplicate delivered while the original is still being handled elsewhere
  * (`ConsumerBusy`, INFO: SQS's and EventBridge's at-least-once delivery, not a fault; an alarm on failures or on
- * ERROR lines must not fire for it). Either way the message is retried: a busy one finds the event done (skipped)
- * or given back, the lease being no longer than the invocation that holds it.
+ * ERROR lines must not fire for it; in AWS an EventBridge-invoked function's rejection still gets the Lambda
+ * runtime's own error line). Either way the message is retried: a busy one finds the event done (skipped) or given
+ * back, the lease lasting about as long as the invocation that holds it.
  */
 export function recordFailure(
   deps: ConsumerDependencies,
@@ -143,7 +154,7 @@ export function recordFailure(
   error: unknown,
   extra = {},
 ) {
-  if (error instanceof EventBusyError) {
+  if (error instanceof EventBusyError && claimedElsewhere.has(error)) {
     deps.metrics.count('ConsumerBusy', 1, { consumer });
     logger.info('event busy: retried later', { ...extra, reason: error.message });
     return;

@@ -30,7 +30,8 @@ const EcsEnv = z.object({
   WORKLOAD_ACCOUNT_IDS: unset(
     z
       .string()
-      .transform((list) => list.split(',').map((id) => id.trim()))
+      // not trimmed: an id with spaces around it would be kept so in the grant's condition and the bus policy
+      .transform((list) => list.split(','))
       .pipe(z.array(z.string().regex(/^\d{12}$/, 'not a 12-digit account id'))),
   ),
 });

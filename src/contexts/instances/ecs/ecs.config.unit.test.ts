@@ -28,7 +28,7 @@ const env = (extra: Record<string, string> = {}) => ({
 
 describe('ECS configuration: the workload accounts the stack admits', () => {
   it('takes WORKLOAD_ACCOUNT_IDS holding every account reached through a role (an extra one is harmless)', () => {
-    const config = loadEcsConfig(env({ WORKLOAD_ACCOUNT_IDS: '111111111111, 333333333333,444444444444' }));
+    const config = loadEcsConfig(env({ WORKLOAD_ACCOUNT_IDS: '111111111111,333333333333,444444444444' }));
     expect(config.WORKLOAD_ACCOUNT_IDS).toEqual(['111111111111', '333333333333', '444444444444']);
     expect(config.placements.prod?.account).toBe('333333333333');
   });
@@ -39,8 +39,11 @@ describe('ECS configuration: the workload accounts the stack admits', () => {
     );
   });
 
-  it('refuses an item that is not an account id', () => {
+  it('refuses an item that is not an account id, spaces around one included (kept so in the policies)', () => {
     expect(() => loadEcsConfig(env({ WORKLOAD_ACCOUNT_IDS: '111111111111,prod' }))).toThrow(
+      /WORKLOAD_ACCOUNT_IDS\.1: not a 12-digit account id/,
+    );
+    expect(() => loadEcsConfig(env({ WORKLOAD_ACCOUNT_IDS: '111111111111, 333333333333' }))).toThrow(
       /WORKLOAD_ACCOUNT_IDS\.1: not a 12-digit account id/,
     );
   });
