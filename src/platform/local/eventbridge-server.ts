@@ -28,6 +28,9 @@ export interface LocalForwardRule {
   targetBus: string;
 }
 
+/** The account of the local runtime (its buses', its functions'). */
+const OWN_ACCOUNT = '000000000000';
+
 /** An event an AWS service sends itself (not through PutEvents): it arrives on the account's default bus. */
 export interface ServiceEvent {
   source: string;
@@ -86,6 +89,15 @@ export class LocalEventBridge {
   /** Every event that reached a bus, in order. */
   readonly arrivals: Arrival[] = [];
   refuse: (entry: Entry) => string | undefined = () => undefined;
+  /**
+   * The other accounts each bus's resource policy lets put events there (bus-policies.ts, from the packaged
+   * template). Set: an AWS service event of another account (a workload account's default bus forwarding its ECS
+   * events) is refused unless its bus's policy names that account, as in AWS, where the sender's rule then counts
+   * a failed invocation and nothing arrives. Unset: every account may (tests of the routing alone).
+   */
+  busPolicies: ReadonlyMap<string, ReadonlySet<string>> | undefined;
+  /** Service events refused by a bus's policy (nothing arrived), for tests and the console. */
+  readonly refusedByPolicy: { bus: string; account: string; event: Record<string, unknown> }[] = [];
   /** Fault injection for a whole call (an outage): the HTTP status and error type to answer with. */
   fault: () => { status: number; type: string } | undefined = () => undefined;
   private server: Server | undefined;
@@ -195,12 +207,23 @@ export class LocalEventBridge {
       id,
       'detail-type': sent.detailType,
       source: sent.source,
-      account: sent.account ?? '000000000000',
+      account: sent.account ?? OWN_ACCOUNT,
       time: (sent.time ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
       region: 'af-south-1',
       resources: [...sent.resources],
       detail: sent.detail,
     };
+    if (
+      event.account !== OWN_ACCOUNT &&
+      this.busPolicies &&
+      !this.busPolicies.get('default')?.has(event.account)
+    ) {
+      this.refusedByPolicy.push({ bus: 'default', account: event.account, event });
+      this.log(
+        `refused ${sent.detailType} (${id}) from account ${event.account}: the default bus's policy does not let it put events`,
+      );
+      return id;
+    }
     this.route('default', event);
     return id;
   }

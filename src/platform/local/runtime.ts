@@ -8,10 +8,18 @@ import type { BoundedContext, LocalStandIns, LocalStandInsEnvironment } from '#s
 import { createTables, tableName, tableNames } from '#src/platform/infra/create-tables.js';
 import { keyFromFile } from '#src/platform/privacy/key-files.js';
 import { LOCAL_KMS_KEY_ID } from '#src/platform/privacy/local.master-key.js';
+import { busPutters } from './bus-policies.js';
 import { type RunningDynamoDb, startDynamoDbLocal } from './dynamodb-local.js';
 import { LocalEventBridge } from './eventbridge-server.js';
 import { LocalHttpApi } from './http-api-server.js';
-import { cognitoEnvironment, type LocalIamOptions, runtimeRoles } from './iam/function-roles.js';
+import {
+  cognitoEnvironment,
+  LOCAL_TEMPLATE_PARAMETERS,
+  type LocalIamOptions,
+  PACKAGED_STAGE,
+  runtimeRoles,
+} from './iam/function-roles.js';
+import { packagedTemplate } from './iam/packaged-template.js';
 import { LocalKms } from './kms-server.js';
 import { LambdaHost } from './lambda-host.js';
 import { freePort } from './ports.js';
@@ -130,6 +138,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<R
       ],
       log,
     );
+    eventBridge.busPolicies = busPolicies(root, roles !== undefined);
     const eventBridgeEndpoint = await eventBridge.listen(await freePort());
     stops.push(() => eventBridge.close());
 
@@ -238,7 +247,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<R
         `HTTP API          ${httpUrl}/v1.0  (${wiring.routes.length} routes; OpenAPI at ${httpUrl}/v1.0/openapi.json)`,
         `DynamoDB Local    ${dynamo.endpoint}  (in memory, stage "${options.stage}")`,
         ...created.map((table) => `  table           ${table}`),
-        `EventBridge API   ${eventBridgeEndpoint}  (${wiring.rules.length} rules from serverless.yml)`,
+        `EventBridge API   ${eventBridgeEndpoint}  (${wiring.rules.length} rules from serverless.yml${eventBridge.busPolicies ? "; other accounts' events as the buses' policies allow" : ''})`,
         ...localSqs.describe(),
         ...wiring.streams.map(
           (s) => `stream consumer   ${s.function} <- ${s.table} stream (batch ${s.batchSize})`,
@@ -281,6 +290,13 @@ async function startStandIns(
     started.set(context.name, standIns);
   }
   return started;
+}
+
+/** With IAM enforced, another account's events reach a bus only as its resource policy allows, as in AWS. */
+function busPolicies(root: string, enforced: boolean) {
+  return enforced
+    ? busPutters(packagedTemplate({ root, stage: PACKAGED_STAGE }), LOCAL_TEMPLATE_PARAMETERS)
+    : undefined;
 }
 
 /** The stand-ins' environment; two contexts setting one variable is a mistake, not an override. */

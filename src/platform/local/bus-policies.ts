@@ -1,0 +1,67 @@
+import type { CloudFormationTemplate } from './iam/packaged-template.js';
+
+/**
+ * Which other accounts may put events on each of this account's buses, by the buses' resource policies in the
+ * packaged template (`AWS::Events::EventBusPolicy`: a `Statement` allowing `events:PutEvents` to principals that
+ * are accounts). In AWS an event another account's rule forwards here is refused unless the bus's policy allows
+ * that account (the sender's rule counts a failed invocation; nothing arrives); the local EventBridge refuses it
+ * the same way (eventbridge-server.ts). Template parameters are resolved with `parameters` (what AWS reads from
+ * SSM at deploy time: the local runtime's LOCAL_TEMPLATE_PARAMETERS). A policy of a shape read here wrongly
+ * would allow or refuse the wrong account silently: any other shape is refused with an error naming it.
+ */
+export function busPutters(
+  template: CloudFormationTemplate,
+  parameters: Readonly<Record<string, string>>,
+): Map<string, Set<string>> {
+  const allowed = new Map<string, Set<string>>();
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    if (resource.Type !== 'AWS::Events::EventBusPolicy') continue;
+    const where = `${id} (AWS::Events::EventBusPolicy)`;
+    const props = (resource.Properties ?? {}) as Record<string, unknown>;
+    const bus = props.EventBusName ?? 'default';
+    if (typeof bus !== 'string') throw new Error(`${where}: EventBusName must be a name locally`);
+    const principal = putStatement(props, where).Principal as { AWS?: unknown } | undefined;
+    const accounts = [principal?.AWS]
+      .flat()
+      .flatMap((value) => resolveList(value, parameters, where))
+      .map((value) => accountOf(value, where));
+    const set = allowed.get(bus) ?? new Set<string>();
+    for (const account of accounts) set.add(account);
+    allowed.set(bus, set);
+  }
+  return allowed;
+}
+
+/** The policy's one statement, if it is an unconditional Allow of events:PutEvents (else an error naming it). */
+function putStatement(props: Record<string, unknown>, where: string): Record<string, unknown> {
+  const statement = props.Statement as Record<string, unknown> | undefined;
+  if (!statement || props.Policy !== undefined)
+    throw new Error(`${where}: only a single Statement is read locally`);
+  const actions = [statement.Action].flat();
+  if (
+    statement.Effect !== 'Allow' ||
+    !actions.includes('events:PutEvents') ||
+    statement.Condition !== undefined
+  )
+    throw new Error(`${where}: only an unconditional Allow of events:PutEvents is read locally`);
+  return statement;
+}
+
+/** A principal's value: a literal, or a `Ref` to a (list) parameter, its items comma-separated. */
+function resolveList(value: unknown, parameters: Readonly<Record<string, string>>, where: string): string[] {
+  if (typeof value === 'string') return [value];
+  const ref = (value as { Ref?: unknown } | undefined)?.Ref;
+  if (typeof ref === 'string') {
+    const resolved = parameters[ref];
+    if (resolved === undefined) throw new Error(`${where}: the parameter ${ref} has no local value`);
+    return resolved.split(',');
+  }
+  throw new Error(`${where}: a principal of AWS accounts (ids, root ARNs or a Ref to a list parameter) only`);
+}
+
+/** An account id, from the id itself or its root ARN (`arn:aws:iam::<id>:root`). */
+function accountOf(value: string, where: string): string {
+  const account = /^(\d{12})$/.exec(value)?.[1] ?? /^arn:aws:iam::(\d{12}):root$/.exec(value)?.[1];
+  if (!account) throw new Error(`${where}: "${value}" is not an account principal`);
+  return account;
+}
