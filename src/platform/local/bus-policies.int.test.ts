@@ -14,7 +14,7 @@ const policy = (statement: Record<string, unknown>, extra: Record<string, unknow
   Resources: {
     Policy: {
       Type: 'AWS::Events::EventBusPolicy',
-      Properties: { EventBusName: 'default', Statement: statement, ...extra },
+      Properties: { EventBusName: 'default', StatementId: 'sid', Statement: statement, ...extra },
     },
   },
 });
@@ -46,10 +46,12 @@ describe("the buses' resource policies, as the local EventBridge enforces them",
       '111111111111',
       '222222222222',
     ]);
-    expect(read(policy(allow({ Ref: 'Ids' })), { Ids: '333333333333,444444444444' })).toEqual([
-      '333333333333',
-      '444444444444',
-    ]);
+    expect(
+      read(
+        { ...policy(allow({ Ref: 'Ids' })), Parameters: { Ids: { Type: 'CommaDelimitedList' } } },
+        { Ids: '333333333333,444444444444' },
+      ),
+    ).toEqual(['333333333333', '444444444444']);
     expect(() => read(policy(allow({ Ref: 'Missing' })))).toThrow(/Missing has no local value/);
     expect(() => read(policy(allow('*')))).toThrow(/not an account principal/);
     expect(() => read(policy(allow('arn:aws:iam::111111111111:role/x')))).toThrow(/not an account principal/);

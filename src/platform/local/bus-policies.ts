@@ -14,16 +14,27 @@ export function busPutters(
   parameters: Readonly<Record<string, string>>,
 ): Map<string, Set<string>> {
   const allowed = new Map<string, Set<string>>();
+  const statementIds = new Set<string>();
   for (const [id, resource] of Object.entries(template.Resources)) {
     if (resource.Type !== 'AWS::Events::EventBusPolicy') continue;
     const where = `${id} (AWS::Events::EventBusPolicy)`;
+    // created or not as a condition says: not read locally
+    if (resource.Condition !== undefined)
+      throw new Error(`${where}: a conditional policy is not read locally`);
     const props = (resource.Properties ?? {}) as Record<string, unknown>;
     const bus = props.EventBusName ?? 'default';
     if (typeof bus !== 'string') throw new Error(`${where}: EventBusName must be a name locally`);
-    const principal = putStatement(props, where).Principal as { AWS?: unknown } | undefined;
+    // CloudFormation names the policy by its StatementId (one per account and region): a second one fails
+    const sid = props.StatementId;
+    if (typeof sid !== 'string' || statementIds.has(sid))
+      throw new Error(`${where}: StatementId must be a name no other policy of the template has`);
+    statementIds.add(sid);
+    const statement = putStatement(props, where);
+    onBus(statement.Resource, bus, where);
+    const principal = statement.Principal as { AWS?: unknown } | undefined;
     const accounts = [principal?.AWS]
       .flat()
-      .flatMap((value) => resolveList(value, parameters, where))
+      .flatMap((value) => resolveList(value, template, parameters, where))
       .map((value) => accountOf(value, where));
     const set = allowed.get(bus) ?? new Set<string>();
     for (const account of accounts) set.add(account);
@@ -47,14 +58,41 @@ function putStatement(props: Record<string, unknown>, where: string): Record<str
   return statement;
 }
 
-/** A principal's value: a literal, or a `Ref` to a (list) parameter, its items comma-separated. */
-function resolveList(value: unknown, parameters: Readonly<Record<string, string>>, where: string): string[] {
+/**
+ * The statement's Resource, if given, must be the policy's own bus (`arn:${AWS::Partition}:events:${AWS::Region}:
+ * ${AWS::AccountId}:event-bus/<EventBusName>`, as an Fn::Sub or literal): EventBridge refuses any other.
+ */
+function onBus(resource: unknown, bus: string, where: string): void {
+  if (resource === undefined) return;
+  const text = typeof resource === 'string' ? resource : (resource as { 'Fn::Sub'?: unknown })['Fn::Sub'];
+  if (
+    typeof text !== 'string' ||
+    !new RegExp(`^arn:${SEGMENT}:events:${SEGMENT}:${SEGMENT}:event-bus/${literal(bus)}$`).test(text)
+  )
+    throw new Error(`${where}: the statement's Resource must be the bus ${bus} itself`);
+}
+
+/** One part of an ARN: text without a colon, or an Fn::Sub placeholder (`${AWS::Region}`). */
+const SEGMENT = '(?:\\$\\{[^}]+\\}|[^:$]+)';
+const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Parameter types whose `Ref` is a list (its items comma-separated in the local value). */
+const LIST_TYPE = /^(CommaDelimitedList|List<.+>|AWS::SSM::Parameter::Value<List<.+>>)$/;
+
+/** A principal's value: a literal, or a `Ref` to a parameter (a list parameter's items comma-separated). */
+function resolveList(
+  value: unknown,
+  template: CloudFormationTemplate,
+  parameters: Readonly<Record<string, string>>,
+  where: string,
+): string[] {
   if (typeof value === 'string') return [value];
   const ref = (value as { Ref?: unknown } | undefined)?.Ref;
   if (typeof ref === 'string') {
     const resolved = parameters[ref];
     if (resolved === undefined) throw new Error(`${where}: the parameter ${ref} has no local value`);
-    return resolved.split(',');
+    const type = (template.Parameters as Record<string, { Type?: unknown }> | undefined)?.[ref]?.Type;
+    return typeof type === 'string' && LIST_TYPE.test(type) ? resolved.split(',') : [resolved];
   }
   throw new Error(`${where}: a principal of AWS accounts (ids, root ARNs or a Ref to a list parameter) only`);
 }
