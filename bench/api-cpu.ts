@@ -9,7 +9,6 @@
  * run fails (exit 1) naming any figure that is not a finite number. docs/performance.md, "API".
  */
 import { mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
-import { Agent, request as httpRequest } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -23,6 +22,7 @@ import { tableName } from '#src/platform/infra/create-tables.js';
 import { runtimeRoles } from '#src/platform/local/iam/function-roles.js';
 import { LambdaHost } from '#src/platform/local/lambda-host.js';
 import { startLocalRuntime } from '#src/platform/local/runtime.js';
+import { HttpClient } from './http-client.js';
 import { median, parseBenchArgs, printFigures, wholeNumber } from './measure.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -110,56 +110,22 @@ async function main(): Promise<void> {
     pollMs: 250,
     keyCacheSeconds: 300,
   });
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const token = signLocalToken(
+    keys,
+    { sub: 'bench-operator', 'cognito:groups': ['Operator'] },
+    { expiresInSeconds: 24 * 3600 },
+  );
+  const http = new HttpClient(runtime.httpUrl, token);
   try {
-    const token = signLocalToken(
-      keys,
-      { sub: 'bench-operator', 'cognito:groups': ['Operator'] },
-      { expiresInSeconds: 24 * 3600 },
-    );
     const base = new URL(runtime.httpUrl);
-    const call = (method: string, path: string, body?: unknown) =>
-      new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const payload = body === undefined ? undefined : JSON.stringify(body);
-        const req = httpRequest(
-          {
-            host: base.hostname,
-            port: base.port,
-            path,
-            method,
-            agent,
-            headers: {
-              authorization: `Bearer ${token}`,
-              ...(payload === undefined
-                ? {}
-                : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
-            },
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (chunk: Buffer) => chunks.push(chunk));
-            res.on('end', () =>
-              resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
-            );
-            res.on('error', reject);
-          },
-        );
-        req.on('error', reject);
-        req.end(payload);
-      });
-    const expectStatus = (reply: { status: number; body: string }, status: number, what: string) => {
-      if (reply.status !== status) throw new Error(`${what}: ${reply.status}: ${reply.body.slice(0, 300)}`);
-    };
-
     // tenants to read, one per worker of a round
     const ids: string[] = [];
     for (let i = 0; i < opts.concurrency; i++) {
-      const created = await call('POST', '/v1.0/tenants', {
+      const created = await http.call('POST', '/v1.0/tenants', 201, {
         organizationName: `Bench CPU ${Date.now()} ${i}`,
         contactEmail: 'ops@bench.test',
         environment: 'dev',
       });
-      expectStatus(created, 201, 'POST /v1.0/tenants');
       ids.push((JSON.parse(created.body) as { tenantId: string }).tenantId);
     }
 
@@ -239,12 +205,12 @@ async function main(): Promise<void> {
       {
         key: 'route',
         name: 'route',
-        op: async (w) => expectStatus(await call('GET', `/v1.0/tenants/${ids[w]}`), 200, 'GET one'),
+        op: async (w) => void (await http.call('GET', `/v1.0/tenants/${ids[w]}`, 200)),
       },
       {
         key: 'floor',
         name: 'floor',
-        op: async () => expectStatus(await call('GET', '/v1.0/health'), 200, 'health'),
+        op: async () => void (await http.call('GET', '/v1.0/health', 200)),
       },
     ];
     const batch = (kind: (typeof kinds)[number], operations: number) => {
@@ -309,7 +275,7 @@ async function main(): Promise<void> {
     printFigures({ ...figures, ...ratios, loadAverage1m: round(loadavg()[0] ?? Number.NaN) });
   } finally {
     loud();
-    agent.destroy();
+    http.destroy();
     await runtime.stop();
     rmSync(stateDir, { recursive: true, force: true });
   }

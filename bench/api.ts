@@ -9,7 +9,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +31,7 @@ import { idempotencyId } from '#src/platform/event-store/core.js';
 import { IDEMPOTENCY_PREFIX } from '#src/platform/event-store/dynamodb/event-items.js';
 import { tableName } from '#src/platform/infra/create-tables.js';
 import { startLocalRuntime } from '#src/platform/local/runtime.js';
+import { HttpClient } from './http-client.js';
 import {
   median,
   NonFiniteFigureError,
@@ -382,65 +382,6 @@ async function settle(runtime: RuntimeProcess): Promise<void> {
     await sleep(500);
     const rate = (((await runtime.cpuMs()) - before) / (performance.now() - from)) * 1000;
     if (rate < SETTLED_CPU_MS_PER_S || performance.now() > deadline) return;
-  }
-}
-
-interface Reply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-class HttpClient {
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  constructor(
-    private readonly base: string,
-    private readonly token: string,
-  ) {}
-
-  /** One request; anything but `expect` fails the benchmark (it measures answers, not errors). */
-  async call(
-    method: string,
-    path: string,
-    expect: number,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<Reply> {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const reply = await new Promise<Reply>((done, fail) => {
-      const req = httpRequest(
-        `${this.base}${path}`,
-        {
-          method,
-          agent: this.agent,
-          headers: {
-            authorization: `Bearer ${this.token}`,
-            ...headers,
-            ...(payload === undefined
-              ? {}
-              : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () =>
-            done({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              body: Buffer.concat(chunks).toString('utf8'),
-            }),
-          );
-          res.on('error', fail);
-        },
-      );
-      req.on('error', fail);
-      req.end(payload);
-    });
-    if (reply.status !== expect) {
-      throw new Error(`${method} ${path}: ${reply.status} (expected ${expect}): ${reply.body.slice(0, 300)}`);
-    }
-    return reply;
   }
 }
 

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RecordingMetrics } from '#src/platform/projection-runtime/metrics.js';
 import { sqsEvent, sqsRecord } from '#test/lambda-events.js';
 import { type AwsEventConsumer, sqsAwsEventConsumer } from './aws-event-consumer.js';
+import { EventBusyError } from './consumer.js';
 
 let lines: Record<string, unknown>[];
 let metrics: RecordingMetrics;
@@ -75,5 +76,21 @@ describe('sqsAwsEventConsumer: an AWS service event per message', () => {
       records[0]?.messageId,
       records[1]?.messageId,
     ]);
+  });
+
+  it('an EventBusyError it throws is a failure: this consumer claims nothing, so nothing of it is busy', async () => {
+    const consumer: AwsEventConsumer = {
+      name: 'noLedger',
+      async handle() {
+        throw new EventBusyError('not a claim: this consumer has no ledger');
+      },
+    };
+    const out = await sqsAwsEventConsumer(consumer, () => ({ logger: logger(), metrics }))(
+      sqsEvent([sqsRecord(ecsEvent('e1'))]),
+    );
+    expect(out.batchItemFailures).toHaveLength(1);
+    expect(metrics.total('ConsumerFailures')).toBe(1);
+    expect(metrics.total('ConsumerBusy')).toBe(0);
+    expect(lines.filter((l) => l.level === 'ERROR')).toHaveLength(1);
   });
 });

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { EventEnvelope } from '#src/platform/event-store/event-store.port.js';
 import { RecordingMetrics } from '#src/platform/projection-runtime/metrics.js';
 import { busEvent, sqsEvent, sqsRecord } from '#test/lambda-events.js';
-import type { Consumer, ConsumerDependencies } from './consumer.js';
+import { type Consumer, type ConsumerDependencies, EventBusyError } from './consumer.js';
 import { eventBridgeConsumer } from './eventbridge-consumer.js';
 import { InMemoryConsumerLedger } from './ledger.js';
 import { sqsConsumer } from './sqs-consumer.js';
@@ -26,7 +26,7 @@ function assigned(userId: string, correlationId = ulid()): EventEnvelope {
 }
 
 let lines: Record<string, unknown>[];
-let deps: ConsumerDependencies & { metrics: RecordingMetrics };
+let deps: ConsumerDependencies & { metrics: RecordingMetrics; ledger: InMemoryConsumerLedger };
 
 beforeEach(() => {
   lines = [];
@@ -189,6 +189,95 @@ describe('eventBridgeConsumer', () => {
       name: 'ConsumerFailures',
       value: 1,
       dimensions: { consumer: 'recorder' },
+    });
+  });
+});
+
+/** A consumer whose handler fails with `error` (this invocation holds the claim: nobody else is handling it). */
+const failingWith = (error: unknown): Consumer<{ USER_ASSIGNED: typeof UserAssigned }> => ({
+  name: 'reviewed',
+  events: { USER_ASSIGNED: UserAssigned },
+  async handle() {
+    throw error;
+  },
+});
+
+const failures = () => deps.metrics.total('ConsumerFailures');
+const errorLines = () => lines.filter((l) => l.level === 'ERROR');
+
+describe("busy is only the kit's own claim (the review of 312d459)", () => {
+  it('review: an EventBusyError thrown by the handler itself (this invocation held the claim) is counted as a failure', async () => {
+    // e.g. a handler that drives another kit consumer (consumeOne) or reuses the exported error for its own lock
+    const record = sqsRecord(busEvent(assigned('alice')));
+    const out = await sqsConsumer(
+      failingWith(new EventBusyError('downstream lock held')),
+      () => deps,
+    )(sqsEvent([record]));
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+    // nobody else holds the event: the ledger said 'claimed' and the claim was given back after the handler failed
+    expect(deps.ledger.entries.size).toBe(0);
+    expect(failures(), 'a failed handler must count as ConsumerFailures, not ConsumerBusy').toBe(1);
+    expect(errorLines()).toHaveLength(1);
+  });
+
+  it('review: a subclass of EventBusyError thrown by the handler is counted as a failure', async () => {
+    class LockTimeout extends EventBusyError {}
+    const out = await sqsConsumer(
+      failingWith(new LockTimeout('gave up waiting')),
+      () => deps,
+    )(sqsEvent([sqsRecord(busEvent(assigned('bob')))]));
+    expect(out.batchItemFailures).toHaveLength(1);
+    expect(failures()).toBe(1);
+    expect(errorLines()).toHaveLength(1);
+  });
+});
+
+describe('busy and failures: what the review of 312d459 tried that held', () => {
+  it('held: a failure whose cause is an EventBusyError, and a thrown non-Error, stay failures', async () => {
+    await sqsConsumer(
+      failingWith(new Error('wrapped', { cause: new EventBusyError('inner') })),
+      () => deps,
+    )(sqsEvent([sqsRecord(busEvent(assigned('c')))]));
+    await sqsConsumer(
+      failingWith({ name: 'EventBusyError', message: 'duck' }),
+      () => deps,
+    )(sqsEvent([sqsRecord(busEvent(assigned('d')))]));
+    expect(failures()).toBe(2);
+    expect(deps.metrics.total('ConsumerBusy')).toBe(0);
+  });
+
+  it('held: FIFO, a busy head stops its group (the later record is held back), other groups go on', async () => {
+    const busy = assigned('a1');
+    await deps.ledger.claim('reviewed', busy.eventId, 60_000);
+    const ok: Consumer<{ USER_ASSIGNED: typeof UserAssigned }> = {
+      name: 'reviewed',
+      events: { USER_ASSIGNED: UserAssigned },
+      async handle() {},
+    };
+    const records = [
+      sqsRecord(busEvent(busy), { groupId: 'a' }),
+      sqsRecord(busEvent(assigned('b1')), { groupId: 'b' }),
+      sqsRecord(busEvent(assigned('a2')), { groupId: 'a' }),
+    ];
+    const out = await sqsConsumer(ok, () => deps)(sqsEvent(records));
+    expect(out.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([
+      records[0]?.messageId,
+      records[2]?.messageId,
+    ]);
+    expect(deps.metrics.total('ConsumerBusy')).toBe(1);
+  });
+
+  it('held: a busy delivery on its last receive still says so (INFO, with its receiveCount): the DLQ alarm follows', async () => {
+    const event = assigned('e');
+    await deps.ledger.claim('reviewed', event.eventId, 60_000);
+    await sqsConsumer(
+      failingWith(new Error('unused')),
+      () => deps,
+    )(sqsEvent([sqsRecord(busEvent(event), { receiveCount: 5 })]));
+    expect(lines.find((l) => l.message === 'event busy: retried later')).toMatchObject({
+      level: 'INFO',
+      receiveCount: 5,
+      eventId: event.eventId,
     });
   });
 });

@@ -117,12 +117,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<R
     stops.push(() => localSqs.stop());
     const { endpoint: sqsEndpoint, client: sqs, queueUrls } = localSqs;
 
-    const roles = runtimeRoles(
-      root,
-      options.stage,
-      wiring.functions.map((f) => f.name),
-      options.iam,
-    );
+    const { roles, busPolicies } = localPermissions(root, options, wiring);
     const host = new LambdaHost(root, wiring, roles);
     const busName = (id: string) => (id === 'default' ? id : `${wiring.buses[id] ?? id}-${options.stage}`);
     const eventBridge = new LocalEventBridge(
@@ -138,7 +133,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<R
       ],
       log,
     );
-    eventBridge.busPolicies = busPolicies(root, roles !== undefined);
+    eventBridge.busPolicies = busPolicies;
     const eventBridgeEndpoint = await eventBridge.listen(await freePort());
     stops.push(() => eventBridge.close());
 
@@ -292,11 +287,18 @@ async function startStandIns(
   return started;
 }
 
-/** With IAM enforced, another account's events reach a bus only as its resource policy allows, as in AWS. */
-function busPolicies(root: string, enforced: boolean) {
-  return enforced
-    ? busPutters(packagedTemplate({ root, stage: PACKAGED_STAGE }), LOCAL_TEMPLATE_PARAMETERS)
-    : undefined;
+/**
+ * With IAM enforced (the default), what the packaged template grants holds, read once: each function's role, and
+ * each bus's resource policy (another account's events reach a bus only as it allows, as in AWS).
+ */
+function localPermissions(root: string, options: LocalRuntimeOptions, wiring: LocalWiring) {
+  if (options.iam?.enforce === false) return { roles: undefined, busPolicies: undefined };
+  const template = packagedTemplate({ root, stage: PACKAGED_STAGE });
+  const functions = wiring.functions.map((f) => f.name);
+  return {
+    roles: runtimeRoles(root, options.stage, functions, options.iam, template),
+    busPolicies: busPutters(template, LOCAL_TEMPLATE_PARAMETERS),
+  };
 }
 
 /** The stand-ins' environment; two contexts setting one variable is a mistake, not an override. */

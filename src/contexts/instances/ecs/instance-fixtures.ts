@@ -28,15 +28,18 @@ export interface RunningInstance extends ActiveInstance {
   run: (command: InstanceCommand) => Promise<unknown>;
 }
 
+/** What a fixture instance may be given; the rest is made up (a new tenant, dev, the business plan). */
+interface InstanceOptions {
+  tenantId?: string;
+  environment?: InstanceEnvironment;
+  planId?: string;
+  serviceArn?: string;
+}
+
 /** An instance whose change 1 runs as run 7 (committed with the tier's counts): the provisioner mid-deployment. */
 export async function runningInstance(
   runner: Pick<CommandRunner, 'run'>,
-  options: {
-    tenantId?: string;
-    environment?: InstanceEnvironment;
-    planId?: string;
-    serviceArn?: string;
-  } = {},
+  options: InstanceOptions = {},
 ): Promise<RunningInstance> {
   const tenantId = options.tenantId ?? ulid();
   const environment = options.environment ?? 'dev';
@@ -74,11 +77,7 @@ export async function runningInstance(
 /** A running instance whose workflow succeeded, its resources recorded (unless not asked) and ECS steady. */
 export async function activeInstance(
   runner: Pick<CommandRunner, 'run'>,
-  options: {
-    tenantId?: string;
-    environment?: InstanceEnvironment;
-    planId?: string;
-    serviceArn?: string;
+  options: InstanceOptions & {
     /** When ECS said steady (ECS's clock): a real service's earlier events must not be newer. */
     steadyAt?: string;
     /** false: the workflow succeeded, its resources not recorded yet. */

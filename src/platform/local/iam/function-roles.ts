@@ -69,6 +69,8 @@ export interface LocalRolesOptions {
    * KMS stand-in's blob format says; key ids as {@link localKmsKeyId} names them. Without it such a call is refused.
    */
   kmsKeyOfCiphertext?: SdkContext['kmsKeyOfCiphertext'];
+  /** The packaged template (of PACKAGED_STAGE), when the caller has read it already; else read here. */
+  template?: CloudFormationTemplate | undefined;
 }
 
 export const statementLabel = (ref: StatementRef): string => `${ref.policy}#${ref.statement}`;
@@ -76,7 +78,7 @@ export const statementLabel = (ref: StatementRef): string => `${ref.policy}#${re
 /** The role of every function of the runtime, as the packaged template defines it. */
 export function localFunctionRoles(options: LocalRolesOptions): Map<string, FunctionRole> {
   const template = restage(
-    packagedTemplate({ root: options.root, stage: PACKAGED_STAGE }),
+    options.template ?? packagedTemplate({ root: options.root, stage: PACKAGED_STAGE }),
     PACKAGED_STAGE,
     options.stage,
   );
@@ -241,6 +243,7 @@ export function runtimeRoles(
   stage: string,
   functions: readonly string[],
   options: LocalIamOptions = {},
+  template?: CloudFormationTemplate,
 ): Map<string, FunctionRole> | undefined {
   if (options.enforce === false) return undefined;
   installSdkEnforcement();
@@ -248,6 +251,7 @@ export function runtimeRoles(
     root,
     stage,
     functions,
+    template,
     decisionsDir: options.decisionsDir ?? process.env[IAM_DECISIONS_ENV],
     onDecision: options.onDecision,
     adjustPolicies: options.adjustPolicies,
